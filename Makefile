@@ -1,0 +1,75 @@
+# Storekeeper — `make run` starts the local stack, `make test` runs every gate.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+SAM := $(TOOLS)/sam/bin/sam
+# Python 3.13: on PATH, or under pyenv where this image keeps it.
+PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: help install run test lint format typecheck validate build bench openapi deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)"; exit 1; }
+	while read -r name req; do \
+	  case "$$name" in ''|'#'*) continue;; esac; \
+	  $(PYTHON313) -m venv $(TOOLS)/$$name && $(TOOLS)/$$name/bin/pip install -q "$$req" || exit 1; \
+	done < requirements-tools.txt
+	touch $@
+
+install: $(BIN)/.installed $(TOOLS)/.installed ## create .venv and the tool venvs in .tools/
+
+run: install ## start the local stack with demo data (Ctrl-C stops it)
+	$(BIN)/python -m local run
+
+test: install lint typecheck validate openapi-check ## every gate: lint, types, template, OpenAPI drift, tests
+	$(BIN)/pytest -q
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## fix what ruff can
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install
+	$(BIN)/mypy
+
+validate: install ## sam validate --lint and cfn-lint
+	$(SAM) validate --lint --region eu-west-1
+	$(BIN)/cfn-lint template.yaml
+
+build: install ## sam build (arm64 wheels, no container) + compiled bytecode
+	$(SAM) build --parallel
+	$(PYTHON313) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+
+openapi: install ## regenerate docs/openapi.json from the code
+	$(BIN)/python -m local.openapi > docs/openapi.json
+
+openapi-check: install
+	@$(BIN)/python -m local.openapi | diff -u docs/openapi.json - \
+	  || { echo "docs/openapi.json is stale: run 'make openapi'"; exit 1; }
+
+bench: install ## benchmarks (tables on stdout)
+	$(BIN)/python bench/cold_start.py
+
+deploy: build ## deploy to AWS (asks for stack name, region, stage the first time)
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""DynamoDB helpers shared by every store: one client with the project's retry policy, plain-Python
+(de)serialisation, and transactions whose cancellation reasons a store can map to domain errors."""
+
+import random
+import time
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+# Throttling is retried by botocore's standard mode (backoff with jitter); timeouts keep a slow
+# dependency from eating the whole Lambda budget.
+AWS_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=2,
+    read_timeout=5,
+)
+_CONFLICT_ATTEMPTS = 4
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@cache
+def dynamodb_client() -> "DynamoDBClient":
+    return boto3.client("dynamodb", config=AWS_CONFIG)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python → DynamoDB attribute values. None values are dropped (absent, not NULL)."""
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def to_value(value: Any) -> Any:
+    return _serializer.serialize(value)
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values → plain Python, integers as int."""
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+class TransactionCancelled(Exception):
+    """A transaction failed its conditions. `reasons[i]` is the code for action i ("None" if it passed)."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        super().__init__(f"transaction cancelled: {list(reasons)}")
+        self.reasons = list(reasons)
+
+    def failed(self, code: str = "ConditionalCheckFailed") -> list[int]:
+        return [i for i, reason in enumerate(self.reasons) if reason == code]
+
+
+def transact_write(
+    actions: Sequence["TransactWriteItemTypeDef"],
+    *,
+    token: str | None = None,
+    client: "DynamoDBClient | None" = None,
+) -> None:
+    """Run a write transaction. Conflicts with a concurrent transaction are retried with backoff and
+    jitter; failed conditions raise `TransactionCancelled` for the store to translate.
+    `token` (ClientRequestToken) makes a retried call within 10 minutes a no-op on DynamoDB's side."""
+    client = client or dynamodb_client()
+    kwargs: dict[str, Any] = {"TransactItems": list(actions)}
+    if token:
+        kwargs["ClientRequestToken"] = token
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            client.transact_write_items(**kwargs)
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            conflict_only = reasons and all(r in ("None", "TransactionConflict") for r in reasons)
+            if not conflict_only or attempt == _CONFLICT_ATTEMPTS - 1:
+                raise TransactionCancelled(reasons) from error
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"

@@ -1,0 +1,31 @@
+"""Identifiers: time-ordered, URL-safe, and validated before they reach a key."""
+
+import os
+import time
+from typing import Annotated
+
+from pydantic import Field
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def new_id(prefix: str) -> str:
+    """A sortable id: 48 bits of milliseconds then 80 random bits, e.g. `p_01jd8x...`."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_ALPHABET[digit])
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
+ID_PATTERN = r"^[a-z]{1,4}_[0-9a-z]{26}$"
+EntityId = Annotated[str, Field(pattern=ID_PATTERN, max_length=31)]
+Sku = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z0-9][A-Z0-9._-]{0,63}$",
+        description="Stock keeping unit: upper-case letters, digits, '.', '_' and '-'",
+        examples=["TEE-RED-M"],
+    ),
+]
