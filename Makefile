@@ -36,7 +36,7 @@ install: $(BIN)/.installed $(TOOLS)/.installed ## create .venv and the tool venv
 run: install ## start the local stack with demo data (Ctrl-C stops it)
 	$(BIN)/python -m local run
 
-test: install lint typecheck validate openapi-check ## every gate: lint, types, template, OpenAPI drift, tests
+test: install lint typecheck validate openapi-check build ## every gate: lint, types, template, OpenAPI drift, build, tests
 	$(BIN)/pytest -q
 
 lint: install ## ruff lint and format check
@@ -55,8 +55,11 @@ validate: install ## sam validate --lint and cfn-lint
 	$(BIN)/cfn-lint template.yaml
 
 build: install ## sam build (arm64 wheels, no container) + compiled bytecode
-	$(SAM) build --parallel
+	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM) build --parallel --cached
 	$(PYTHON313) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+	@for fn in .aws-sam/build/*Function; do \
+	  ls $$fn/*/__pycache__/*.cpython-313.pyc >/dev/null 2>&1 || { echo "no bytecode in $$fn"; exit 1; }; \
+	done; echo "build output carries Python 3.13 bytecode"
 
 openapi: install ## regenerate docs/openapi.json from the code
 	$(BIN)/python -m local.openapi > docs/openapi.json
@@ -65,7 +68,7 @@ openapi-check: install
 	@$(BIN)/python -m local.openapi | diff -u docs/openapi.json - \
 	  || { echo "docs/openapi.json is stale: run 'make openapi'"; exit 1; }
 
-bench: install ## benchmarks (tables on stdout)
+bench: build ## benchmarks (tables on stdout)
 	$(BIN)/python bench/cold_start.py
 
 deploy: build ## deploy to AWS (asks for stack name, region, stage the first time)
