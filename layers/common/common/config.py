@@ -16,6 +16,6 @@ class Settings(BaseModel):
 
 
 @cache
-def load_settings(cls: type[ConfigT]) -> ConfigT:
+def load_settings[ConfigT: "Settings"](cls: type[ConfigT]) -> ConfigT:
     """Parse `cls` from the environment once; a missing or malformed variable fails the cold start loudly."""
     return cls.model_validate(dict(os.environ))

@@ -34,4 +34,4 @@ def decode_cursor(cursor: str | None, scope: str) -> dict[str, Any] | None:
         valid = False
     if not valid:
         raise BadRequest("the cursor is invalid or belongs to another query", code="invalid_cursor")
-    return key
+    return dict(key)

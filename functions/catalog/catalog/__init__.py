@@ -1,0 +1,1 @@
+"""The catalog domain: products, categories and the keyword search index."""

@@ -1,0 +1,238 @@
+"""Catalog use cases. No HTTP, no event shapes, no boto3: handlers pass requests in and render what
+comes back; the store is passed in, and so is the event publisher (a plain callable)."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from catalog import search
+from catalog.errors import ConcurrentUpdate, ProductArchived
+from catalog.models import Category, Product, ProductIn, Status, Variant
+from catalog.store import CatalogStore
+from common.contracts import ProductChanged, VariantPrice
+from common.cursor import decode_cursor, encode_cursor
+from common.errors import NotFound, ValidationFailed
+from common.events import DomainEvent, new_event
+from common.ids import ID_PATTERN, new_id
+from common.money import Money
+
+Publisher = Callable[[list[DomainEvent]], None]
+PRODUCT_ID_PREFIX = "p"
+_UPDATE_ATTEMPTS = 3
+
+
+# ---------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """What a listing asks for. `tokens` are already normalised by `catalog.search.query_tokens`."""
+
+    category_slug: str | None = None
+    tokens: tuple[str, ...] = ()
+    min_price: int | None = None
+    max_price: int | None = None
+
+    @classmethod
+    def of(
+        cls, *, category: str | None, q: str | None, min_price: int | None, max_price: int | None
+    ) -> "ProductFilter":
+        if min_price is not None and max_price is not None and min_price > max_price:
+            raise _invalid("query.minPrice", "minPrice must not exceed maxPrice", "range_inverted")
+        slug = None
+        if category is not None:
+            slug = search.slugify(category)
+            if not slug:
+                raise _invalid("query.category", "the category has no letters or digits", "category_invalid")
+        return cls(category_slug=slug, tokens=search.query_tokens(q or ""), min_price=min_price, max_price=max_price)
+
+    @property
+    def scope(self) -> str:
+        """What a cursor is bound to: the same filters, in any page size."""
+        return f"products|{self.category_slug or '*'}|{' '.join(self.tokens)}|{self.min_price}|{self.max_price}"
+
+    def accepts(self, product: Product) -> bool:
+        return (
+            product.is_active
+            and (self.category_slug is None or product.category_slug == self.category_slug)
+            and all(token in product.tokens for token in self.tokens)
+            and price_in_range(product.variant_prices, self.min_price, self.max_price)
+        )
+
+
+def price_in_range(prices: tuple[int, ...], low: int | None, high: int | None) -> bool:
+    """True if any price lies within [low, high] (either bound may be open). A product with variants at
+    10 and 50 is not in 20..30, although its min..max span overlaps it."""
+    return any((low is None or price >= low) and (high is None or price <= high) for price in prices)
+
+
+def list_products(
+    store: CatalogStore, query: ProductFilter, *, cursor: str | None, limit: int
+) -> tuple[list[Product], str | None]:
+    """One page of active products. With words to find, walk the postings of the longest word (the
+    rarest, most likely) and check the rest on each product; otherwise walk the listing index."""
+    start_key = decode_cursor(cursor, query.scope)
+    if query.tokens:
+        rarest = max(query.tokens, key=len)
+        page = store.search_products(token=rarest, start_key=start_key, limit=limit, accept=query.accepts)
+    else:
+        page = store.list_products(
+            category_slug=query.category_slug, start_key=start_key, limit=limit, accept=query.accepts
+        )
+    return page.items, encode_cursor(page.next_key, query.scope)
+
+
+def get_product(store: CatalogStore, product_id: str) -> Product:
+    """An active product; unknown, archived and malformed ids are all simply not found."""
+    product = store.get(product_id) if _is_product_id(product_id) else None
+    if product is None or not product.is_active:
+        raise NotFound(f"no product {product_id}")
+    return product
+
+
+def list_categories(store: CatalogStore, *, cursor: str | None, limit: int) -> tuple[list[Category], str | None]:
+    scope = "categories"
+    page = store.list_categories(start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+# ---------------------------------------------------------------- writes
+
+
+def create_product(
+    store: CatalogStore, request: ProductIn, *, currency: str, publish: Publisher, now: datetime | None = None
+) -> Product:
+    """Create an active product at version 1 and announce it."""
+    _check_currency(request, currency)
+    slug = _category_slug(request)
+    at = now or datetime.now(UTC)
+    product = _build(request, product_id=new_id(PRODUCT_ID_PREFIX), slug=slug, version=1, created=at, updated=at)
+    store.create(product, search.sort_key(product.name))
+    publish([product_changed(product)])
+    return product
+
+
+def update_product(
+    store: CatalogStore, product_id: str, request: ProductIn, *, currency: str, publish: Publisher
+) -> Product:
+    """Replace the editable fields of an active product. The write is conditional on the version read,
+    so a concurrent edit is never overwritten blindly: the use case re-reads and re-applies instead
+    (a PUT replaces the whole product, so re-applying it is what the caller asked for)."""
+    _check_currency(request, currency)
+    slug = _category_slug(request)
+    for attempt in range(_UPDATE_ATTEMPTS):
+        old = _editable(store, product_id)
+        new = _build(
+            request,
+            product_id=old.product_id,
+            slug=slug,
+            version=old.version + 1,
+            created=old.created_at,
+            updated=datetime.now(UTC),
+        )
+        try:
+            store.replace(old, new, search.sort_key(new.name))
+        except ConcurrentUpdate:
+            if attempt == _UPDATE_ATTEMPTS - 1:
+                raise
+            continue
+        publish([product_changed(new)])
+        return new
+    raise AssertionError("unreachable")
+
+
+def archive_product(store: CatalogStore, product_id: str, *, publish: Publisher) -> Product:
+    """Archive a product: it leaves every public read but keeps its SKUs. Archiving an archived
+    product changes nothing but announces its state again, so a retry after a failed publish heals."""
+    for attempt in range(_UPDATE_ATTEMPTS):
+        old = _existing(store, product_id)
+        if not old.is_active:
+            publish([product_changed(old)])
+            return old
+        archived = old.model_copy(
+            update={"status": Status.ARCHIVED, "version": old.version + 1, "updated_at": datetime.now(UTC)}
+        )
+        try:
+            store.archive(old, archived)
+        except ConcurrentUpdate:
+            if attempt == _UPDATE_ATTEMPTS - 1:
+                raise
+            continue
+        publish([product_changed(archived)])
+        return archived
+    raise AssertionError("unreachable")
+
+
+def product_changed(product: Product) -> DomainEvent:
+    """The event inventory (and others) learn SKUs and prices from; its id is stable per version."""
+    data = ProductChanged(
+        product_id=product.product_id,
+        name=product.name,
+        status=product.status.value,
+        version=product.version,
+        variants=[VariantPrice(sku=v.sku, price=v.effective_price(product.price)) for v in product.variants],
+    )
+    return new_event(ProductChanged.DETAIL_TYPE, f"ProductChanged#{product.product_id}#{product.version}", data)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _is_product_id(product_id: str) -> bool:
+    return re.fullmatch(ID_PATTERN, product_id) is not None and product_id.startswith(PRODUCT_ID_PREFIX + "_")
+
+
+def _existing(store: CatalogStore, product_id: str) -> Product:
+    product = store.get(product_id, consistent=True) if _is_product_id(product_id) else None
+    if product is None:
+        raise NotFound(f"no product {product_id}")
+    return product
+
+
+def _editable(store: CatalogStore, product_id: str) -> Product:
+    product = _existing(store, product_id)
+    if not product.is_active:
+        raise ProductArchived(product_id)
+    return product
+
+
+def _invalid(field: str, message: str, kind: str) -> ValidationFailed:
+    """A 422 whose details have the same shape as Powertools' request validation errors."""
+    return ValidationFailed(message, details=[{"field": field, "message": message, "type": kind}])
+
+
+def _check_currency(request: ProductIn, currency: str) -> None:
+    prices: list[tuple[str, Money]] = [("body.price", request.price)]
+    prices += [(f"body.variants.{i}.price", v.price) for i, v in enumerate(request.variants) if v.price]
+    for field, price in prices:
+        if price.currency != currency:
+            raise _invalid(f"{field}.currency", f"prices must be in the shop currency {currency}", "currency_mismatch")
+
+
+def _category_slug(request: ProductIn) -> str:
+    slug = search.slugify(request.category)
+    if not slug:
+        raise _invalid("body.category", "the category needs at least one letter or digit", "category_invalid")
+    return slug
+
+
+def _build(
+    request: ProductIn, *, product_id: str, slug: str, version: int, created: datetime, updated: datetime
+) -> Product:
+    return Product(
+        product_id=product_id,
+        name=request.name,
+        description=request.description,
+        category=request.category,
+        category_slug=slug,
+        tags=tuple(request.tags),
+        price=request.price,
+        variants=tuple(Variant(sku=v.sku, attributes=v.attributes, price=v.price) for v in request.variants),
+        images=tuple(request.images),
+        status=Status.ACTIVE,
+        version=version,
+        tokens=search.index_tokens(request.name, request.tags, request.description),
+        created_at=created,
+        updated_at=updated,
+    )

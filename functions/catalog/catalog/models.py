@@ -1,0 +1,302 @@
+"""Catalog models, by owner: requests (what a client may send), the domain (what logic works with),
+responses (what a client sees) and records (what DynamoDB holds). Each boundary has its own class
+and an explicit mapping, so a storage or API change never leaks into the other side."""
+
+from collections import Counter
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.alias_generators import to_camel
+
+from common.ids import Sku
+from common.money import Money
+
+MAX_VARIANTS = 30
+
+# ---------------------------------------------------------------- reusable field types
+
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+CategoryName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+AttributeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+AttributeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ImageUrl = Annotated[
+    str, Field(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048, examples=["https://cdn.example.com/tee.jpg"])
+]
+
+
+class Status(StrEnum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+# ---------------------------------------------------------------- requests
+
+
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    attributes: Annotated[dict[AttributeName, AttributeValue], Field(max_length=10)] = Field(default_factory=dict)
+    price: Money | None = Field(default=None, description="Overrides the product's price for this variant")
+
+
+class ProductIn(BaseModel):
+    """The editable fields of a product: the body of both create and replace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ProductName
+    description: Description
+    category: CategoryName
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
+    price: Money
+    variants: Annotated[list[VariantIn], Field(min_length=1, max_length=MAX_VARIANTS)]
+    images: Annotated[list[ImageUrl], Field(max_length=10)] = Field(default_factory=list)
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_skus(cls, variants: list[VariantIn]) -> list[VariantIn]:
+        counts = Counter(v.sku for v in variants)
+        duplicates = sorted(sku for sku, count in counts.items() if count > 1)
+        if duplicates:
+            raise ValueError(f"SKUs must be unique within a product: {', '.join(duplicates)}")
+        return variants
+
+
+# ---------------------------------------------------------------- domain
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    attributes: dict[str, str]
+    price: Money | None = None
+
+    def effective_price(self, base: Money) -> Money:
+        return self.price or base
+
+
+class Product(BaseModel):
+    """A product as logic sees it. `tokens` are the words it is indexed under (see `catalog.search`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    name: str
+    description: str
+    category: str
+    category_slug: str
+    tags: tuple[str, ...]
+    price: Money
+    variants: tuple[Variant, ...]
+    images: tuple[str, ...]
+    status: Status
+    version: int
+    tokens: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        return tuple(v.sku for v in self.variants)
+
+    @property
+    def variant_prices(self) -> tuple[int, ...]:
+        return tuple(v.effective_price(self.price).amount for v in self.variants)
+
+    @property
+    def price_min(self) -> int:
+        return min(self.variant_prices)
+
+    @property
+    def price_max(self) -> int:
+        return max(self.variant_prices)
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    name: str
+    product_count: int
+
+
+# ---------------------------------------------------------------- responses
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class VariantOut(_Out):
+    sku: str
+    attributes: dict[str, str]
+    price: Money = Field(description="The effective price: the variant's own, or else the product's")
+
+
+class ProductOut(_Out):
+    product_id: str
+    name: str
+    description: str
+    category: str
+    category_slug: str
+    tags: list[str]
+    price: Money
+    variants: list[VariantOut]
+    images: list[str]
+    status: Status
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> Self:
+        return cls(
+            product_id=product.product_id,
+            name=product.name,
+            description=product.description,
+            category=product.category,
+            category_slug=product.category_slug,
+            tags=list(product.tags),
+            price=product.price,
+            variants=[
+                VariantOut(sku=v.sku, attributes=v.attributes, price=v.effective_price(product.price))
+                for v in product.variants
+            ],
+            images=list(product.images),
+            status=product.status,
+            version=product.version,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+
+
+class ProductSummary(_Out):
+    product_id: str
+    name: str
+    category: str
+    category_slug: str
+    tags: list[str]
+    price: Money
+    min_price: Money = Field(description="The lowest variant price")
+    max_price: Money = Field(description="The highest variant price")
+    image: str | None = Field(description="The first image, if any")
+
+    @classmethod
+    def of(cls, product: Product) -> Self:
+        currency = product.price.currency
+        return cls(
+            product_id=product.product_id,
+            name=product.name,
+            category=product.category,
+            category_slug=product.category_slug,
+            tags=list(product.tags),
+            price=product.price,
+            min_price=Money(amount=product.price_min, currency=currency),
+            max_price=Money(amount=product.price_max, currency=currency),
+            image=product.images[0] if product.images else None,
+        )
+
+
+class ProductPage(_Out):
+    items: list[ProductSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class CategoryOut(_Out):
+    slug: str
+    name: str
+    product_count: int
+
+    @classmethod
+    def of(cls, category: Category) -> Self:
+        return cls(slug=category.slug, name=category.name, product_count=category.product_count)
+
+
+class CategoryPage(_Out):
+    items: list[CategoryOut]
+    next_cursor: str | None
+
+
+# ---------------------------------------------------------------- stored items
+
+
+class VariantRecord(BaseModel):
+    sku: str
+    attributes: dict[str, str]
+    price: Money | None = None
+
+
+class ProductRecord(BaseModel):
+    """The data attributes of a `PRODUCT#id / META` item. Keys and index attributes are the store's
+    business; `priceMin`/`priceMax` are stored so that reads need not recompute them."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    product_id: str
+    name: str
+    description: str
+    category: str
+    category_slug: str
+    tags: list[str]
+    price: Money
+    variants: list[VariantRecord]
+    images: list[str]
+    status: Status
+    price_min: int
+    price_max: int
+    tokens: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> Self:
+        return cls(
+            product_id=product.product_id,
+            name=product.name,
+            description=product.description,
+            category=product.category,
+            category_slug=product.category_slug,
+            tags=list(product.tags),
+            price=product.price,
+            variants=[VariantRecord(sku=v.sku, attributes=v.attributes, price=v.price) for v in product.variants],
+            images=list(product.images),
+            status=product.status,
+            price_min=product.price_min,
+            price_max=product.price_max,
+            tokens=list(product.tokens),
+            version=product.version,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+
+    def attributes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_domain(self) -> Product:
+        return Product(
+            product_id=self.product_id,
+            name=self.name,
+            description=self.description,
+            category=self.category,
+            category_slug=self.category_slug,
+            tags=tuple(self.tags),
+            price=self.price,
+            variants=tuple(Variant(sku=v.sku, attributes=v.attributes, price=v.price) for v in self.variants),
+            images=tuple(self.images),
+            status=self.status,
+            version=self.version,
+            tokens=tuple(self.tokens),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )

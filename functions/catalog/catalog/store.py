@@ -1,0 +1,345 @@
+"""The catalog table, and the only module that talks to DynamoDB.
+
+Items (one table, keys PK/SK):
+- `PRODUCT#<id> / META`: the product. While ACTIVE it also carries `GSI1PK=CATEGORY#<slug>`,
+  `GSI1SK=<sort name>#<id>` (listing by category) and `GSI2PK=PRODUCTS`, `GSI2SK=<sort name>#<id>`
+  (listing everything). Archiving drops those attributes, so both sparse indexes forget the product.
+- `SKU#<sku> / META {productId}`: a claim that makes SKUs unique across the catalog. Claims are never
+  released (orders and stock refer to SKUs), but the owner may drop and re-add its own SKU.
+- `CATEGORY / <slug> {name, productCount}`: active products per category, kept by ADD in the product's
+  transaction.
+- `TOKEN#<word> / PRODUCT#<id>`: a search posting, written and removed with the product.
+
+Every write that could race is conditional; cancelled transactions become domain errors here.
+"""
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from catalog.errors import ConcurrentUpdate, SkuTaken
+from catalog.models import Category, Product, ProductRecord, Status
+from common.dynamo import TransactionCancelled, dynamodb_client, from_item, to_item, to_value, transact_write
+from common.errors import BadRequest, Conflict, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+META = "META"
+CATEGORY_PK = "CATEGORY"
+ALL_PRODUCTS = "PRODUCTS"
+BY_CATEGORY_INDEX = "GSI1"
+ALL_PRODUCTS_INDEX = "GSI2"
+_INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+# Products a listing may examine per request: a very selective filter then answers a short page
+# with a cursor instead of reading the whole catalog in one Lambda invocation.
+READ_BUDGET = 1000
+_BATCH_GET_ATTEMPTS = 5
+
+Key = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    items: list[T]
+    next_key: Key | None
+
+
+def product_pk(product_id: str) -> str:
+    return f"PRODUCT#{product_id}"
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def _sort_value(product: Product, sort_name: str) -> str:
+    return f"{sort_name}#{product.product_id}"
+
+
+class CatalogStore:
+    """Reads and writes catalog items. `client` is injectable so tests can stub AWS faults."""
+
+    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> "DynamoDBClient":
+        return self._client or dynamodb_client()
+
+    # ------------------------------------------------------------ single product
+
+    def get(self, product_id: str, *, consistent: bool = False) -> Product | None:
+        response = self.client.get_item(
+            TableName=self.table, Key=_key(product_pk(product_id), META), ConsistentRead=consistent
+        )
+        item = response.get("Item")
+        return ProductRecord.model_validate(from_item(item)).to_domain() if item else None
+
+    # ------------------------------------------------------------ writes
+
+    def create(self, product: Product, sort_name: str) -> None:
+        """Write a new product with its SKU claims, category count and postings, all or nothing."""
+        actions: list[TransactWriteItemTypeDef] = [
+            self._put_product(product, sort_name, condition="attribute_not_exists(PK)"),
+        ]
+        sku_actions = {len(actions) + i: sku for i, sku in enumerate(product.skus)}
+        actions += [self._claim_sku(sku, product.product_id) for sku in product.skus]
+        actions.append(self._count_category(product.category_slug, +1, product.category))
+        actions += [self._put_posting(token, product.product_id) for token in product.tokens]
+        try:
+            transact_write(actions, client=self.client)
+        except TransactionCancelled as cancelled:
+            self._raise_for(cancelled, product.product_id, sku_actions)
+
+    def replace(self, old: Product, new: Product, sort_name: str) -> None:
+        """Replace an active product if nobody changed it since `old` was read (optimistic lock on
+        `version`), claiming its new SKUs and moving its count and postings in the same transaction."""
+        actions: list[TransactWriteItemTypeDef] = [self._put_product(new, sort_name, **self._unchanged(old))]
+        added_skus = [sku for sku in new.skus if sku not in old.skus]
+        sku_actions = {len(actions) + i: sku for i, sku in enumerate(added_skus)}
+        actions += [self._claim_sku(sku, new.product_id) for sku in added_skus]
+        if old.category_slug != new.category_slug:
+            actions.append(self._count_category(old.category_slug, -1))
+            actions.append(self._count_category(new.category_slug, +1, new.category))
+        elif old.category != new.category:
+            actions.append(self._count_category(new.category_slug, 0, new.category))
+        actions += [self._delete_posting(t, old.product_id) for t in old.tokens if t not in new.tokens]
+        actions += [self._put_posting(t, new.product_id) for t in new.tokens if t not in old.tokens]
+        try:
+            transact_write(actions, client=self.client)
+        except TransactionCancelled as cancelled:
+            self._raise_for(cancelled, new.product_id, sku_actions)
+
+    def archive(self, old: Product, archived: Product) -> None:
+        """Store the archived product (without index attributes), uncount it and drop its postings."""
+        actions: list[TransactWriteItemTypeDef] = [self._put_product(archived, "", **self._unchanged(old))]
+        actions.append(self._count_category(old.category_slug, -1))
+        actions += [self._delete_posting(token, old.product_id) for token in old.tokens]
+        try:
+            transact_write(actions, client=self.client)
+        except TransactionCancelled as cancelled:
+            self._raise_for(cancelled, old.product_id, {})
+
+    @staticmethod
+    def _unchanged(old: Product) -> dict[str, Any]:
+        return {
+            "condition": "#version = :expected AND #status = :active",
+            "names": {"#version": "version", "#status": "status"},
+            "values": {":expected": old.version, ":active": Status.ACTIVE.value},
+        }
+
+    @staticmethod
+    def _raise_for(cancelled: TransactionCancelled, product_id: str, sku_actions: Mapping[int, str]) -> None:
+        failed = cancelled.failed()
+        taken = [sku_actions[i] for i in failed if i in sku_actions]
+        if taken:
+            raise SkuTaken(taken) from cancelled
+        if 0 in failed:
+            raise ConcurrentUpdate(product_id) from cancelled
+        if "TransactionConflict" in cancelled.reasons:
+            raise ServiceUnavailable("the catalog is busy; retry", code="transaction_conflict") from cancelled
+        raise Conflict("the change could not be applied", details={"reasons": cancelled.reasons}) from cancelled
+
+    def _put_product(
+        self,
+        product: Product,
+        sort_name: str,
+        *,
+        condition: str,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> "TransactWriteItemTypeDef":
+        attributes: dict[str, Any] = {
+            **ProductRecord.of(product).attributes(),
+            "PK": product_pk(product.product_id),
+            "SK": META,
+        }
+        if product.is_active:
+            attributes |= {
+                "GSI1PK": f"CATEGORY#{product.category_slug}",
+                "GSI1SK": _sort_value(product, sort_name),
+                "GSI2PK": ALL_PRODUCTS,
+                "GSI2SK": _sort_value(product, sort_name),
+            }
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_item(attributes), "ConditionExpression": condition}
+        if names:
+            put["ExpressionAttributeNames"] = dict(names)
+        if values:
+            put["ExpressionAttributeValues"] = {k: to_value(v) for k, v in values.items()}
+        return {"Put": put}  # type: ignore[typeddict-item]
+
+    def _claim_sku(self, sku: str, product_id: str) -> "TransactWriteItemTypeDef":
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item({"PK": f"SKU#{sku}", "SK": META, "sku": sku, "productId": product_id}),
+                "ConditionExpression": "attribute_not_exists(PK) OR productId = :product",
+                "ExpressionAttributeValues": {":product": {"S": product_id}},
+            }
+        }
+
+    def _count_category(self, slug: str, delta: int, name: str | None = None) -> "TransactWriteItemTypeDef":
+        expression = "ADD productCount :delta"
+        values: dict[str, Any] = {":delta": {"N": str(delta)}}
+        names: dict[str, str] = {}
+        if name is not None:
+            expression = "SET #name = :name " + expression
+            values[":name"] = {"S": name}
+            names["#name"] = "name"
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(CATEGORY_PK, slug),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}  # type: ignore[typeddict-item]
+
+    def _put_posting(self, token: str, product_id: str) -> "TransactWriteItemTypeDef":
+        item = {"PK": f"TOKEN#{token}", "SK": product_pk(product_id), "productId": product_id}
+        return {"Put": {"TableName": self.table, "Item": to_item(item)}}
+
+    def _delete_posting(self, token: str, product_id: str) -> "TransactWriteItemTypeDef":
+        return {"Delete": {"TableName": self.table, "Key": _key(f"TOKEN#{token}", product_pk(product_id))}}
+
+    # ------------------------------------------------------------ listings
+
+    def list_products(
+        self,
+        *,
+        category_slug: str | None,
+        start_key: Key | None,
+        limit: int,
+        accept: Callable[[Product], bool],
+    ) -> Page[Product]:
+        """Active products by name, from one sparse index, filtered by `accept` page after page until
+        `limit` match, the index ends or the read budget is spent."""
+        if category_slug is None:
+            index, partition = ALL_PRODUCTS_INDEX, ALL_PRODUCTS
+        else:
+            index, partition = BY_CATEGORY_INDEX, f"CATEGORY#{category_slug}"
+        key_names = ("PK", "SK", f"{index}PK", f"{index}SK")
+        query = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+        }
+        _check_start_key(start_key, key_names, f"{index}PK", partition)
+        return self._collect(query, start_key, limit, key_names, self._products_of, accept)
+
+    def search_products(
+        self, *, token: str, start_key: Key | None, limit: int, accept: Callable[[Product], bool]
+    ) -> Page[Product]:
+        """Products posted under `token` (in id order, i.e. newest last), fetched in batches and
+        filtered by `accept` (which checks the other words and filters)."""
+        partition = f"TOKEN#{token}"
+        query = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+        }
+        _check_start_key(start_key, ("PK", "SK"), "PK", partition)
+        return self._collect(query, start_key, limit, ("PK", "SK"), self._products_posted, accept)
+
+    def list_categories(self, *, start_key: Key | None, limit: int) -> Page[Category]:
+        """Categories by slug that have at least one active product."""
+        query = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": CATEGORY_PK}},
+        }
+        _check_start_key(start_key, ("PK", "SK"), "PK", CATEGORY_PK)
+
+        def categories(items: list[dict[str, Any]]) -> list[Category | None]:
+            return [_category_of(from_item(item)) for item in items]
+
+        return self._collect(query, start_key, limit, ("PK", "SK"), categories, lambda c: c.product_count > 0)
+
+    def _collect[T](
+        self,
+        query: dict[str, Any],
+        start_key: Key | None,
+        limit: int,
+        key_names: Sequence[str],
+        load: Callable[[list[dict[str, Any]]], list[T | None]],
+        accept: Callable[[T], bool],
+    ) -> Page[T]:
+        """Query page after page, keeping what `accept`s. When the page fills up mid-way through a
+        DynamoDB page, the cursor is the key of the last item kept, so the next call resumes right
+        after it and nothing is skipped or repeated."""
+        found: list[T] = []
+        examined = 0
+        key = start_key
+        page_size = min(100, max(limit + 1, 25))
+        while True:
+            kwargs = {**query, "Limit": page_size}
+            if key:
+                kwargs["ExclusiveStartKey"] = key
+            response = self.client.query(**kwargs)
+            raw = response.get("Items", [])
+            last_key = response.get("LastEvaluatedKey")
+            for position, (item, value) in enumerate(zip(raw, load(raw), strict=True)):
+                if value is None or not accept(value):
+                    continue
+                found.append(value)
+                if len(found) == limit:
+                    at_end = position == len(raw) - 1 and not last_key
+                    return Page(found, None if at_end else {name: item[name] for name in key_names})
+            examined += len(raw)
+            if not last_key:
+                return Page(found, None)
+            key = dict(last_key)
+            if examined >= READ_BUDGET:
+                return Page(found, key)
+
+    def _products_of(self, items: list[dict[str, Any]]) -> list[Product | None]:
+        return [ProductRecord.model_validate(from_item(item)).to_domain() for item in items]
+
+    def _products_posted(self, postings: list[dict[str, Any]]) -> list[Product | None]:
+        ids = [from_item(posting)["productId"] for posting in postings]
+        found = {product.product_id: product for product in self._batch_get(ids)}
+        return [found.get(product_id) for product_id in ids]
+
+    def _batch_get(self, product_ids: Iterable[str]) -> list[Product]:
+        keys = [_key(product_pk(product_id), META) for product_id in dict.fromkeys(product_ids)]
+        products: list[Product] = []
+        for start in range(0, len(keys), 100):
+            request: Any = {self.table: {"Keys": keys[start : start + 100]}}
+            for attempt in range(_BATCH_GET_ATTEMPTS):
+                response = self.client.batch_get_item(RequestItems=request)
+                items = response.get("Responses", {}).get(self.table, [])
+                products += [ProductRecord.model_validate(from_item(item)).to_domain() for item in items]
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            if request:
+                raise ServiceUnavailable("the catalog is busy; retry")
+        return products
+
+
+def _category_of(values: dict[str, Any]) -> Category:
+    return Category(slug=values["SK"], name=values.get("name", values["SK"]), product_count=values["productCount"])
+
+
+def _check_start_key(start_key: Key | None, names: Sequence[str], partition_name: str, partition: str) -> None:
+    """A cursor's scope tag is not a secret, so its key is checked before DynamoDB sees it: a forged key
+    for another partition would otherwise be a 500 (or a read outside the query)."""
+    if start_key is None:
+        return
+    well_formed = (
+        set(start_key) == set(names)
+        and all(isinstance(value, dict) and set(value) == {"S"} for value in start_key.values())
+        and all(isinstance(value["S"], str) for value in start_key.values())
+        and start_key[partition_name]["S"] == partition
+    )
+    if not well_formed:
+        raise BadRequest("the cursor is invalid or belongs to another query", code="invalid_cursor")

@@ -1,0 +1,280 @@
+"""The whole local stack, started in dependency order and stopped in reverse.
+
+Order matters: moto's config before any resource (it switches backends), Cognito before anything
+whose environment refers to the pool, the environment before any handler is imported (Powertools
+reads it at import), the gateway before localstripe's webhook and the seed (both call it).
+The running stack publishes its ports and ids in `<state dir>/stack.json` for `token`, `pay`, `trigger`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local import cognito, outbox
+from local.aws import FAKE_CREDENTIALS, MotoServer, Provisioner, client
+from local.eventbridge import install_rule_hook
+from local.gateway import CognitoVerifier, Gateway, GatewayServer
+from local.lambdas import Dispatcher, add_code_paths, function_specs, install_moto_hook, merged_environment
+from local.stripe import SECRET_KEY, LocalStripe, webhook_secret
+from local.template import REGION, Resolver, Template, TemplateError
+
+log = logging.getLogger("local")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+STATE_FILE = "stack.json"
+READY_PREFIX = "Storekeeper local stack ready: "
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("LOCAL_STATE_DIR") or REPO_ROOT / ".local")
+
+
+@dataclass
+class Options:
+    template: Path = DEFAULT_TEMPLATE
+    api_port: int = 3000
+    aws_port: int = 5050
+    stripe_port: int = 8420
+    state_dir: Path = field(default_factory=default_state_dir)
+    seed: bool = True
+    stripe: bool = True
+    quiet: bool = False
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def read_state(state_dir: Path) -> dict[str, Any]:
+    path = state_dir / STATE_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no running local stack: {path} is missing (start one with `make run`)")
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _refuse_if_running(state_dir: Path) -> None:
+    """One stack per state dir: a second start must neither fight over ports nor delete the state
+    file the first one's `token`, `pay` and `trigger` read."""
+    try:
+        pid = int(read_state(state_dir)["pid"])
+    except (FileNotFoundError, KeyError, ValueError):
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        (state_dir / STATE_FILE).unlink(missing_ok=True)  # left behind by a stack that was killed
+        return
+    except PermissionError:
+        pass
+    raise RuntimeError(f"a local stack already runs as pid {pid} (state in {state_dir}); stop it first")
+
+
+class Stack:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.state_dir = options.state_dir.resolve()
+        self.outbox_dir = self.state_dir / "outbox"
+        self.failed_dir = self.state_dir / "failed-invocations"
+        self.moto: MotoServer | None = None
+        self.gateway: GatewayServer | None = None
+        self.stripe: LocalStripe | None = None
+        self.state: dict[str, Any] = {}
+        self.tokens: dict[str, str] = {}
+        self.seeded = 0
+
+    # ------------------------------------------------------------------ start
+    def start(self) -> None:
+        started = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.state["startSeconds"] = round(time.monotonic() - started, 2)
+
+    def _start(self) -> None:  # noqa: PLR0915 - one linear recipe reads best
+        options = self.options
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        _refuse_if_running(self.state_dir)
+        template = Template(options.template)
+        resolver = Resolver(template, template.parameter_defaults(options.parameters))
+        stage = resolver.parameters.get("Stage", "local")
+
+        # localstripe takes about a second to boot: start it first, wait for it later.
+        if options.stripe:
+            self.stripe = LocalStripe(options.stripe_port, self.state_dir / "localstripe.log")
+            self.stripe.start()
+
+        self.moto = MotoServer(port=options.aws_port)
+        os.environ.update(FAKE_CREDENTIALS)
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.moto.endpoint,
+            }
+        )
+        install_rule_hook_later = self.moto.endpoint
+        self.moto.start()
+
+        provisioner = Provisioner(template, resolver, self.moto.endpoint)
+        provisioner.role()
+        provisioner.tables()
+        provisioner.buses()
+        provisioner.buckets()
+        provisioner.queues()
+        provisioner.parameters()
+        pools = cognito.create_pools(template, resolver, self.moto.endpoint)
+
+        specs = function_specs(template, resolver)
+        environment = merged_environment(specs)
+        os.environ.update(environment)
+        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Storekeeper")
+        os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+        os.environ.setdefault("POWERTOOLS_DEV", "false")
+        if options.quiet:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        if self.stripe is not None:
+            os.environ["STRIPE_API_BASE"] = self.stripe.url
+
+        dispatcher = Dispatcher(specs, self.failed_dir)
+        install_moto_hook(dispatcher)
+        install_rule_hook(dispatcher, install_rule_hook_later)
+        outbox.install_ses_hook(outbox.Outbox(self.outbox_dir))
+
+        domains = provisioner.email_identities(environment, extra_domains=["example.com"])
+        provisioner.functions(specs.values())
+        provisioner.state_machines()
+        provisioner.rules_and_schedules(template.events(resolver.resolve))
+
+        add_code_paths(template, specs)
+        for error in dispatcher.warm():
+            log.error("HANDLER IMPORT FAILED: %s", error)
+
+        verifiers = self._verifiers(template, resolver, pools)
+        app = Gateway(template.routes(), dispatcher, verifiers, stage=stage, quiet=options.quiet)
+        self.gateway = GatewayServer(app, port=options.api_port)
+        self.gateway.start()
+
+        ssm = client("ssm", self.moto.endpoint)
+        secret = webhook_secret()
+        for name, value in (("webhook-secret", secret), ("secret-key", SECRET_KEY)):
+            ssm.put_parameter(Name=f"/storekeeper/{stage}/stripe/{name}", Value=value, Type="SecureString", Overwrite=True)
+        if self.stripe is not None:
+            self.stripe.register_webhook(f"{self.gateway.url}/payments/webhook", secret)
+
+        pool = next(iter(pools.values()), None)
+        if pool is not None and pool.client_ids:
+            for email, group in cognito.DEMO_USERS.items():
+                if group is None or group in pool.groups:
+                    self.tokens[email] = cognito.token_for(self.moto.endpoint, pool.id, pool.client_ids[0], email, group)
+
+        self.state = {
+            "pid": os.getpid(),
+            "template": str(template.path),
+            "stage": stage,
+            "region": REGION,
+            "apiUrl": self.gateway.url,
+            "awsEndpoint": self.moto.endpoint,
+            "stripeUrl": self.stripe.url if self.stripe else None,
+            "outbox": str(self.outbox_dir),
+            "failedInvocations": str(self.failed_dir),
+            "userPoolId": pool.id if pool else None,
+            "userPoolClientId": pool.client_ids[0] if pool and pool.client_ids else None,
+            "tables": provisioner.created.tables,
+            "functions": provisioner.created.functions,
+            "stateMachines": provisioner.created.state_machines,
+            "rules": provisioner.created.rules,
+            "schedules": provisioner.created.schedules,
+            "verifiedDomains": domains,
+        }
+        if options.seed:
+            self._seed(template)
+        (self.state_dir / STATE_FILE).write_text(json.dumps(self.state, indent=2), encoding="utf-8")
+
+    def _verifiers(self, template: Template, resolver: Resolver, pools: dict[str, cognito.Pool]) -> dict[str, CognitoVerifier]:
+        assert self.moto is not None
+        verifiers = {}
+        by_id = {pool.id: pool for pool in pools.values()}
+        for name, pool_arn in template.cognito_authorizers().items():
+            pool_id = str(resolver.resolve(pool_arn)).rsplit("/", 1)[-1]
+            if pool_id not in by_id:
+                raise TemplateError(f"authorizer {name} points at a user pool the template does not create")
+            pool = by_id[pool_id]
+            verifiers[name] = CognitoVerifier(
+                f"{self.moto.endpoint}/{pool.id}/.well-known/jwks.json", pool.issuer, pool.client_ids
+            )
+        return verifiers
+
+    def _seed(self, template: Template) -> None:
+        from local.demo_data import PRODUCTS
+        from local.seed import seed_products
+
+        creates_products = any(r.method == "POST" and r.path == "/products" for r in template.routes())
+        admin = self.tokens.get("admin@example.com")
+        if not creates_products or admin is None or self.gateway is None:
+            log.info("no POST /products route or no admin user in this template: nothing to seed")
+            return
+        self.seeded = seed_products(self.gateway.url, admin, PRODUCTS)
+
+    # ------------------------------------------------------------------ stop
+    def stop(self) -> None:
+        if self.state.get("pid") == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                (self.state_dir / STATE_FILE).unlink()
+        for component in (self.gateway, self.stripe, self.moto):
+            if component is not None:
+                try:
+                    component.stop()
+                except Exception:  # noqa: BLE001 - keep stopping the others
+                    log.exception("failed to stop %s", type(component).__name__)
+        self.gateway = self.stripe = self.moto = None
+
+    # ------------------------------------------------------------------ banner
+    def banner(self) -> str:
+        state = self.state
+        lines = [
+            "",
+            f"  API          {state['apiUrl']}",
+            f"  local AWS    {state['awsEndpoint']}   (AWS_ENDPOINT_URL for the aws CLI / boto3)",
+            f"  localstripe  {state['stripeUrl'] or '(disabled)'}",
+            f"  outbox       {state['outbox']}",
+            f"  failed async {state['failedInvocations']}",
+            f"  user pool    {state['userPoolId']}  client {state['userPoolClientId']}",
+            f"  demo data    {self.seeded} products;  demo password {cognito.DEMO_PASSWORD}",
+            f"  started in   {state.get('startSeconds', 0):.1f} s",
+        ]
+        if state["schedules"]:
+            lines.append(f"  schedules    {', '.join(sorted(state['schedules']))}  (python -m local trigger NAME)")
+        lines.append("")
+        for email, token in self.tokens.items():
+            lines.append(f"  token {email}:")
+            lines.append(f"    {token}")
+        lines.append("")
+        lines.append(READY_PREFIX + state["apiUrl"])
+        return "\n".join(lines)
+
+
+def run_forever(stack: Stack) -> None:
+    """Block until SIGINT or SIGTERM, then stop everything (the caller's `finally` does the stopping)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("received signal %d, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    print(stack.banner(), flush=True)
+    sys.stdout.flush()
+    stop.wait()
