@@ -22,10 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".aws-sam" / "build"
 BASELINE = "baseline: boto3 + DynamoDB client"
-TIMER = (
-    "import time; t = time.perf_counter(); {statement}; "
-    "import sys; sys.stdout.write(repr(time.perf_counter() - t))"
-)
+TIMER = "import time; t = time.perf_counter(); {statement}; import sys; sys.stdout.write(repr(time.perf_counter() - t))"
 
 
 def functions_in_build() -> dict[str, tuple[Path, str]]:

@@ -1,9 +1,9 @@
 """`python -m local`: run the local stack, mint ID tokens, pay orders, fire schedules.
 
-    python -m local run                                   # what `make run` does
-    python -m local token --email E [--group admin|support|affiliate]
-    python -m local pay ORDER_ID [--decline]
-    python -m local trigger NAME
+python -m local run                                   # what `make run` does
+python -m local token --email E [--group admin|support|affiliate]
+python -m local pay ORDER_ID [--decline]
+python -m local trigger NAME
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def cmd_trigger(args: argparse.Namespace) -> None:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
-    root.add_argument("--state-dir", type=Path, default=default_state_dir(), help="where the running stack keeps its state")
+    root.add_argument(
+        "--state-dir", type=Path, default=default_state_dir(), help="where the running stack keeps its state"
+    )
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start the local stack (Ctrl-C stops it)")

@@ -187,7 +187,9 @@ class Provisioner:
         for logical_id, raw in self.template.of_type("AWS::SQS::Queue"):
             physical = self.resolver.physical(logical_id)
             name = physical.attrs["QueueName"]
-            attributes = {"FifoQueue": "true"} if str(self.resolver.resolve(raw.get("FifoQueue", ""))).lower() == "true" else {}
+            attributes = (
+                {"FifoQueue": "true"} if str(self.resolver.resolve(raw.get("FifoQueue", ""))).lower() == "true" else {}
+            )
             url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
             self.resolver.bind(logical_id, Physical(url, physical.attrs))
 
@@ -222,7 +224,9 @@ class Provisioner:
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com", "scheduler.amazonaws.com"]},
+                    "Principal": {
+                        "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "scheduler.amazonaws.com"]
+                    },
                     "Action": "sts:AssumeRole",
                 }
             ],
@@ -283,13 +287,21 @@ class Provisioner:
         scheduler = self._client("scheduler")
         for event in events:
             props = self.resolver.resolve(event.properties)
-            target: dict[str, Any] = {"Id": (props.get("Target") or {}).get("Id", "target"), "Arn": self._target_arn(event.target)}
+            target: dict[str, Any] = {
+                "Id": (props.get("Target") or {}).get("Id", "target"),
+                "Arn": self._target_arn(event.target),
+            }
             for key in ("Input", "InputPath", "InputTransformer"):
                 if key in props:
                     target[key] = props[key]
             if event.kind == "rule":
                 bus = str(props.get("EventBusName", "default"))
-                client_events.put_rule(Name=event.name, EventBusName=bus, EventPattern=json.dumps(props["Pattern"]), State=props.get("State", "ENABLED"))
+                client_events.put_rule(
+                    Name=event.name,
+                    EventBusName=bus,
+                    EventPattern=json.dumps(props["Pattern"]),
+                    State=props.get("State", "ENABLED"),
+                )
                 client_events.put_targets(Rule=event.name, EventBusName=bus, Targets=[target])
                 self.created.rules.append(event.name)
                 continue
@@ -299,7 +311,11 @@ class Provisioner:
                     Name=event.name,
                     ScheduleExpression=expression,
                     FlexibleTimeWindow={"Mode": "OFF"},
-                    Target={"Arn": target["Arn"], "RoleArn": LAMBDA_ROLE_ARN, **({"Input": props["Input"]} if "Input" in props else {})},
+                    Target={
+                        "Arn": target["Arn"],
+                        "RoleArn": LAMBDA_ROLE_ARN,
+                        **({"Input": props["Input"]} if "Input" in props else {}),
+                    },
                 )
             else:
                 client_events.put_rule(Name=event.name, ScheduleExpression=expression, State="ENABLED")

@@ -37,7 +37,7 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     if "Input" in target:
         return json.loads(target["Input"])
     if "InputPath" in target:
-        from jsonpath_ng.ext import parse
+        from jsonpath_ng.ext.parser import parse
 
         matches = parse(target["InputPath"]).find(event)
         return matches[0].value if matches else None
@@ -86,6 +86,6 @@ def install_rule_hook(dispatcher: Dispatcher, endpoint: str) -> None:
         if others:
             rest = copy.copy(self)
             rest.targets = others
-            original(rest, original_event, transform_input)
+            original(rest, original_event, transform_input)  # type: ignore[arg-type]
 
-    Rule.send_to_targets = send_to_targets
+    Rule.send_to_targets = send_to_targets  # type: ignore[assignment]

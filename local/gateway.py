@@ -1,9 +1,9 @@
 """The local API Gateway: REST proxy (v1) events for the template's `Api` routes, with a Cognito authorizer.
 
-It behaves like API Gateway where a client can tell: an unknown route or method answers 403
-`{"message": "Missing Authentication Token"}`; a missing, forged, expired or wrong-audience token on a
-protected route answers 401 `{"message": "Unauthorized"}`; a handler crash or a malformed proxy
-response answers 502 `{"message": "Internal server error"}`. Claims reach the handler as strings under
+It behaves like API Gateway where a client can tell: an unknown route or method is a
+MISSING_AUTHENTICATION_TOKEN answer; a missing, forged, expired or wrong-audience token on a protected
+route is UNAUTHORIZED; a handler crash or a malformed proxy response is a 502 (DEFAULT_5XX). Each is
+shaped by the template's `GatewayResponses`, as in AWS. Claims reach the handler as strings under
 `requestContext.authorizer.claims`, groups comma-separated, the way REST APIs pass them.
 """
 
@@ -48,7 +48,9 @@ class CompiledRoute:
             match = re.fullmatch(r"\{([^}+]+)(\+?)\}", segment)
             if match:
                 names.append(match.group(1))
-                parts.append(f"(?P<{_group(match.group(1))}>.+)" if match.group(2) else f"(?P<{_group(match.group(1))}>[^/]+)")
+                parts.append(
+                    f"(?P<{_group(match.group(1))}>.+)" if match.group(2) else f"(?P<{_group(match.group(1))}>[^/]+)"
+                )
             else:
                 parts.append(re.escape(segment))
         return cls(route, re.compile("^/" + "/".join(parts) + "/?$"), tuple(names))
@@ -107,12 +109,36 @@ def rest_claims(claims: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _json(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json", headers=dict(headers or {}))
-
-
 def _is_text(content_type: str) -> bool:
     return not content_type or any(marker in content_type.lower() for marker in _TEXT_TYPES)
+
+
+# API Gateway's defaults, for response types the template does not customise.
+_DEFAULT_ANSWERS = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, '{"message": "Missing Authentication Token"}'),
+    "UNAUTHORIZED": (401, '{"message": "Unauthorized"}'),
+    "DEFAULT_5XX": (502, '{"message": "Internal server error"}'),
+}
+_FAMILY = {"MISSING_AUTHENTICATION_TOKEN": "DEFAULT_4XX", "UNAUTHORIZED": "DEFAULT_4XX", "DEFAULT_5XX": "DEFAULT_5XX"}
+
+
+class GatewayAnswers:
+    """The gateway's own responses, customised by the template's `GatewayResponses` as API Gateway
+    does: the specific type first, then its DEFAULT_4XX/5XX family, then API Gateway's default."""
+
+    def __init__(self, customised: Mapping[str, Mapping[str, Any]]) -> None:
+        self.customised = {key: dict(value) for key, value in customised.items()}
+
+    def __call__(self, kind: str, request_id: str) -> Response:
+        status, body = _DEFAULT_ANSWERS[kind]
+        default_message = json.loads(body)["message"]
+        spec = self.customised.get(kind) or self.customised.get(_FAMILY[kind]) or {}
+        status = int(spec.get("StatusCode", status))
+        template = (spec.get("ResponseTemplates") or {}).get("application/json")
+        if template:
+            body = template.replace("$context.error.messageString", json.dumps(default_message))
+            body = body.replace("$context.requestId", request_id)
+        return Response(body, status=status, content_type="application/json", headers={"x-amzn-RequestId": request_id})
 
 
 class Gateway:
@@ -125,6 +151,7 @@ class Gateway:
         verifiers: Mapping[str, CognitoVerifier],
         *,
         stage: str,
+        answers: GatewayAnswers | None = None,
         api_id: str = "local",
         quiet: bool = False,
     ) -> None:
@@ -134,6 +161,7 @@ class Gateway:
         self.dispatcher = dispatcher
         self.verifiers = dict(verifiers)
         self.stage = stage
+        self.answers = answers or GatewayAnswers({})
         self.api_id = api_id
         self.quiet = quiet
 
@@ -149,28 +177,34 @@ class Gateway:
         started = time.monotonic()
         response = self.handle(request)
         if not self.quiet:
-            log.info("%s %s -> %d (%.0f ms)", request.method, request.full_path.rstrip("?"), response.status_code, (time.monotonic() - started) * 1000)
+            log.info(
+                "%s %s -> %d (%.0f ms)",
+                request.method,
+                request.full_path.rstrip("?"),
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         found = self.match(request.method, request.path)
         if found is None:
-            return _json(403, {"message": "Missing Authentication Token"}, {"x-amzn-ErrorType": "MissingAuthenticationTokenException", "x-amzn-RequestId": request_id})
+            return self.answers("MISSING_AUTHENTICATION_TOKEN", request_id)
         compiled, path_parameters = found
         claims: dict[str, Any] | None = None
         if compiled.route.authorizer is not None:
             verifier = self.verifiers[compiled.route.authorizer]
             claims = verifier.claims(request.headers.get("Authorization"))
             if claims is None:
-                return _json(401, {"message": "Unauthorized"}, {"x-amzn-ErrorType": "UnauthorizedException", "x-amzn-RequestId": request_id})
+                return self.answers("UNAUTHORIZED", request_id)
         event = self.event(request, compiled.route, path_parameters, claims, request_id)
         try:
             result = self.dispatcher.call(compiled.route.function, event)
             return self.response(result, request_id)
         except Exception:
             log.exception("%s failed on %s %s", compiled.route.function, request.method, request.path)
-            return _json(502, {"message": "Internal server error"}, {"x-amzn-RequestId": request_id})
+            return self.answers("DEFAULT_5XX", request_id)
 
     def event(
         self,
@@ -187,7 +221,11 @@ class Gateway:
             headers[name] = value  # the last value wins, as in API Gateway
             multi_headers.setdefault(name, []).append(value)
         source_ip = request.remote_addr or "127.0.0.1"
-        for name, value in (("X-Forwarded-For", source_ip), ("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", str(request.host.rsplit(":", 1)[-1]))):
+        for name, value in (
+            ("X-Forwarded-For", source_ip),
+            ("X-Forwarded-Proto", "http"),
+            ("X-Forwarded-Port", str(request.host.rsplit(":", 1)[-1])),
+        ):
             if name not in headers:
                 headers[name] = value
                 multi_headers[name] = [value]
@@ -258,7 +296,7 @@ class Gateway:
         """Map a proxy response; anything malformed is a 502, as API Gateway answers it."""
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
             log.error("malformed Lambda proxy response: %r", result)
-            return _json(502, {"message": "Internal server error"}, {"x-amzn-RequestId": request_id})
+            return self.answers("DEFAULT_5XX", request_id)
         headers = Headers()
         for name, value in (result.get("headers") or {}).items():
             headers[name] = str(value)

@@ -150,7 +150,7 @@ class Dispatcher:
         for spec in self.specs.values():
             try:
                 self.handler(spec.name)
-            except Exception as error:  # noqa: BLE001 - reported to the person starting the stack
+            except Exception as error:
                 errors.append(f"{spec.logical_id} ({spec.handler}): {type(error).__name__}: {error}")
         return errors
 
@@ -164,7 +164,12 @@ class Dispatcher:
         finally:
             elapsed = time.monotonic() - started
             if elapsed > spec.timeout:
-                log.warning("%s ran %.1f s, over its %d s timeout (Lambda would have killed it)", spec.name, elapsed, spec.timeout)
+                log.warning(
+                    "%s ran %.1f s, over its %d s timeout (Lambda would have killed it)",
+                    spec.name,
+                    elapsed,
+                    spec.timeout,
+                )
 
     def invoke_sync(self, name: str, payload: bytes | str | None) -> tuple[bytes, bool]:
         """RequestResponse semantics: (payload, function_error). A handler exception becomes Lambda's
@@ -175,7 +180,7 @@ class Dispatcher:
             return _error_payload(error), True
         try:
             result = self.call(name, event)
-        except Exception as error:  # noqa: BLE001 - Lambda turns any exception into an error payload
+        except Exception as error:
             log.error("%s failed: %s: %s", name, type(error).__name__, error)
             return _error_payload(error), True
         return json.dumps(result, default=str).encode(), False
@@ -187,7 +192,7 @@ class Dispatcher:
         def run() -> None:
             try:
                 self.call(spec.name, event)
-            except Exception as error:  # noqa: BLE001 - recorded and logged below
+            except Exception as error:
                 self.record_failure(spec, event, error, source)
 
         threading.Thread(target=run, name=f"async-{spec.name}", daemon=True).start()
@@ -253,7 +258,8 @@ def install_moto_hook(dispatcher: Dispatcher) -> None:
         try:
             dispatcher.spec(function.function_name)
         except KeyError:
-            return original(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+            result: bytes | None = original(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[assignment]
+            return result
         invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "DryRun":
             return b""

@@ -61,7 +61,9 @@ def install_ses_hook(outbox: Outbox) -> None:
         outbox.write(message.id, raw_data.encode())
         return message
 
-    def hooked_send_templated_email(self: Any, source: str, template: str, template_data: str, destinations: dict[str, list[str]]) -> Any:
+    def hooked_send_templated_email(
+        self: Any, source: str, template: str, template_data: str, destinations: dict[str, list[str]]
+    ) -> Any:
         message = send_templated_email(self, source, template, template_data, destinations)
         body = f"(SES template {template})\n\n{template_data}\n"
         outbox.write(message.id, _simple(source, f"[template {template}]", body, destinations))

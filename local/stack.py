@@ -21,7 +21,7 @@ from typing import Any
 from local import cognito, outbox
 from local.aws import FAKE_CREDENTIALS, MotoServer, Provisioner, client
 from local.eventbridge import install_rule_hook
-from local.gateway import CognitoVerifier, Gateway, GatewayServer
+from local.gateway import CognitoVerifier, Gateway, GatewayAnswers, GatewayServer
 from local.lambdas import Dispatcher, add_code_paths, function_specs, install_moto_hook, merged_environment
 from local.stripe import SECRET_KEY, LocalStripe, webhook_secret
 from local.template import REGION, Resolver, Template, TemplateError
@@ -98,7 +98,7 @@ class Stack:
             raise
         self.state["startSeconds"] = round(time.monotonic() - started, 2)
 
-    def _start(self) -> None:  # noqa: PLR0915 - one linear recipe reads best
+    def _start(self) -> None:
         options = self.options
         self.state_dir.mkdir(parents=True, exist_ok=True)
         _refuse_if_running(self.state_dir)
@@ -158,14 +158,17 @@ class Stack:
             log.error("HANDLER IMPORT FAILED: %s", error)
 
         verifiers = self._verifiers(template, resolver, pools)
-        app = Gateway(template.routes(), dispatcher, verifiers, stage=stage, quiet=options.quiet)
+        answers = GatewayAnswers(template.gateway_responses())
+        app = Gateway(template.routes(), dispatcher, verifiers, stage=stage, answers=answers, quiet=options.quiet)
         self.gateway = GatewayServer(app, port=options.api_port)
         self.gateway.start()
 
         ssm = client("ssm", self.moto.endpoint)
         secret = webhook_secret()
         for name, value in (("webhook-secret", secret), ("secret-key", SECRET_KEY)):
-            ssm.put_parameter(Name=f"/storekeeper/{stage}/stripe/{name}", Value=value, Type="SecureString", Overwrite=True)
+            ssm.put_parameter(
+                Name=f"/storekeeper/{stage}/stripe/{name}", Value=value, Type="SecureString", Overwrite=True
+            )
         if self.stripe is not None:
             self.stripe.register_webhook(f"{self.gateway.url}/payments/webhook", secret)
 
@@ -173,7 +176,9 @@ class Stack:
         if pool is not None and pool.client_ids:
             for email, group in cognito.DEMO_USERS.items():
                 if group is None or group in pool.groups:
-                    self.tokens[email] = cognito.token_for(self.moto.endpoint, pool.id, pool.client_ids[0], email, group)
+                    self.tokens[email] = cognito.token_for(
+                        self.moto.endpoint, pool.id, pool.client_ids[0], email, group
+                    )
 
         self.state = {
             "pid": os.getpid(),
@@ -183,6 +188,7 @@ class Stack:
             "apiUrl": self.gateway.url,
             "awsEndpoint": self.moto.endpoint,
             "stripeUrl": self.stripe.url if self.stripe else None,
+            "stripePid": self.stripe.pid if self.stripe else None,
             "outbox": str(self.outbox_dir),
             "failedInvocations": str(self.failed_dir),
             "userPoolId": pool.id if pool else None,
@@ -198,7 +204,9 @@ class Stack:
             self._seed(template)
         (self.state_dir / STATE_FILE).write_text(json.dumps(self.state, indent=2), encoding="utf-8")
 
-    def _verifiers(self, template: Template, resolver: Resolver, pools: dict[str, cognito.Pool]) -> dict[str, CognitoVerifier]:
+    def _verifiers(
+        self, template: Template, resolver: Resolver, pools: dict[str, cognito.Pool]
+    ) -> dict[str, CognitoVerifier]:
         assert self.moto is not None
         verifiers = {}
         by_id = {pool.id: pool for pool in pools.values()}
@@ -232,7 +240,7 @@ class Stack:
             if component is not None:
                 try:
                     component.stop()
-                except Exception:  # noqa: BLE001 - keep stopping the others
+                except Exception:
                     log.exception("failed to stop %s", type(component).__name__)
         self.gateway = self.stripe = self.moto = None
 

@@ -56,7 +56,13 @@ class LocalStripe:
                 return
             time.sleep(0.05)
         self.stop()
-        raise TimeoutError(f"localstripe did not answer on port {self.port} within {timeout:.0f} s; see {self.log_path}")
+        raise TimeoutError(
+            f"localstripe did not answer on port {self.port} within {timeout:.0f} s; see {self.log_path}"
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
 
     def register_webhook(self, url: str, secret: str, name: str = "storekeeper") -> None:
         response = requests.post(f"{self.url}/_config/webhooks/{name}", data={"url": url, "secret": secret}, timeout=5)

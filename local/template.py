@@ -250,14 +250,14 @@ class Resolver:
             raise TemplateError(f"unknown condition {name!r}")
         return bool(self.resolve(conditions[name]))
 
-    def resolve(self, value: Any) -> Any:  # noqa: C901 - one branch per intrinsic reads best
+    def resolve(self, value: Any) -> Any:
         """Resolve every intrinsic in `value`; `AWS::NoValue` removes the key or list item."""
         if isinstance(value, list):
             return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -384,6 +384,13 @@ class Template:
                 routes.append(Route(method if method != "ANY" else "ANY", ep["Path"], logical_id, authorizer))
         return routes
 
+    def gateway_responses(self) -> dict[str, dict[str, Any]]:
+        """`GatewayResponses` of the template's APIs (type → StatusCode/ResponseTemplates)."""
+        found: dict[str, dict[str, Any]] = {}
+        for _, props in self.of_type("AWS::Serverless::Api"):
+            found.update(props.get("GatewayResponses") or {})
+        return found
+
     def cognito_authorizers(self) -> dict[str, Any]:
         """Authorizer name → its `UserPoolArn` (unresolved), across every API of the template."""
         found: dict[str, Any] = {}
@@ -392,7 +399,9 @@ class Template:
         for props in apis:
             for name, spec in ((props.get("Auth") or {}).get("Authorizers") or {}).items():
                 if "UserPoolArn" not in spec:
-                    raise TemplateError(f"authorizer {name} is not a Cognito authorizer; the local gateway runs only those")
+                    raise TemplateError(
+                        f"authorizer {name} is not a Cognito authorizer; the local gateway runs only those"
+                    )
                 found[name] = spec["UserPoolArn"]
         return found
 

@@ -16,7 +16,7 @@ from catalog.settings import settings
 from catalog.store import CatalogStore
 from common.auth import ADMIN
 from common.events import publish
-from common.http import created, error_responses, make_resolver, requires
+from common.http import created, make_resolver, requires, responses
 from common.observability import make_logger, make_metrics
 
 logger = make_logger("catalog")
@@ -37,10 +37,7 @@ def _publisher() -> logic.Publisher:
 @app.post(
     "/products",
     summary="Create a product (admin)",
-    responses={
-        201: {"description": "Created", "content": {"application/json": {"model": ProductOut}}},
-        **error_responses(400, 401, 403, 409, 422),
-    },
+    responses=responses(400, 401, 403, 409, 422, success=201, description="Created"),
     tags=["catalog-admin"],
 )
 @requires(ADMIN)
@@ -53,7 +50,7 @@ def create_product(product: Annotated[ProductIn, Body()]) -> Response[ProductOut
 @app.put(
     "/products/<productId>",
     summary="Replace a product's editable fields (admin)",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    responses=responses(400, 401, 403, 404, 409, 422),
     tags=["catalog-admin"],
 )
 @requires(ADMIN)
@@ -68,7 +65,7 @@ def update_product(product_id: ProductId, product: Annotated[ProductIn, Body()])
 @app.delete(
     "/products/<productId>",
     summary="Archive a product (admin); idempotent",
-    responses=error_responses(401, 403, 404),
+    responses=responses(401, 403, 404),
     tags=["catalog-admin"],
 )
 @requires(ADMIN)

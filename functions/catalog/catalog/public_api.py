@@ -10,7 +10,7 @@ from catalog import logic
 from catalog.models import CategoryOut, CategoryPage, ProductOut, ProductPage, ProductSummary
 from catalog.settings import settings
 from catalog.store import CatalogStore
-from common.http import error_responses, make_resolver
+from common.http import make_resolver, responses
 from common.observability import make_logger
 
 logger = make_logger("catalog")
@@ -28,7 +28,7 @@ def _store() -> CatalogStore:
 @app.get(
     "/products",
     summary="List or search active products",
-    responses=error_responses(400, 422),
+    responses=responses(400, 422),
     tags=["catalog"],
 )
 def list_products(
@@ -51,7 +51,7 @@ def list_products(
 @app.get(
     "/products/<productId>",
     summary="One active product with its variants",
-    responses=error_responses(404),
+    responses=responses(404),
     tags=["catalog"],
 )
 def get_product(product_id: Annotated[str, Path(alias="productId", max_length=64)]) -> ProductOut:
@@ -61,7 +61,7 @@ def get_product(product_id: Annotated[str, Path(alias="productId", max_length=64
 @app.get(
     "/categories",
     summary="Categories that have active products",
-    responses=error_responses(400, 422),
+    responses=responses(400, 422),
     tags=["catalog"],
 )
 def list_categories(cursor: Cursor = None, limit: Limit = 100) -> CategoryPage:

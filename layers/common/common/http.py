@@ -1,7 +1,7 @@
 """The one HTTP resolver factory and the one error mapping: every domain answers errors the same way,
 `{"error": {"code", "message", "details"}}`, and this module is the only place that knows statuses."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -67,12 +67,16 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI `responses` entries for the given error statuses, all documented with `ErrorBody`."""
-    return {
-        status: {"description": _DESCRIPTIONS[status], "content": {"application/json": {"model": ErrorBody}}}
-        for status in statuses
-    }
+def responses(*errors: int, success: int = 200, description: str = "Success") -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` of a route: its success (body from the return annotation) and the error
+    statuses it may answer, all documented with `ErrorBody`."""
+    documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
+    for status in errors:
+        documented[status] = {
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    return documented
 
 
 def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response[Any]:
@@ -114,10 +118,10 @@ def requires(*groups: str) -> Callable[[RouteFn], RouteFn]:
     return mark
 
 
-class _AuthorizeThenValidate(BaseMiddlewareHandler):
+class _AuthorizeThenValidate(BaseMiddlewareHandler[Any]):
     """Wraps Powertools' request validation, which always runs first, with the `requires` check."""
 
-    def __init__(self, validation: BaseMiddlewareHandler) -> None:
+    def __init__(self, validation: BaseMiddlewareHandler[Any]) -> None:
         self.validation = validation
 
     def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
@@ -136,9 +140,10 @@ class JsonApiResolver(APIGatewayRestResolver):
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True)
-        self._request_validation_middleware = _AuthorizeThenValidate(self._request_validation_middleware)
+        validation = self._request_validation_middleware
+        self._request_validation_middleware = _AuthorizeThenValidate(validation)  # type: ignore[assignment]
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if event.get("body") is not None:
             headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
             multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}

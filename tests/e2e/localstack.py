@@ -1,0 +1,74 @@
+"""Starting and driving `python -m local run` from tests: free ports and a state dir of its own, so a
+`make run` on the same machine is left alone."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.stack import READY_PREFIX
+
+ROOT = Path(__file__).resolve().parents[2]
+START_DEADLINE = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalStack:
+    api: str
+    state_dir: Path
+    process: subprocess.Popen[str]
+    log: Path
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `python -m local ARGS` against this stack."""
+        return subprocess.run(
+            [sys.executable, "-m", "local", "--state-dir", str(self.state_dir), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+
+    def token(self, email: str, group: str | None = None) -> str:
+        args = ["token", "--email", email] + (["--group", group] if group else [])
+        return self.cli(*args).stdout.strip()
+
+
+def wait_ready(process: subprocess.Popen[str], log: Path) -> str:
+    deadline = time.monotonic() + START_DEADLINE
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local stack exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        for line in log.read_text().splitlines():
+            if line.startswith(READY_PREFIX):
+                return line.removeprefix(READY_PREFIX).strip()
+        time.sleep(0.1)
+    raise TimeoutError(f"the local stack was not ready within {START_DEADLINE:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+def start(state_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], Path]:
+    """Start a stack in the background; its output goes to `state_dir/stack.log`."""
+    log = state_dir / "stack.log"
+    command = [sys.executable, "-m", "local", "--state-dir", str(state_dir), "run", "--quiet", *extra]
+    command += ["--port", str(free_port()), "--aws-port", str(free_port()), "--stripe-port", str(free_port())]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
+    return process, log
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,194 @@
+"""Catalog handlers against moto, in-process. Tables, bus and the handlers' environment all come from
+`template.yaml`, so a change there is a change here."""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from catalog import admin_api, public_api
+from local.template import Resolver, Template
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+ADMIN_FUNCTION = "CatalogAdminFunction"
+PUBLIC_FUNCTION = "CatalogPublicFunction"
+REGION = "eu-west-1"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def error_code(self) -> str:
+        return str(self.body["error"]["code"])
+
+
+@dataclass
+class CatalogWorld:
+    """What a test can look at behind the handlers' back: the raw table and the events on the bus."""
+
+    table: str
+    bus: str
+    queue_url: str
+    dynamodb: Any
+    sqs: Any
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the catalog table (a test may scan; the handlers may not)."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table}
+        while True:
+            page = self.dynamodb.scan(**kwargs)
+            found += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def item(self, pk: str, sk: str = "META") -> dict[str, Any] | None:
+        response = self.dynamodb.get_item(TableName=self.table, Key={"PK": {"S": pk}, "SK": {"S": sk}})
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def published(self) -> list[dict[str, Any]]:
+        """Drain the queue subscribed to every storekeeper event; EventBridge events, oldest first."""
+        events: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = batch.get("Messages", [])
+            if not messages:
+                return events
+            for message in messages:
+                events.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _function_environment(template: Template, resolver: Resolver, logical_id: str) -> dict[str, str]:
+    props = dict(template.resources[logical_id]["Properties"])
+    variables = (props.get("Environment") or {}).get("Variables") or {}
+    return {name: str(value) for name, value in resolver.resolve(variables).items()}
+
+
+def _create_tables(template: Template, resolver: Resolver, dynamodb: Any) -> None:
+    for logical_id, raw in template.of_type("AWS::DynamoDB::Table"):
+        props = resolver.resolve(raw)
+        kwargs: dict[str, Any] = {
+            "TableName": str(resolver.ref(logical_id)),
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if kwargs["BillingMode"] == "PROVISIONED":
+            kwargs["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if key in props:
+                kwargs[key] = props[key]
+        dynamodb.create_table(**kwargs)
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[CatalogWorld]:
+    """A fresh moto account with the template's tables and bus, and the catalog functions' environment."""
+    template = Template(TEMPLATE)
+    resolver = Resolver(template, template.parameter_defaults())
+    environment = _function_environment(template, resolver, PUBLIC_FUNCTION)
+    environment |= _function_environment(template, resolver, ADMIN_FUNCTION)
+    environment |= {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    # Lambda sets the environment before importing the handler; here the module came first, so give its
+    # Metrics the namespace it would have read at import.
+    monkeypatch.setattr(admin_api.metrics, "namespace", environment["POWERTOOLS_METRICS_NAMESPACE"])
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        _create_tables(template, resolver, dynamodb)
+        events = boto3.client("events", region_name=REGION)
+        for logical_id, _ in template.of_type("AWS::Events::EventBus"):
+            events.create_event_bus(Name=str(resolver.ref(logical_id)))
+        bus = environment["EVENT_BUS_NAME"]
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name="observe-storekeeper", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "storekeeper."}]})
+        )
+        events.put_targets(Rule="observe-storekeeper", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+        yield CatalogWorld(
+            table=environment["CATALOG_TABLE"], bus=bus, queue_url=queue_url, dynamodb=dynamodb, sqs=sqs
+        )
+
+
+def _answer(raw: dict[str, Any]) -> Answer:
+    headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
+    headers.update(raw.get("headers") or {})
+    body = json.loads(raw["body"]) if raw.get("body") else None
+    return Answer(status=raw["statusCode"], body=body, headers=headers)
+
+
+Handler = Callable[[dict[str, Any]], Answer]
+
+
+@pytest.fixture
+def call_public(world: CatalogWorld, lambda_context: Any) -> Handler:
+    """Invoke `catalog.public_api.handler` as Lambda would."""
+    return lambda event: _answer(public_api.handler(event, lambda_context))
+
+
+@pytest.fixture
+def call_admin(world: CatalogWorld, lambda_context: Any) -> Handler:
+    """Invoke `catalog.admin_api.handler` as Lambda would."""
+    return lambda event: _answer(admin_api.handler(event, lambda_context))
+
+
+_sku_counter = iter(range(1, 1_000_000))
+
+
+def product_body(**overrides: Any) -> dict[str, Any]:
+    """A valid create/replace body; every call gets fresh SKUs unless `variants` is given."""
+    n = next(_sku_counter)
+    body: dict[str, Any] = {
+        "name": f"Plain Tee {n}",
+        "description": "A soft cotton tee.",
+        "category": "Tees",
+        "tags": ["cotton"],
+        "price": {"amount": 2000, "currency": "EUR"},
+        "variants": [
+            {"sku": f"TEE-{n}-S", "attributes": {"size": "S"}},
+            {"sku": f"TEE-{n}-M", "attributes": {"size": "M"}, "price": {"amount": 2500, "currency": "EUR"}},
+        ],
+        "images": ["https://cdn.example.com/tee.jpg"],
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def create_product(call_admin: Handler, api_event: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Factory: create a product through the admin API as an admin; returns the created product's JSON."""
+
+    def create(**overrides: Any) -> dict[str, Any]:
+        answer = call_admin(api_event("POST", "/products", body=product_body(**overrides), groups=["admin"]))
+        assert answer.status == 201, answer.body
+        created: dict[str, Any] = answer.body
+        return created
+
+    return create
