@@ -17,6 +17,7 @@ class SeedFailed(Exception):
 
 def seed_products(api_url: str, admin_token: str, products: Iterable[dict[str, Any]], workers: int = 8) -> int:
     session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
     headers = {"Authorization": admin_token, "Content-Type": "application/json"}
 
     def create(product: dict[str, Any]) -> None:

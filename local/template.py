@@ -316,6 +316,11 @@ class FunctionEvent:
     properties: dict[str, Any]
 
 
+def kebab(name: str) -> str:
+    """`SweepHolds` -> `sweep-holds`: how `python -m local trigger` names a schedule (its event id)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
+
+
 class Template:
     """A parsed SAM template with Globals applied. Properties stay unresolved until asked for,
     so the resolver can run after the resources it needs exist."""
@@ -416,8 +421,7 @@ class Template:
                     name = resolve(ep.get("RuleName") or f"{logical_id}{event_id}")
                     found.append(FunctionEvent("rule", str(name), logical_id, ep))
                 elif etype in ("Schedule", "ScheduleV2"):
-                    name = resolve(ep.get("Name") or event_id)
-                    found.append(FunctionEvent("schedule", str(name), logical_id, ep))
+                    found.append(FunctionEvent("schedule", kebab(event_id), logical_id, ep))
         return found
 
     def layer_dirs(self) -> list[Path]:

@@ -3,15 +3,19 @@ responses (what a client sees) and records (what DynamoDB holds). Each boundary 
 and an explicit mapping, so a storage or API change never leaks into the other side."""
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
 from common.ids import Sku
 from common.money import Money
+
+if TYPE_CHECKING:
+    from catalog.availability import Level
 
 MAX_VARIANTS = 30
 
@@ -141,6 +145,8 @@ class VariantOut(_Out):
     sku: str
     attributes: dict[str, str]
     price: Money = Field(description="The effective price: the variant's own, or else the product's")
+    in_stock: bool | None = Field(default=None, description="Whether it can be ordered now (public detail only)")
+    available: int | None = Field(default=None, description="Units left, shown only when few are left")
 
 
 class ProductOut(_Out):
@@ -159,7 +165,17 @@ class ProductOut(_Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product) -> Self:
+    def of(cls, product: Product, levels: Mapping[str, "Level"] | None = None) -> Self:
+        """With `levels` (public detail), each variant says whether it is in stock, and how many are
+        left when few are; a SKU without a stock record is not in stock."""
+        variants = []
+        for v in product.variants:
+            variant = VariantOut(sku=v.sku, attributes=v.attributes, price=v.effective_price(product.price))
+            if levels is not None:
+                level = levels.get(v.sku)
+                variant.in_stock = level is not None and level.in_stock
+                variant.available = level.available if level is not None and level.is_low else None
+            variants.append(variant)
         return cls(
             product_id=product.product_id,
             name=product.name,
@@ -168,10 +184,7 @@ class ProductOut(_Out):
             category_slug=product.category_slug,
             tags=list(product.tags),
             price=product.price,
-            variants=[
-                VariantOut(sku=v.sku, attributes=v.attributes, price=v.effective_price(product.price))
-                for v in product.variants
-            ],
+            variants=variants,
             images=list(product.images),
             status=product.status,
             version=product.version,

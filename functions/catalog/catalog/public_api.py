@@ -7,6 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog import logic
+from catalog.availability import StockLevels
 from catalog.models import CategoryOut, CategoryPage, ProductOut, ProductPage, ProductSummary
 from catalog.settings import settings
 from catalog.store import CatalogStore
@@ -55,7 +56,8 @@ def list_products(
     tags=["catalog"],
 )
 def get_product(product_id: Annotated[str, Path(alias="productId", max_length=64)]) -> ProductOut:
-    return ProductOut.of(logic.get_product(_store(), product_id))
+    product = logic.get_product(_store(), product_id)
+    return ProductOut.of(product, StockLevels(settings().inventory_table).of(product.skus))
 
 
 @app.get(

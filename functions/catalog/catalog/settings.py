@@ -12,6 +12,7 @@ class CatalogSettings(Settings):
     catalog_table: str = Field(alias="CATALOG_TABLE", min_length=1)
     shop_currency: str = Field(default="EUR", alias="SHOP_CURRENCY", pattern=r"^[A-Z]{3}$")
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")
+    inventory_table: str = Field(default="", alias="INVENTORY_TABLE", description="Read for availability")
 
 
 def settings() -> CatalogSettings:

@@ -16,13 +16,22 @@ Every write that could race is conditional; cancelled transactions become domain
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import ConcurrentUpdate, SkuTaken
 from catalog.models import Category, Product, ProductRecord, Status
-from common.dynamo import TransactionCancelled, dynamodb_client, from_item, to_item, to_value, transact_write
-from common.errors import BadRequest, Conflict, ServiceUnavailable
+from common.dynamo import (
+    Key,
+    Page,
+    TransactionCancelled,
+    check_start_key,
+    dynamodb_client,
+    from_item,
+    to_item,
+    to_value,
+    transact_write,
+)
+from common.errors import Conflict, ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,14 +47,6 @@ _INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 # with a cursor instead of reading the whole catalog in one Lambda invocation.
 READ_BUDGET = 1000
 _BATCH_GET_ATTEMPTS = 5
-
-Key = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Page[T]:
-    items: list[T]
-    next_key: Key | None
 
 
 def product_pk(product_id: str) -> str:
@@ -232,7 +233,7 @@ class CatalogStore:
             "ExpressionAttributeNames": {"#pk": f"{index}PK"},
             "ExpressionAttributeValues": {":pk": {"S": partition}},
         }
-        _check_start_key(start_key, key_names, f"{index}PK", partition)
+        check_start_key(start_key, key_names, f"{index}PK", partition)
         return self._collect(query, start_key, limit, key_names, self._products_of, accept)
 
     def search_products(
@@ -246,7 +247,7 @@ class CatalogStore:
             "KeyConditionExpression": "PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": partition}},
         }
-        _check_start_key(start_key, ("PK", "SK"), "PK", partition)
+        check_start_key(start_key, ("PK", "SK"), "PK", partition)
         return self._collect(query, start_key, limit, ("PK", "SK"), self._products_posted, accept)
 
     def list_categories(self, *, start_key: Key | None, limit: int) -> Page[Category]:
@@ -256,7 +257,7 @@ class CatalogStore:
             "KeyConditionExpression": "PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": CATEGORY_PK}},
         }
-        _check_start_key(start_key, ("PK", "SK"), "PK", CATEGORY_PK)
+        check_start_key(start_key, ("PK", "SK"), "PK", CATEGORY_PK)
 
         def categories(items: list[dict[str, Any]]) -> list[Category | None]:
             return [_category_of(from_item(item)) for item in items]
@@ -328,18 +329,3 @@ class CatalogStore:
 
 def _category_of(values: dict[str, Any]) -> Category:
     return Category(slug=values["SK"], name=values.get("name", values["SK"]), product_count=values["productCount"])
-
-
-def _check_start_key(start_key: Key | None, names: Sequence[str], partition_name: str, partition: str) -> None:
-    """A cursor's scope tag is not a secret, so its key is checked before DynamoDB sees it: a forged key
-    for another partition would otherwise be a 500 (or a read outside the query)."""
-    if start_key is None:
-        return
-    well_formed = (
-        set(start_key) == set(names)
-        and all(isinstance(value, dict) and set(value) == {"S"} for value in start_key.values())
-        and all(isinstance(value["S"], str) for value in start_key.values())
-        and start_key[partition_name]["S"] == partition
-    )
-    if not well_formed:
-        raise BadRequest("the cursor is invalid or belongs to another query", code="invalid_cursor")

@@ -30,3 +30,55 @@ class ProductChanged(_Contract):
     status: Literal["ACTIVE", "ARCHIVED"]
     version: int = Field(ge=1)
     variants: list[VariantPrice]
+
+
+# ---------------------------------------------------------------- inventory: workflow tasks and events
+
+MAX_LINE_QUANTITY = 1000
+
+
+class OrderLine(_Contract):
+    sku: Sku
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class ReserveStockInput(_Contract):
+    """ReserveStock: hold the lines of an order. Lines may repeat a SKU; inventory sums them."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+    lines: list[OrderLine] = Field(min_length=1, max_length=500)
+
+
+class HoldRef(_Contract):
+    """CommitStock and ReleaseStock act on the hold of one order."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=200, description="Why a hold is released")
+
+
+class ShortSku(_Contract):
+    sku: str
+    requested: int
+    available: int
+
+
+class HoldResult(_Contract):
+    """What every inventory task answers: the hold's state after the call."""
+
+    order_id: str
+    status: Literal["HELD", "COMMITTED", "RELEASED"]
+    lines: list[OrderLine]
+    expires_at: str | None = None
+    changed: bool = Field(description="False when the call found the hold already in this state (a retry)")
+
+
+class StockLow(_Contract):
+    """Published by inventory when a SKU's available stock falls to or below its threshold, once per
+    crossing; the envelope's eventId is `StockLow#{sku}#{crossing}`."""
+
+    DETAIL_TYPE: ClassVar[str] = "StockLow"
+
+    sku: str
+    available: int
+    threshold: int
+    crossing: int = Field(ge=1)

@@ -4,6 +4,7 @@
 import random
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from common.errors import BadRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,6 +26,7 @@ AWS_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
     connect_timeout=2,
     read_timeout=5,
+    max_pool_connections=50,
 )
 _CONFLICT_ATTEMPTS = 4
 
@@ -99,3 +103,28 @@ def transact_write(
 
 def is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+Key = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    """One page of a query: the items and the key to resume after (None on the last page)."""
+
+    items: list[T]
+    next_key: Key | None
+
+
+def check_start_key(start_key: Key | None, names: Sequence[str], partition_name: str, partition: str) -> None:
+    """Check a key decoded from a client's cursor before DynamoDB sees it. The cursor's scope tag is not
+    a secret, so a forged key could otherwise be a 500 or a read outside the query's partition."""
+    if start_key is None:
+        return
+    well_formed = (
+        set(start_key) == set(names)
+        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in start_key.values())
+        and start_key[partition_name]["S"] == partition
+    )
+    if not well_formed:
+        raise BadRequest("the cursor is invalid or belongs to another query", code="invalid_cursor")

@@ -1,0 +1,111 @@
+"""Staff's view of stock: read counters and the ledger, adjust stock, set low-stock thresholds."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common.auth import ADMIN, SUPPORT
+from common.http import caller, created, make_resolver, requires, responses
+from common.ids import Sku
+from common.observability import make_logger
+from inventory import logic
+from inventory.models import (
+    AdjustmentIn,
+    AdjustmentOut,
+    LedgerEntryOut,
+    LedgerPage,
+    StockOut,
+    StockPage,
+    StockSettingsIn,
+)
+from inventory.wiring import publisher, store
+
+logger = make_logger("inventory")
+app = make_resolver(logger)
+
+SkuPath = Annotated[Sku, Path()]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="`nextCursor` of the previous page")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_.:-]{8,128}$",
+        description="Makes a retried adjustment apply once: the same key answers the first adjustment",
+    ),
+]
+
+
+@app.get(
+    "/inventory",
+    summary="Stock of every SKU, or of the low ones",
+    responses=responses(400, 401, 403, 422),
+    tags=["inventory"],
+)
+@requires(ADMIN, SUPPORT)
+def list_stock(
+    low_stock: Annotated[bool, Query(alias="lowStock", description="Only SKUs at or below their threshold")] = False,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> StockPage:
+    stocks, next_cursor = logic.list_stock(store(), low_only=low_stock, cursor=cursor, limit=limit)
+    return StockPage(items=[StockOut.of(s) for s in stocks], next_cursor=next_cursor)
+
+
+@app.get("/inventory/<sku>", summary="Stock of one SKU", responses=responses(401, 403, 404, 422), tags=["inventory"])
+@requires(ADMIN, SUPPORT)
+def get_stock(sku: SkuPath) -> StockOut:
+    return StockOut.of(logic.get_stock(store(), sku))
+
+
+@app.put(
+    "/inventory/<sku>",
+    summary="Set a SKU's low-stock threshold",
+    responses=responses(400, 401, 403, 404, 422),
+    tags=["inventory"],
+)
+@requires(ADMIN)
+def update_stock_settings(sku: SkuPath, body: Annotated[StockSettingsIn, Body()]) -> StockOut:
+    return StockOut.of(logic.set_threshold(store(), sku, body.low_stock_threshold, publish=publisher()))
+
+
+@app.post(
+    "/inventory/<sku>/adjustments",
+    summary="Add or remove stock with a reason; written to the ledger",
+    responses=responses(400, 401, 403, 404, 409, 422, success=201, description="Adjusted"),
+    tags=["inventory"],
+)
+@requires(ADMIN)
+def adjust_stock(
+    sku: SkuPath, adjustment: Annotated[AdjustmentIn, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[AdjustmentOut]:
+    entry, stock, _ = logic.adjust(
+        store(),
+        sku,
+        adjustment,
+        actor=caller(app).sub,
+        idempotency_key=idempotency_key,
+        publish=publisher(),
+    )
+    body = AdjustmentOut(adjustment=LedgerEntryOut.of(entry), stock=StockOut.of(stock))
+    return created(body, f"/inventory/{sku}/ledger")
+
+
+@app.get(
+    "/inventory/<sku>/ledger",
+    summary="A SKU's adjustments, newest first",
+    responses=responses(400, 401, 403, 404, 422),
+    tags=["inventory"],
+)
+@requires(ADMIN, SUPPORT)
+def get_ledger(sku: SkuPath, cursor: Cursor = None, limit: Limit = 50) -> LedgerPage:
+    entries, next_cursor = logic.ledger(store(), sku, cursor=cursor, limit=limit)
+    return LedgerPage(items=[LedgerEntryOut.of(e) for e in entries], next_cursor=next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)

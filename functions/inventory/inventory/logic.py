@@ -1,0 +1,287 @@
+"""Inventory use cases. No HTTP, no event shapes, no boto3: the store is passed in, and so are the
+event publisher and the workflow probe (plain callables), so tests can hand in fakes of our own ports."""
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from common.contracts import HoldResult, OrderLine, ReserveStockInput, ShortSku, StockLow
+from common.cursor import decode_cursor, encode_cursor
+from common.events import DomainEvent, new_event
+from common.ids import new_id
+from inventory.errors import (
+    HoldCommitted,
+    HoldNotFound,
+    HoldReleased,
+    IdempotencyKeyReused,
+    InsufficientStock,
+    OutOfStock,
+    StockNotFound,
+    TooManySkus,
+)
+from inventory.models import AdjustmentIn, Hold, HoldStatus, LedgerEntry, Stock
+from inventory.store import (
+    MAX_TRANSACTION_ACTIONS,
+    HoldExists,
+    HoldNotInStatus,
+    InventoryStore,
+    KeyUsed,
+    ShortOf,
+)
+
+Publisher = Callable[[list[DomainEvent]], None]
+IsWaiting = Callable[[str], bool]
+"""Tells whether an order's workflow may still use its hold (its execution is running)."""
+
+# One action of a hold transaction is the hold itself.
+MAX_SKUS_PER_ORDER = MAX_TRANSACTION_ACTIONS - 1
+EXPIRED = "hold window expired"
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _result(hold: Hold, *, changed: bool) -> HoldResult:
+    return HoldResult(
+        order_id=hold.order_id,
+        status=hold.status.value,
+        lines=list(hold.lines),
+        expires_at=hold.expires_at.isoformat() if hold.expires_at else None,
+        changed=changed,
+    )
+
+
+def summed(lines: Iterable[OrderLine]) -> dict[str, int]:
+    """Quantities per SKU, so two lines of one SKU are checked against stock together."""
+    totals: Counter[str] = Counter()
+    for line in lines:
+        totals[line.sku] += line.quantity
+    return dict(totals)
+
+
+# ---------------------------------------------------------------- holds (workflow tasks)
+
+
+def reserve(
+    store: InventoryStore,
+    task: ReserveStockInput,
+    *,
+    window: timedelta,
+    publish: Publisher,
+    now: datetime | None = None,
+) -> HoldResult:
+    """Hold every line of an order, or nothing. A retry answers the hold that exists (whatever its
+    status) without touching stock again."""
+    at = _now(now)
+    quantities = summed(task.lines)
+    if len(quantities) > MAX_SKUS_PER_ORDER:
+        raise TooManySkus(len(quantities), MAX_SKUS_PER_ORDER)
+    try:
+        store.reserve(task.order_id, quantities, at + window, at)
+    except HoldExists:
+        existing = store.get_hold(task.order_id)
+        if existing is None or existing.status is HoldStatus.RELEASED:  # cancelled meanwhile (or long gone)
+            raise HoldReleased(task.order_id) from None
+        return _result(existing, changed=False)
+    except ShortOf as short:
+        stocks = store.get_stocks(short.skus)
+        raise OutOfStock(
+            [
+                ShortSku(sku=sku, requested=quantities[sku], available=stocks[sku].available if sku in stocks else 0)
+                for sku in short.skus
+            ]
+        ) from None
+    check_low_stock(store, quantities, publish)
+    hold = Hold(
+        order_id=task.order_id,
+        lines=tuple(OrderLine(sku=sku, quantity=q) for sku, q in quantities.items()),
+        status=HoldStatus.HELD,
+        expires_at=at + window,
+    )
+    return _result(hold, changed=True)
+
+
+def commit(store: InventoryStore, order_id: str, *, publish: Publisher, now: datetime | None = None) -> HoldResult:
+    """Sell what the order holds. A hold released because its window expired is re-acquired from the
+    shelf if the stock is there (a late payment still ships); otherwise `HoldReleased`/`OutOfStock`
+    tell the workflow to refund."""
+    at = _now(now)
+    hold = _hold(store, order_id)
+    if hold.status is HoldStatus.COMMITTED:
+        return _result(hold, changed=False)
+    if hold.status is HoldStatus.RELEASED:
+        return _reacquire(store, hold, publish, at)
+    try:
+        store.commit(hold, at)
+    except HoldNotInStatus:
+        return commit(store, order_id, publish=publish, now=at)  # moved meanwhile: decide on its new status
+    return _result(hold.model_copy(update={"status": HoldStatus.COMMITTED}), changed=True)
+
+
+def _reacquire(store: InventoryStore, hold: Hold, publish: Publisher, at: datetime) -> HoldResult:
+    if hold.release_reason != EXPIRED or not hold.lines:
+        raise HoldReleased(hold.order_id)
+    try:
+        store.reacquire(hold, at)
+    except HoldNotInStatus:
+        return commit(store, hold.order_id, publish=publish, now=at)
+    except ShortOf as short:
+        stocks = store.get_stocks(short.skus)
+        wanted = hold.quantities
+        raise OutOfStock(
+            [
+                ShortSku(sku=s, requested=wanted[s], available=stocks[s].available if s in stocks else 0)
+                for s in short.skus
+            ]
+        ) from None
+    check_low_stock(store, hold.quantities, publish)
+    return _result(hold.model_copy(update={"status": HoldStatus.COMMITTED}), changed=True)
+
+
+def release(
+    store: InventoryStore, order_id: str, *, reason: str, publish: Publisher, now: datetime | None = None
+) -> HoldResult:
+    """Put held stock back on sale. Releasing an order that holds nothing records that it is released,
+    so a reserve arriving late cannot hold stock for it; releasing a committed hold is refused."""
+    at = _now(now)
+    hold = store.get_hold(order_id)
+    if hold is None:
+        if store.put_released_tombstone(order_id, reason, at):
+            return HoldResult(order_id=order_id, status="RELEASED", lines=[], changed=True)
+        return release(store, order_id, reason=reason, publish=publish, now=at)
+    if hold.status is HoldStatus.RELEASED:
+        return _result(hold, changed=False)
+    if hold.status is HoldStatus.COMMITTED:
+        raise HoldCommitted(order_id)
+    try:
+        store.release(hold, reason, at)
+    except HoldNotInStatus:
+        return release(store, order_id, reason=reason, publish=publish, now=at)
+    check_low_stock(store, hold.quantities, publish)
+    return _result(hold.model_copy(update={"status": HoldStatus.RELEASED, "release_reason": reason}), changed=True)
+
+
+def sweep(
+    store: InventoryStore, *, is_waiting: IsWaiting, publish: Publisher, now: datetime | None = None, limit: int = 100
+) -> list[str]:
+    """Release holds past their window whose workflow no longer runs. A running workflow is left alone:
+    its own payment timeout releases the hold, or its payment commits it."""
+    at = _now(now)
+    released = []
+    for hold in store.expired_holds(at, limit):
+        if is_waiting(hold.order_id):
+            continue
+        if release(store, hold.order_id, reason=EXPIRED, publish=publish, now=at).changed:
+            released.append(hold.order_id)
+    return released
+
+
+def _hold(store: InventoryStore, order_id: str) -> Hold:
+    hold = store.get_hold(order_id)
+    if hold is None:
+        raise HoldNotFound(order_id)
+    return hold
+
+
+# ---------------------------------------------------------------- stock records and adjustments
+
+
+def ensure_stock(store: InventoryStore, skus: Iterable[str], *, threshold: int) -> list[str]:
+    """Start every SKU we have not seen at zero; returns the SKUs created."""
+    return [sku for sku in dict.fromkeys(skus) if store.create_stock(sku, threshold)]
+
+
+def get_stock(store: InventoryStore, sku: str) -> Stock:
+    stock = store.get_stock(sku)
+    if stock is None:
+        raise StockNotFound(sku)
+    return stock
+
+
+def set_threshold(store: InventoryStore, sku: str, threshold: int, *, publish: Publisher) -> Stock:
+    stock = store.set_threshold(sku, threshold)
+    if stock is None:
+        raise StockNotFound(sku)
+    check_low_stock(store, [sku], publish)
+    return get_stock(store, sku)
+
+
+def adjust(
+    store: InventoryStore,
+    sku: str,
+    request: AdjustmentIn,
+    *,
+    actor: str,
+    idempotency_key: str | None,
+    publish: Publisher,
+    now: datetime | None = None,
+) -> tuple[LedgerEntry, Stock, bool]:
+    """Move available stock by a delta with a reason, writing the ledger row in the same transaction.
+    With an idempotency key, a retry answers the first adjustment (`created` False) instead of
+    applying it twice. Returns (ledger row, stock after, created)."""
+    entry = LedgerEntry(
+        adjustment_id=new_id("adj"),
+        sku=sku,
+        delta=request.delta,
+        reason=request.reason,
+        note=request.note,
+        actor=actor,
+        at=_now(now),
+    )
+    try:
+        store.adjust(entry, idempotency_key)
+    except KeyUsed:
+        original = store.adjustment_by_key(sku, idempotency_key or "")
+        if original is None or (original.delta, original.reason, original.note) != (
+            entry.delta,
+            entry.reason,
+            entry.note,
+        ):
+            raise IdempotencyKeyReused from None
+        return original, get_stock(store, sku), False
+    except ShortOf:
+        stock = get_stock(store, sku)
+        raise InsufficientStock(sku, request.delta, stock.available) from None
+    check_low_stock(store, [sku], publish)
+    return entry, get_stock(store, sku), True
+
+
+def ledger(store: InventoryStore, sku: str, *, cursor: str | None, limit: int) -> tuple[list[LedgerEntry], str | None]:
+    get_stock(store, sku)
+    scope = f"ledger|{sku}"
+    page = store.ledger(sku, start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+def list_stock(
+    store: InventoryStore, *, low_only: bool, cursor: str | None, limit: int
+) -> tuple[list[Stock], str | None]:
+    scope = f"stock|{'low' if low_only else 'all'}"
+    page = store.list_stock(low_only=low_only, start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+# ---------------------------------------------------------------- low-stock alerts
+
+
+def check_low_stock(store: InventoryStore, skus: Iterable[str], publish: Publisher) -> list[DomainEvent]:
+    """Flag SKUs that fell to their threshold and announce each crossing once; re-arm SKUs that rose
+    above it. The event is published before the flag is set and its id names the crossing, so a crash
+    in between re-publishes the same event (consumers dedupe by id) rather than losing it."""
+    events = []
+    for stock in store.get_stocks(skus).values():
+        if stock.is_low and not stock.low:
+            event = stock_low(stock)
+            publish([event])
+            store.flag_low(stock)
+            events.append(event)
+        elif not stock.is_low and stock.low:
+            store.clear_low(stock.sku)
+    return events
+
+
+def stock_low(stock: Stock) -> DomainEvent:
+    crossing = stock.crossings + 1
+    data = StockLow(sku=stock.sku, available=stock.available, threshold=stock.threshold, crossing=crossing)
+    return new_event(StockLow.DETAIL_TYPE, f"StockLow#{stock.sku}#{crossing}", data)

@@ -1,0 +1,147 @@
+"""Inventory models by owner: requests, the domain, responses. Stored items are mapped in
+`inventory.store`, the only module that knows their keys."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from common.contracts import OrderLine
+
+MAX_ADJUSTMENT = 1_000_000
+
+
+class HoldStatus(StrEnum):
+    HELD = "HELD"
+    COMMITTED = "COMMITTED"
+    RELEASED = "RELEASED"
+
+
+Reason = Literal["restock", "shrinkage", "correction", "return"]
+
+# ---------------------------------------------------------------- requests
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delta: Annotated[int, Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, description="Units added (negative: removed)")]
+    reason: Reason
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class StockSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    low_stock_threshold: Annotated[int, Field(ge=0, le=MAX_ADJUSTMENT)]
+
+
+# ---------------------------------------------------------------- domain
+
+
+class Stock(BaseModel):
+    """One SKU's counters. `available + reserved` is what is on the shelf; none is ever negative."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    available: int
+    reserved: int
+    sold: int
+    threshold: int
+    low: bool
+    crossings: int
+
+    @property
+    def on_hand(self) -> int:
+        return self.available + self.reserved
+
+    @property
+    def is_low(self) -> bool:
+        return self.available <= self.threshold
+
+
+class Hold(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    lines: tuple[OrderLine, ...]
+    status: HoldStatus
+    expires_at: datetime | None
+    release_reason: str | None = None
+
+    @property
+    def quantities(self) -> dict[str, int]:
+        return {line.sku: line.quantity for line in self.lines}
+
+
+class LedgerEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    adjustment_id: str
+    sku: str
+    delta: int
+    reason: Reason
+    note: str | None
+    actor: str
+    at: datetime
+
+
+# ---------------------------------------------------------------- responses
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class StockOut(_Out):
+    sku: str
+    available: int
+    reserved: int
+    sold: int
+    on_hand: int
+    low_stock_threshold: int
+    low_stock: bool
+
+    @classmethod
+    def of(cls, stock: Stock) -> Self:
+        return cls(
+            sku=stock.sku,
+            available=stock.available,
+            reserved=stock.reserved,
+            sold=stock.sold,
+            on_hand=stock.on_hand,
+            low_stock_threshold=stock.threshold,
+            low_stock=stock.is_low,
+        )
+
+
+class StockPage(_Out):
+    items: list[StockOut]
+    next_cursor: str | None
+
+
+class LedgerEntryOut(_Out):
+    adjustment_id: str
+    sku: str
+    delta: int
+    reason: Reason
+    note: str | None
+    actor: str
+    at: datetime
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> Self:
+        return cls(**entry.model_dump())
+
+
+class LedgerPage(_Out):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
+class AdjustmentOut(_Out):
+    adjustment: LedgerEntryOut
+    stock: StockOut
