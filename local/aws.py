@@ -84,6 +84,7 @@ class MotoServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
 
     def start(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the logs
         # moto's Step Functions interpreter calls back to localhost:$MOTO_PORT (5000 otherwise).
         os.environ["MOTO_PORT"] = str(self.port)
         self._thread.start()
@@ -103,7 +104,7 @@ def client(service: str, endpoint: str) -> Any:
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
-        config=Config(retries={"mode": "standard", "max_attempts": 2}, read_timeout=60),
+        config=Config(retries={"mode": "standard", "max_attempts": 2}, read_timeout=60, max_pool_connections=64),
     )
 
 

@@ -1,6 +1,7 @@
 """Starting and driving `python -m local run` from tests: free ports and a state dir of its own, so a
 `make run` on the same machine is left alone."""
 
+import json
 import os
 import socket
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from local.stack import READY_PREFIX
 
@@ -38,6 +40,10 @@ class LocalStack:
             check=check,
             timeout=60,
         )
+
+    def state(self) -> dict[str, Any]:
+        """What the running stack published about itself (endpoints, pool ids, schedules)."""
+        return dict(json.loads((self.state_dir / "stack.json").read_text()))
 
     def token(self, email: str, group: str | None = None) -> str:
         args = ["token", "--email", email] + (["--group", group] if group else [])

@@ -174,6 +174,7 @@ def sweep(
             continue
         if release(store, hold.order_id, reason=EXPIRED, publish=publish, now=at).changed:
             released.append(hold.order_id)
+    announce_pending(store, publish)
     return released
 
 
@@ -267,21 +268,28 @@ def list_stock(
 
 def check_low_stock(store: InventoryStore, skus: Iterable[str], publish: Publisher) -> list[DomainEvent]:
     """Flag SKUs that fell to their threshold and announce each crossing once; re-arm SKUs that rose
-    above it. The event is published before the flag is set and its id names the crossing, so a crash
-    in between re-publishes the same event (consumers dedupe by id) rather than losing it."""
+    above it. Only the caller whose conditional flag write wins announces, so concurrent sales announce
+    one crossing once; if it dies between flag and announcement, the sweeper announces it later
+    (`announce_pending`) under the same event id, which consumers dedupe."""
     events = []
     for stock in store.get_stocks(skus).values():
         if stock.is_low and not stock.low:
-            event = stock_low(stock)
-            publish([event])
-            store.flag_low(stock)
-            events.append(event)
+            if store.flag_low(stock):
+                events.append(_announce(store, stock.sku, stock.crossings + 1, stock, publish))
         elif not stock.is_low and stock.low:
             store.clear_low(stock.sku)
     return events
 
 
-def stock_low(stock: Stock) -> DomainEvent:
-    crossing = stock.crossings + 1
-    data = StockLow(sku=stock.sku, available=stock.available, threshold=stock.threshold, crossing=crossing)
-    return new_event(StockLow.DETAIL_TYPE, f"StockLow#{stock.sku}#{crossing}", data)
+def announce_pending(store: InventoryStore, publish: Publisher, *, limit: int = 100) -> list[DomainEvent]:
+    """Announce crossings that were flagged but never announced (a crash between the two writes)."""
+    low, _ = list_stock(store, low_only=True, cursor=None, limit=limit)
+    return [_announce(store, s.sku, s.crossings, s, publish) for s in low if s.announced < s.crossings]
+
+
+def _announce(store: InventoryStore, sku: str, crossing: int, stock: Stock, publish: Publisher) -> DomainEvent:
+    data = StockLow(sku=sku, available=stock.available, threshold=stock.threshold, crossing=crossing)
+    event = new_event(StockLow.DETAIL_TYPE, f"StockLow#{sku}#{crossing}", data)
+    publish([event])
+    store.mark_announced(sku, crossing)
+    return event

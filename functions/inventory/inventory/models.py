@@ -53,6 +53,7 @@ class Stock(BaseModel):
     threshold: int
     low: bool
     crossings: int
+    announced: int = Field(default=0, description="The last crossing whose StockLow event was published")
 
     @property
     def on_hand(self) -> int:

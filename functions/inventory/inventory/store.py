@@ -96,6 +96,7 @@ def _stock_of(values: Mapping[str, Any]) -> Stock:
         threshold=values["threshold"],
         low=values.get("low", False),
         crossings=values.get("crossings", 0),
+        announced=values.get("announced", 0),
     )
 
 
@@ -203,6 +204,14 @@ class InventoryStore:
             "low = :f AND crossings = :seen AND available <= threshold",
             {":t": {"BOOL": True}, ":f": {"BOOL": False}, ":next": _n(stock.crossings + 1)}
             | {":seen": _n(stock.crossings), ":low": _s(LOW_PARTITION)},
+        )
+
+    def mark_announced(self, sku: str, crossing: int) -> bool:
+        return self._conditional_update(
+            sku,
+            "SET announced = :n",
+            "attribute_not_exists(announced) OR announced < :n",
+            {":n": _n(crossing)},
         )
 
     def clear_low(self, sku: str) -> bool:
