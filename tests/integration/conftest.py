@@ -36,6 +36,7 @@ class CatalogWorld:
     """What a test can look at behind the handlers' back: the raw table and the events on the bus."""
 
     table: str
+    inventory_table: str
     bus: str
     queue_url: str
     dynamodb: Any
@@ -128,13 +129,28 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[CatalogWorld]:
         queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(
-            Name="observe-storekeeper", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "storekeeper."}]})
+            Name="observe-storekeeper",
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": [{"prefix": "storekeeper."}]}),
         )
         events.put_targets(Rule="observe-storekeeper", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
 
         yield CatalogWorld(
-            table=environment["CATALOG_TABLE"], bus=bus, queue_url=queue_url, dynamodb=dynamodb, sqs=sqs
+            table=environment["CATALOG_TABLE"],
+            inventory_table=environment.get("INVENTORY_TABLE", ""),
+            bus=bus,
+            queue_url=queue_url,
+            dynamodb=dynamodb,
+            sqs=sqs,
         )
+
+
+def catalog_view(product: dict[str, Any]) -> dict[str, Any]:
+    """A product answer without the per-variant stock fields only the public detail fills in."""
+    variants = [
+        {k: v for k, v in variant.items() if k not in ("inStock", "available")} for variant in product["variants"]
+    ]
+    return {**product, "variants": variants}
 
 
 def _answer(raw: dict[str, Any]) -> Answer:

@@ -10,7 +10,7 @@ from catalog.logic import ProductFilter
 from common.cursor import encode_cursor
 from common.dynamo import dynamodb_client
 
-from .conftest import CatalogWorld, Handler
+from .conftest import CatalogWorld, Handler, catalog_view
 
 EventFactory = Callable[..., dict[str, Any]]
 Create = Callable[..., dict[str, Any]]
@@ -45,7 +45,9 @@ def ids_of(answer_body: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- detail
 
 
-def test_product_detail(world: CatalogWorld, call_public: Handler, api_event: EventFactory, create_product: Create) -> None:
+def test_product_detail(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, create_product: Create
+) -> None:
     # Given a product
     product = create_product()
 
@@ -54,12 +56,67 @@ def test_product_detail(world: CatalogWorld, call_public: Handler, api_event: Ev
 
     # Then it comes back whole, camelCased, with effective variant prices
     assert answer.status == 200
-    assert answer.body == product
+    assert catalog_view(answer.body) == catalog_view(product)
     assert {"productId", "categorySlug", "createdAt", "updatedAt"} <= set(answer.body)
 
 
+def put_stock(world: CatalogWorld, sku: str, available: int, threshold: int) -> None:
+    """A stock record as inventory keeps it (the catalog only reads `sku`, `available`, `threshold`)."""
+    world.dynamodb.put_item(
+        TableName=world.inventory_table,
+        Item={
+            "PK": {"S": f"SKU#{sku}"},
+            "SK": {"S": "STOCK"},
+            "sku": {"S": sku},
+            "available": {"N": str(available)},
+            "threshold": {"N": str(threshold)},
+        },
+    )
+
+
+def test_detail_shows_availability_and_the_count_only_when_low(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, create_product: Create
+) -> None:
+    # Given a product whose variants are plentiful, nearly gone, sold out and never stocked
+    skus = ["AV-PLENTY", "AV-LOW", "AV-OUT", "AV-NONE"]
+    product = create_product(variants=[{"sku": sku} for sku in skus])
+    put_stock(world, "AV-PLENTY", available=50, threshold=5)
+    put_stock(world, "AV-LOW", available=3, threshold=5)
+    put_stock(world, "AV-OUT", available=0, threshold=5)
+
+    # When anyone reads the product
+    answer = call_public(api_event("GET", f"/products/{product['productId']}"))
+
+    # Then each variant says whether it can be ordered, and how many are left only when few are
+    assert answer.status == 200
+    shown = {v["sku"]: (v["inStock"], v["available"]) for v in answer.body["variants"]}
+    assert shown == {"AV-PLENTY": (True, None), "AV-LOW": (True, 3), "AV-OUT": (False, 0), "AV-NONE": (False, None)}
+
+
+def test_stock_that_could_not_be_read_is_not_shown_as_sold_out(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, create_product: Create
+) -> None:
+    # Given a product in stock, and DynamoDB leaving its stock key unprocessed on every try (throttled)
+    product = create_product(variants=[{"sku": "BUSY-1"}])
+    put_stock(world, "BUSY-1", available=50, threshold=5)
+    item = world.item(f"PRODUCT#{product['productId']}")
+    keys = {world.inventory_table: {"Keys": [{"PK": {"S": "SKU#BUSY-1"}, "SK": {"S": "STOCK"}}]}}
+    with Stubber(dynamodb_client()) as stub:
+        stub.add_response("get_item", {"Item": item})
+        for _ in range(5):
+            stub.add_response("batch_get_item", {"Responses": {}, "UnprocessedKeys": keys})
+
+        # When the product is read
+        answer = call_public(api_event("GET", f"/products/{product['productId']}"))
+
+    # Then the shopper is not told it is sold out: either a retryable 503 or an unknown availability
+    assert answer.status == 503 or answer.body["variants"][0]["inStock"] is not False
+
+
 @pytest.mark.parametrize("product_id", ["p_01jd8x0000000000000000000a", "nope", "o_01jd8x0000000000000000000a"])
-def test_unknown_and_malformed_ids_are_404(world: CatalogWorld, call_public: Handler, api_event: EventFactory, product_id: str) -> None:
+def test_unknown_and_malformed_ids_are_404(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, product_id: str
+) -> None:
     answer = call_public(api_event("GET", f"/products/{product_id}"))
     assert (answer.status, answer.error_code) == (404, "not_found")
 
@@ -82,8 +139,29 @@ def test_listing_walks_every_product_once_in_name_order(
     walked = [product_id for page in pages for product_id in page]
     assert len(walked) == len(set(walked)) == len(created)
     assert [created[i] for i in walked] == [
-        "apple tee", "Banana Cap", "cherry sock", "Dune Hat", "Écharpe", "Fig Scarf", "grape bag", "Zebra Mug"
+        "apple tee",
+        "Banana Cap",
+        "cherry sock",
+        "Dune Hat",
+        "Écharpe",
+        "Fig Scarf",
+        "grape bag",
+        "Zebra Mug",
     ]
+
+
+def test_a_name_is_listed_before_the_longer_names_it_begins(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, create_product: Create
+) -> None:
+    # Given products whose names extend one another
+    for name in ("Tee Shirt", "Tee", "Teeshirt", "Tee 2"):
+        create_product(name=name)
+
+    # When the catalog is listed by name
+    answer = call_public(api_event("GET", "/products"))
+
+    # Then it is in dictionary order: a name comes before the longer names it begins
+    assert [p["name"] for p in answer.body["items"]] == ["Tee", "Tee 2", "Tee Shirt", "Teeshirt"]
 
 
 def test_an_exact_last_page_has_no_cursor(
@@ -256,7 +334,12 @@ def test_search_combines_with_category_and_price(
     # Given red things in two categories and two prices
     shirt = create_product(name="Red Shirt", category="Shirts", variants=one_variant("RS-1"))
     create_product(name="Red Cap", category="Caps", variants=one_variant("RC-1"))
-    create_product(name="Red Luxury Shirt", category="Shirts", price={"amount": 90000, "currency": "EUR"}, variants=one_variant("RS-2"))
+    create_product(
+        name="Red Luxury Shirt",
+        category="Shirts",
+        price={"amount": 90000, "currency": "EUR"},
+        variants=one_variant("RS-2"),
+    )
 
     # When searching "red" in shirts under 100 euros
     answer = call_public(api_event("GET", "/products", query={"q": "red", "category": "shirts", "maxPrice": 10000}))
@@ -389,7 +472,9 @@ def _body_of(product: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoiMTIzIn0", "x" * 500])
-def test_a_forged_cursor_is_a_400(world: CatalogWorld, call_public: Handler, api_event: EventFactory, cursor: str) -> None:
+def test_a_forged_cursor_is_a_400(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, cursor: str
+) -> None:
     answer = call_public(api_event("GET", "/products", query={"cursor": cursor}))
     assert (answer.status, answer.error_code) == (400, "invalid_cursor")
 
@@ -440,8 +525,12 @@ def test_a_cursor_from_another_query_is_a_400(
 # ---------------------------------------------------------------- AWS faults
 
 
-@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"])
-def test_a_throttled_read_is_a_503(world: CatalogWorld, call_public: Handler, api_event: EventFactory, code: str) -> None:
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+)
+def test_a_throttled_read_is_a_503(
+    world: CatalogWorld, call_public: Handler, api_event: EventFactory, code: str
+) -> None:
     # Given DynamoDB refuses the listing query (after botocore's own retries)
     with Stubber(dynamodb_client()) as stub:
         stub.add_client_error("query", code, http_status_code=400)

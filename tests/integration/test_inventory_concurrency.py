@@ -34,7 +34,11 @@ def server() -> Iterator[MotoServer]:
 
 @pytest.fixture
 def store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> InventoryStore:
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(name, value)
     props = dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["InventoryTable"]
     dynamodb = client("dynamodb", server.endpoint)

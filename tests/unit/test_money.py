@@ -27,7 +27,7 @@ def test_combining_two_currencies_is_refused(operation) -> None:  # type: ignore
 
     # When they are added or subtracted
     # Then it fails loudly, naming both currencies
-    with pytest.raises(ValueError, match="EUR.*USD"):
+    with pytest.raises(ValueError, match=r"EUR.*USD"):
         operation(euros, dollars)
 
 

@@ -5,6 +5,8 @@ module is the one place in the catalog that knows their key (`SKU#<sku>` / `STOC
 attributes it reads. Rejected: copying stock into the catalog from events (a second truth that lags),
 or calling inventory's admin API from a public read (a hop and an authorizer for one GetItem's worth)."""
 
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +15,8 @@ from common.dynamo import dynamodb_client, from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -34,21 +38,26 @@ class StockLevels:
         self.table = table
         self._client = client
 
-    def of(self, skus: Iterable[str]) -> dict[str, Level]:
-        """Levels of the SKUs that have stock records (a product has at most 30 variants: one batch).
-        Eventually consistent: a public page may lag a sale by a moment, never the checkout."""
+    def of(self, skus: Iterable[str]) -> dict[str, Level | None]:
+        """Levels of the SKUs that have stock records (a product has at most 30 variants: one batch);
+        `None` for a SKU whose record could not be read now (throttled), which the page shows as
+        unknown rather than sold out. Eventually consistent: a page may lag a sale by a moment."""
         keys = [{"PK": {"S": f"SKU#{sku}"}, "SK": {"S": "STOCK"}} for sku in dict.fromkeys(skus)]
         if not keys or not self.table:
             return {}
         client = self._client or dynamodb_client()
         request: Any = {self.table: {"Keys": keys, "ProjectionExpression": "sku, available, threshold"}}
-        levels: dict[str, Level] = {}
-        for _ in range(3):
+        levels: dict[str, Level | None] = {}
+        for attempt in range(_ATTEMPTS):
             response = client.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self.table, []):
                 values = from_item(item)
                 levels[values["sku"]] = Level(available=values["available"], threshold=values["threshold"])
             request = response.get("UnprocessedKeys") or {}
             if not request:
-                break
+                return levels
+            if attempt < _ATTEMPTS - 1:
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        for key in request[self.table]["Keys"]:
+            levels[key["PK"]["S"].removeprefix("SKU#")] = None
         return levels

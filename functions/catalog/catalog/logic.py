@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from catalog import search
-from catalog.errors import ConcurrentUpdate, ProductArchived
+from catalog.errors import ConcurrentUpdate, ProductArchived, SkuTaken
 from catalog.models import Category, Product, ProductIn, Status, Variant
 from catalog.store import CatalogStore
 from common.contracts import ProductChanged, VariantPrice
@@ -103,14 +103,41 @@ def list_categories(store: CatalogStore, *, cursor: str | None, limit: int) -> t
 def create_product(
     store: CatalogStore, request: ProductIn, *, currency: str, publish: Publisher, now: datetime | None = None
 ) -> Product:
-    """Create an active product at version 1 and announce it."""
+    """Create an active product at version 1 and announce it.
+
+    SKUs are unique, so a create whose SKUs are all owned by an active product with exactly the same
+    fields is a retry of one that was written but not announced (or whose answer was lost): it answers
+    that product and announces it again, so inventory still learns its SKUs."""
     _check_currency(request, currency)
     slug = _category_slug(request)
     at = now or datetime.now(UTC)
     product = _build(request, product_id=new_id(PRODUCT_ID_PREFIX), slug=slug, version=1, created=at, updated=at)
-    store.create(product, search.sort_key(product.name))
+    try:
+        store.create(product, search.sort_key(product.name))
+    except SkuTaken:
+        earlier = _earlier_create(store, request, slug)
+        if earlier is None:
+            raise
+        product = earlier
     publish([product_changed(product)])
     return product
+
+
+def _earlier_create(store: CatalogStore, request: ProductIn, slug: str) -> Product | None:
+    owners = {store.sku_owner(v.sku) for v in request.variants}
+    owner = owners.pop() if len(owners) == 1 else None
+    existing = store.get(owner, consistent=True) if owner else None
+    if existing is None or not existing.is_active or existing.version != 1:
+        return None
+    again = _build(
+        request,
+        product_id=existing.product_id,
+        slug=slug,
+        version=1,
+        created=existing.created_at,
+        updated=existing.updated_at,
+    )
+    return existing if again == existing else None
 
 
 def update_product(

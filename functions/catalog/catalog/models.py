@@ -165,13 +165,14 @@ class ProductOut(_Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product, levels: Mapping[str, "Level"] | None = None) -> Self:
+    def of(cls, product: Product, levels: Mapping[str, "Level | None"] | None = None) -> Self:
         """With `levels` (public detail), each variant says whether it is in stock, and how many are
-        left when few are; a SKU without a stock record is not in stock."""
+        left when few are; a SKU without a stock record is not in stock, one whose level could not be
+        read (None) stays unknown."""
         variants = []
         for v in product.variants:
             variant = VariantOut(sku=v.sku, attributes=v.attributes, price=v.effective_price(product.price))
-            if levels is not None:
+            if levels is not None and not (v.sku in levels and levels[v.sku] is None):
                 level = levels.get(v.sku)
                 variant.in_stock = level is not None and level.in_stock
                 variant.available = level.available if level is not None and level.is_low else None

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 MAX_INDEX_TOKENS = 30
+MAX_NAME_TOKENS = 20
 MAX_QUERY_TOKENS = 8
 MIN_TOKEN_LENGTH = 2
 MAX_TOKEN_LENGTH = 40
@@ -53,9 +54,9 @@ def _unique(tokens: Iterable[str], limit: int) -> tuple[str, ...]:
 
 
 def index_tokens(name: str, tags: Iterable[str], description: str) -> tuple[str, ...]:
-    """The words a product is found by: name words, then tag words, then description words,
-    capped at `MAX_INDEX_TOKENS` so that name and tags are always searchable."""
-    ordered = [*words(name)]
+    """The words a product is found by: name words (at most `MAX_NAME_TOKENS`, so a very long name
+    leaves room for the tags), then tag words, then description words, `MAX_INDEX_TOKENS` in all."""
+    ordered = [*_unique(words(name), MAX_NAME_TOKENS)]
     for tag in tags:
         ordered.extend(words(tag))
     ordered.extend(words(description))

@@ -57,8 +57,12 @@ def _key(pk: str, sk: str) -> Key:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
+# Below every printable character, so "tee" + separator sorts before "tee shirt" (a '#' would not).
+_SORT_SEPARATOR = "\x1f"
+
+
 def _sort_value(product: Product, sort_name: str) -> str:
-    return f"{sort_name}#{product.product_id}"
+    return f"{sort_name}{_SORT_SEPARATOR}{product.product_id}"
 
 
 class CatalogStore:
@@ -80,6 +84,11 @@ class CatalogStore:
         )
         item = response.get("Item")
         return ProductRecord.model_validate(from_item(item)).to_domain() if item else None
+
+    def sku_owner(self, sku: str) -> str | None:
+        """The product that claimed `sku`, if any."""
+        item = self.client.get_item(TableName=self.table, Key=_key(f"SKU#{sku}", META), ConsistentRead=True).get("Item")
+        return str(from_item(item)["productId"]) if item else None
 
     # ------------------------------------------------------------ writes
 
