@@ -85,6 +85,18 @@ class CatalogStore:
         item = response.get("Item")
         return ProductRecord.model_validate(from_item(item)).to_domain() if item else None
 
+    def sku_owners(self, skus: Iterable[str]) -> dict[str, str]:
+        """The product that claimed each SKU, for the SKUs that were ever claimed."""
+        keys = [_key(f"SKU#{sku}", META) for sku in dict.fromkeys(skus)]
+        owners: dict[str, str] = {}
+        for item in self._batch_items(keys):
+            values = from_item(item)
+            owners[values["sku"]] = values["productId"]
+        return owners
+
+    def get_many(self, product_ids: Iterable[str]) -> list[Product]:
+        return self._batch_get(product_ids)
+
     def sku_owner(self, sku: str) -> str | None:
         """The product that claimed `sku`, if any."""
         item = self.client.get_item(TableName=self.table, Key=_key(f"SKU#{sku}", META), ConsistentRead=True).get("Item")
@@ -320,20 +332,23 @@ class CatalogStore:
 
     def _batch_get(self, product_ids: Iterable[str]) -> list[Product]:
         keys = [_key(product_pk(product_id), META) for product_id in dict.fromkeys(product_ids)]
-        products: list[Product] = []
+        return [ProductRecord.model_validate(from_item(item)).to_domain() for item in self._batch_items(keys)]
+
+    def _batch_items(self, keys: list[Key]) -> list[dict[str, Any]]:
+        """Every item of `keys` that exists, unprocessed keys retried with backoff (a 503 if they stay)."""
+        items: list[dict[str, Any]] = []
         for start in range(0, len(keys), 100):
             request: Any = {self.table: {"Keys": keys[start : start + 100]}}
             for attempt in range(_BATCH_GET_ATTEMPTS):
                 response = self.client.batch_get_item(RequestItems=request)
-                items = response.get("Responses", {}).get(self.table, [])
-                products += [ProductRecord.model_validate(from_item(item)).to_domain() for item in items]
+                items += response.get("Responses", {}).get(self.table, [])
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))
             if request:
                 raise ServiceUnavailable("the catalog is busy; retry")
-        return products
+        return items
 
 
 def _category_of(values: dict[str, Any]) -> Category:

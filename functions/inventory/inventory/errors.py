@@ -1,6 +1,7 @@
 """Inventory's domain errors. Their class names are also the `Error` names the order workflow's
 `Catch` clauses match, so renaming one is a change to the state machine too."""
 
+import json
 from collections.abc import Sequence
 
 from common.contracts import ShortSku
@@ -14,6 +15,11 @@ class OutOfStock(Conflict):
         names = ", ".join(f"{s.sku} (asked {s.requested}, {s.available} left)" for s in short)
         super().__init__(f"not enough stock: {names}", details={"short": [s.model_dump() for s in short]})
         self.short = list(short)
+
+    def __str__(self) -> str:
+        """JSON, because `str(error)` is the `errorMessage` Lambda reports and the order workflow passes
+        on: the order records which SKUs were short without parsing prose."""
+        return json.dumps({"message": self.message, "short": self.details["short"]})
 
 
 class TooManySkus(ValidationFailed):

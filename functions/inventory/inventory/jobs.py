@@ -1,22 +1,17 @@
 """Inventory's background work: stock records for new SKUs (from `ProductChanged` on the bus) and the
 scheduled sweep of expired holds."""
 
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.contracts import ProductChanged
-from common.dynamo import AWS_CONFIG
 from common.events import Envelope
 from common.observability import make_logger
+from common.workflow import sfn_client
 from inventory import logic
 from inventory.settings import settings
 from inventory.wiring import publisher, store
-
-if TYPE_CHECKING:
-    from mypy_boto3_stepfunctions import SFNClient
 
 logger = make_logger("inventory")
 
@@ -32,18 +27,13 @@ def product_changed_handler(event: dict[str, Any], _context: LambdaContext) -> d
     return {"created": created}
 
 
-@cache
-def _sfn() -> "SFNClient":
-    return boto3.client("stepfunctions", config=AWS_CONFIG)
-
-
 def workflow_is_running(order_id: str) -> bool:
     """True while the order's execution (named after the order id) runs; it may still use its hold."""
     machine = settings().order_state_machine_arn
     if not machine:
         return False
     execution = machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
-    client = _sfn()
+    client = sfn_client()
     try:
         return client.describe_execution(executionArn=execution)["status"] == "RUNNING"
     except client.exceptions.ExecutionDoesNotExist:

@@ -1,6 +1,7 @@
 """Inventory use cases. No HTTP, no event shapes, no boto3: the store is passed in, and so are the
 event publisher and the workflow probe (plain callables), so tests can hand in fakes of our own ports."""
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -246,6 +247,21 @@ def adjust(
         raise InsufficientStock(sku, request.delta, stock.available) from None
     check_low_stock(store, [sku], publish)
     return entry, get_stock(store, sku), True
+
+
+def restock(
+    store: InventoryStore, order_id: str, lines: Iterable[OrderLine], *, reason: str, publish: Publisher
+) -> list[OrderLine]:
+    """Put an order's returned units back on sale, as `return` adjustments in the ledger. Keyed by the
+    order and SKU, so an order's goods come back at most once however often this is called."""
+    restocked = []
+    for sku, quantity in summed(lines).items():
+        adjustment = AdjustmentIn(delta=quantity, reason="return", note=f"order {order_id}: {reason}"[:500])
+        key = f"restock-{order_id}-{sku}"[:128]
+        with contextlib.suppress(IdempotencyKeyReused):  # restocked before, with another note: still once
+            adjust(store, sku, adjustment, actor="orders", idempotency_key=key, publish=publish)
+        restocked.append(OrderLine(sku=sku, quantity=quantity))
+    return restocked
 
 
 def ledger(store: InventoryStore, sku: str, *, cursor: str | None, limit: int) -> tuple[list[LedgerEntry], str | None]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.contracts import HoldRef, ReserveStockInput
+from common.contracts import HoldRef, ReserveStockInput, RestockInput, RestockResult
 from common.observability import make_logger
 from inventory import logic
 from inventory.settings import settings
@@ -42,3 +42,11 @@ def release_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str,
     result = logic.release(store(), ref.order_id, reason=ref.reason or "released", publish=publisher())
     logger.info("stock released", extra={"changed": result.changed, "reason": ref.reason})
     return result.model_dump(mode="json", by_alias=True)
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def restock_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = RestockInput.model_validate(event)
+    restocked = logic.restock(store(), task.order_id, task.lines, reason=task.reason, publish=publisher())
+    logger.info("returned stock put back", extra={"skus": [line.sku for line in restocked]})
+    return RestockResult(order_id=task.order_id, restocked=restocked).model_dump(mode="json", by_alias=True)

@@ -82,3 +82,172 @@ class StockLow(_Contract):
     available: int
     threshold: int
     crossing: int = Field(ge=1)
+
+
+# ---------------------------------------------------------------- payments: workflow tasks and events
+
+
+class CreatePaymentIntentInput(_Contract):
+    order_id: str = Field(min_length=1, max_length=64)
+    amount: Money
+    customer_id: str | None = Field(default=None, max_length=128)
+
+
+class PaymentIntentRef(_Contract):
+    payment_intent_id: str
+    client_secret: str = Field(description="For the browser's Stripe.js; never logged, never stored by payments")
+    amount: Money
+
+
+class AwaitPaymentInput(_Contract):
+    order_id: str = Field(min_length=1, max_length=64)
+    task_token: str = Field(min_length=1, max_length=2048)
+
+
+class PaymentOutcome(_Contract):
+    """What AwaitPayment resumes the workflow with once Stripe said the payment succeeded."""
+
+    order_id: str
+    payment_intent_id: str
+    amount_received: int
+
+
+class CancelPaymentInput(_Contract):
+    order_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="cancelled", max_length=200)
+    refund_if_paid: bool = Field(
+        default=True, description="A compensation refunds a payment that was taken; a customer's request does not"
+    )
+
+
+class CancelPaymentResult(_Contract):
+    order_id: str
+    cancelled: bool = Field(description="False when the payment had already succeeded")
+    refunded: Money | None = Field(default=None, description="Set when a succeeded payment was refunded instead")
+
+
+class RefundInput(_Contract):
+    order_id: str = Field(min_length=1, max_length=64)
+    refund_id: str = Field(min_length=1, max_length=64, description="The order's own id for this refund (idempotency)")
+    amount: Money | None = Field(default=None, description="None refunds what is left")
+    reason: str = Field(max_length=200)
+
+
+class RefundResult(_Contract):
+    order_id: str
+    refund_id: str
+    provider_refund_id: str
+    amount: Money
+    refunded_total: Money
+
+
+class PaymentSucceeded(_Contract):
+    DETAIL_TYPE: ClassVar[str] = "PaymentSucceeded"
+
+    order_id: str
+    payment_intent_id: str
+    amount: Money
+
+
+class PaymentFailed(_Contract):
+    DETAIL_TYPE: ClassVar[str] = "PaymentFailed"
+
+    order_id: str
+    payment_intent_id: str
+    reason: str
+
+
+class RefundSucceeded(_Contract):
+    DETAIL_TYPE: ClassVar[str] = "RefundSucceeded"
+
+    order_id: str
+    payment_intent_id: str
+    refunded_total: Money
+
+
+# ---------------------------------------------------------------- catalog: pricing for checkout
+
+
+class PriceSkusInput(_Contract):
+    skus: list[Sku] = Field(min_length=1, max_length=100)
+
+
+class PricedSku(_Contract):
+    sku: str
+    product_id: str
+    name: str
+    category: str
+    price: Money
+    active: bool
+
+
+class PriceSkusOutput(_Contract):
+    """Prices as the catalog has them now; SKUs the catalog never had are in `unknown`."""
+
+    items: list[PricedSku]
+    unknown: list[str]
+
+
+# ---------------------------------------------------------------- inventory: restock after a return
+
+
+class RestockInput(_Contract):
+    order_id: str = Field(min_length=1, max_length=64)
+    lines: list[OrderLine] = Field(min_length=1, max_length=500)
+    reason: str = Field(default="return", max_length=200)
+
+
+class RestockResult(_Contract):
+    order_id: str
+    restocked: list[OrderLine]
+
+
+# ---------------------------------------------------------------- orders: the events every other domain reads
+
+
+class Attribution(_Contract):
+    source: str | None = Field(default=None, max_length=100)
+    medium: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=100)
+
+
+class OrderedLine(_Contract):
+    sku: str
+    product_id: str
+    name: str
+    category: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+class OrderSnapshot(_Contract):
+    """The order as every order event carries it, so consumers (reports, customers, affiliates) never
+    need to read the orders table."""
+
+    order_id: str
+    customer_id: str
+    status: str
+    lines: list[OrderedLine]
+    subtotal: Money
+    discount: Money
+    total: Money
+    refunded_total: Money
+    coupon_code: str | None = None
+    affiliate_code: str | None = None
+    attribution: Attribution | None = None
+    created_at: str
+    reason: str | None = None
+
+
+class OrderRefunded(_Contract):
+    DETAIL_TYPE: ClassVar[str] = "OrderRefunded"
+
+    order: OrderSnapshot
+    refund_id: str
+    amount: Money
+    restocked: bool
+
+
+ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderRejected", "OrderCancelled", "OrderShipped")
+"""Detail types whose detail data is an `OrderSnapshot` (OrderRefunded carries one inside)."""

@@ -202,9 +202,15 @@ def caller(app: APIGatewayRestResolver) -> Caller:
 def created(body: BaseModel, location: str) -> Response[Any]:
     """A 201 with `Location`. The body stays a model (not a JSON string) so a route annotated
     `-> Response[Model]` passes Powertools' response validation and serialises by alias."""
+    return _located(HTTPStatus.CREATED, body, location)
+
+
+def accepted(body: BaseModel, location: str) -> Response[Any]:
+    """A 202 with `Location`: the request was taken and continues in the background."""
+    return _located(HTTPStatus.ACCEPTED, body, location)
+
+
+def _located(status: HTTPStatus, body: BaseModel, location: str) -> Response[Any]:
     return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={"Location": location},
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers={"Location": location}
     )

@@ -1,0 +1,54 @@
+"""The ports of `orders.ports` over Lambda and Step Functions."""
+
+import json
+from typing import Any
+
+from common.contracts import (
+    CancelPaymentInput,
+    CancelPaymentResult,
+    PriceSkusInput,
+    PriceSkusOutput,
+    RefundInput,
+    RefundResult,
+    RestockInput,
+    RestockResult,
+)
+from common.invoke import invoke
+from common.observability import make_logger
+from common.workflow import TaskCallbacks
+from orders.settings import settings
+
+logger = make_logger("orders")
+
+
+class LambdaPricing:
+    def price(self, skus: list[str]) -> PriceSkusOutput:
+        payload = PriceSkusInput(skus=skus).model_dump(mode="json", by_alias=True)
+        return PriceSkusOutput.model_validate(invoke(settings().price_skus_function, payload))
+
+
+class LambdaPayments:
+    def cancel(self, task: CancelPaymentInput) -> CancelPaymentResult:
+        answer = invoke(settings().cancel_payment_function, task.model_dump(mode="json", by_alias=True))
+        return CancelPaymentResult.model_validate(answer)
+
+    def refund(self, task: RefundInput) -> RefundResult:
+        answer = invoke(settings().refund_payment_function, task.model_dump(mode="json", by_alias=True))
+        return RefundResult.model_validate(answer)
+
+
+class LambdaInventory:
+    def restock(self, task: RestockInput) -> RestockResult:
+        answer = invoke(settings().restock_function, task.model_dump(mode="json", by_alias=True))
+        return RestockResult.model_validate(answer)
+
+
+class StepFunctionsWorkflow(TaskCallbacks):
+    def start(self, order_id: str, execution_input: dict[str, Any]) -> None:
+        """Start the order's execution, named after the order: starting it twice is harmless."""
+        try:
+            self.client.start_execution(
+                stateMachineArn=settings().order_state_machine_arn, name=order_id, input=json.dumps(execution_input)
+            )
+        except self.client.exceptions.ExecutionAlreadyExists:
+            logger.info("the order's workflow already runs")

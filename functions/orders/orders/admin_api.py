@@ -1,0 +1,70 @@
+"""Staff's side of orders: lists by status, shipments, refunds."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common.auth import ADMIN, SUPPORT
+from common.http import make_resolver, requires, responses
+from common.observability import make_logger
+from orders import logic
+from orders.models import OrderOut, OrderPage, OrderSummary, RefundIn, ShipmentIn, Status
+from orders.wiring import inventory, payments, publisher, store, workflow
+
+logger = make_logger("orders")
+app = make_resolver(logger)
+
+OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
+
+
+@app.get(
+    "/admin/orders",
+    summary="Orders in one status, newest first (staff)",
+    responses=responses(400, 401, 403, 422),
+    tags=["orders-admin"],
+)
+@requires(ADMIN, SUPPORT)
+def list_orders(
+    status: Annotated[Status, Query()] = Status.PAID,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> OrderPage:
+    orders, next_cursor = logic.orders_by_status(store(), status, cursor=cursor, limit=limit)
+    return OrderPage(items=[OrderSummary.of(o) for o in orders], next_cursor=next_cursor)
+
+
+@app.post(
+    "/orders/<orderId>/shipments",
+    summary="Record the shipment of a paid order (admin)",
+    responses=responses(400, 401, 403, 404, 409, 422),
+    tags=["orders-admin"],
+)
+@requires(ADMIN)
+def ship_order(order_id: OrderId, shipment: Annotated[ShipmentIn, Body()]) -> OrderOut:
+    return OrderOut.of(logic.ship(store(), workflow(), publisher(), order_id, shipment))
+
+
+@app.post(
+    "/orders/<orderId>/refunds",
+    summary="Refund part or all of an order, optionally restocking (staff)",
+    responses=responses(400, 401, 403, 404, 409, 422, 503),
+    tags=["orders-admin"],
+)
+@requires(ADMIN, SUPPORT)
+def refund_order(
+    order_id: OrderId,
+    refund: Annotated[RefundIn, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_.:-]{8,128}$", description="Makes a retry refund once"),
+    ] = None,
+) -> OrderOut:
+    order = logic.refund(store(), payments(), inventory(), workflow(), publisher(), order_id, refund, idempotency_key)
+    return OrderOut.of(order)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)

@@ -1,0 +1,60 @@
+"""Orders' domain errors; `common.http` maps their bases to statuses."""
+
+from collections.abc import Sequence
+
+from common.errors import BadRequest, Conflict, NotFound, ValidationFailed
+
+
+class OrderNotFound(NotFound):
+    """Unknown, or not the caller's: the two are indistinguishable on purpose."""
+
+    code = "order_not_found"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no order {order_id}")
+
+
+class IdempotencyKeyRequired(BadRequest):
+    code = "idempotency_key_required"
+
+    def __init__(self) -> None:
+        super().__init__("send an Idempotency-Key header (any unique string of 8 to 128 characters)")
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was used for a different order")
+
+
+class UnknownSkus(ValidationFailed):
+    code = "unknown_skus"
+
+    def __init__(self, problems: Sequence[tuple[int, str, str]]) -> None:
+        skus = ", ".join(sku for _, sku, _ in problems)
+        super().__init__(
+            f"not for sale: {skus}",
+            details=[
+                {"field": f"body.items.{index}.sku", "message": f"{sku} is {why}", "type": "unknown_sku"}
+                for index, sku, why in problems
+            ],
+        )
+
+
+class NotCancellable(Conflict):
+    code = "not_cancellable"
+
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(f"order {order_id} is {status} and can no longer be cancelled; ask for a refund")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+    def __init__(self, order_id: str, status: str, wanted: str) -> None:
+        super().__init__(f"order {order_id} is {status}; it cannot become {wanted}")
+
+
+class RefundNotPossible(Conflict):
+    code = "refund_not_possible"

@@ -1,0 +1,430 @@
+"""Order use cases. No HTTP, no Lambda events, no boto3: the store and the ports (`orders.ports`) are
+passed in, so the rules read in one place and tests run them against fakes of our own ports."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from common.auth import ADMIN, SUPPORT, Caller
+from common.contracts import (
+    CancelPaymentInput,
+    OrderedLine,
+    OrderRefunded,
+    RefundInput,
+    RestockInput,
+)
+from common.contracts import OrderLine as StockLine
+from common.cursor import decode_cursor, encode_cursor
+from common.errors import ServiceUnavailable, ValidationFailed
+from common.events import DomainEvent, new_event
+from common.ids import new_id
+from common.invoke import RemoteError
+from common.money import Money
+from orders.errors import (
+    IdempotencyKeyReused,
+    InvalidTransition,
+    NotCancellable,
+    OrderNotFound,
+    RefundNotPossible,
+    UnknownSkus,
+)
+from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, Refund, RefundIn, ShipmentIn, Status, StatusChange
+from orders.ports import Inventory, Payments, Pricing, Workflow
+from orders.store import KeyTaken, OrdersStore
+
+Publisher = Callable[[list[DomainEvent]], None]
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long the workflow waits for the payment (the stock hold window) and for the shipment."""
+
+    payment_seconds: int = 15 * 60
+    shipment_seconds: int = 30 * 24 * 3600
+
+
+ORDER_ID_PREFIX = "o"
+STAFF = (ADMIN, SUPPORT)
+EVENT_OF = {
+    Status.PAID: "OrderPaid",
+    Status.REJECTED: "OrderRejected",
+    Status.CANCELLED: "OrderCancelled",
+    Status.SHIPPED: "OrderShipped",
+}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def order_event(order: Order, detail_type: str) -> DomainEvent:
+    return new_event(detail_type, f"{detail_type}#{order.order_id}", order.snapshot())
+
+
+# ---------------------------------------------------------------- checkout
+
+
+def request_hash(request: CheckoutIn) -> str:
+    canonical = json.dumps(request.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def checkout(
+    store: OrdersStore,
+    pricing: Pricing,
+    workflow: Workflow,
+    publish: Publisher,
+    caller: Caller,
+    request: CheckoutIn,
+    idempotency_key: str,
+    *,
+    deadlines: Deadlines = Deadlines(),
+    now: datetime | None = None,
+) -> Order:
+    """Price the order from the catalog, write it PENDING and start its workflow. The same key from the
+    same customer answers the same order, even when retries race; with another body it is a 409."""
+    digest = request_hash(request)
+    replay = _replay(store, workflow, publish, caller, idempotency_key, digest, deadlines)
+    if replay is not None:
+        return replay
+    if request.coupon_code:
+        raise ValidationFailed(
+            f"no coupon {request.coupon_code}",
+            details=[{"field": "body.couponCode", "message": "unknown coupon", "type": "coupon_not_found"}],
+            code="coupon_not_found",
+        )
+    at = _now(now)
+    lines = _priced_lines(pricing, request)
+    currency = lines[0].unit_price.currency
+    subtotal = Money(amount=sum(line.line_total.amount for line in lines), currency=currency)
+    zero = Money(amount=0, currency=currency)
+    order = Order(
+        order_id=new_id(ORDER_ID_PREFIX),
+        customer_id=caller.sub,
+        status=Status.PENDING,
+        lines=tuple(lines),
+        subtotal=subtotal,
+        discount=zero,
+        total=subtotal,
+        refunded_total=zero,
+        shipping_address=request.shipping_address.model_dump(mode="json", by_alias=True, exclude_none=True),
+        coupon_code=request.coupon_code,
+        affiliate_code=request.affiliate_code,
+        attribution=request.attribution.model_dump() if request.attribution else None,
+        history=(StatusChange(status=Status.PENDING, at=at),),
+        created_at=at,
+        updated_at=at,
+    )
+    try:
+        store.create(order, idempotency_key, digest)
+    except KeyTaken:
+        raced = _replay(store, workflow, publish, caller, idempotency_key, digest, deadlines)
+        if raced is None:
+            raise ServiceUnavailable("checkout is busy; retry") from None
+        return raced
+    _start(workflow, publish, order, deadlines)
+    return order
+
+
+def _replay(
+    store: OrdersStore,
+    workflow: Workflow,
+    publish: Publisher,
+    caller: Caller,
+    key: str,
+    digest: str,
+    deadlines: Deadlines,
+) -> Order | None:
+    record = store.idempotency_record(caller.sub, key)
+    if record is None:
+        return None
+    order_id, recorded_digest = record
+    if recorded_digest != digest:
+        raise IdempotencyKeyReused
+    order = store.get(order_id)
+    if order is None:
+        raise ServiceUnavailable("checkout is busy; retry")
+    if order.status is Status.PENDING:
+        _start(workflow, publish, order, deadlines)  # the first attempt may have died before starting it
+    return order
+
+
+def _start(workflow: Workflow, publish: Publisher, order: Order, deadlines: Deadlines) -> None:
+    workflow.start(
+        order.order_id,
+        {
+            "orderId": order.order_id,
+            "customerId": order.customer_id,
+            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in order.lines],
+            "amount": order.total.model_dump(),
+            "holdSeconds": deadlines.payment_seconds,
+            "shipmentSeconds": deadlines.shipment_seconds,
+        },
+    )
+    publish([order_event(order, "OrderPlaced")])
+
+
+def _priced_lines(pricing: Pricing, request: CheckoutIn) -> list[OrderedLine]:
+    priced = pricing.price(list(dict.fromkeys(item.sku for item in request.items)))
+    by_sku = {item.sku: item for item in priced.items}
+    problems = []
+    for index, item in enumerate(request.items):
+        found = by_sku.get(item.sku)
+        if found is None:
+            problems.append((index, item.sku, "unknown"))
+        elif not found.active:
+            problems.append((index, item.sku, "no longer sold"))
+    if problems:
+        raise UnknownSkus(problems)
+    lines = []
+    for item in request.items:
+        found = by_sku[item.sku]
+        lines.append(
+            OrderedLine(
+                sku=item.sku,
+                product_id=found.product_id,
+                name=found.name,
+                category=found.category,
+                quantity=item.quantity,
+                unit_price=found.price,
+                line_total=found.price.times(item.quantity),
+            )
+        )
+    return lines
+
+
+# ---------------------------------------------------------------- reads
+
+
+def readable(store: OrdersStore, caller: Caller, order_id: str) -> Order:
+    """The order if the caller may see it: its customer, or staff. Anyone else gets the same 404 as
+    for an order that does not exist."""
+    order = store.get(order_id) if _is_order_id(order_id) else None
+    if order is None or (order.customer_id != caller.sub and not caller.is_in(*STAFF)):
+        raise OrderNotFound(order_id)
+    return order
+
+
+def my_orders(store: OrdersStore, caller: Caller, *, cursor: str | None, limit: int) -> tuple[list[Order], str | None]:
+    scope = f"orders|customer|{caller.sub}"
+    page = store.by_customer(caller.sub, start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+def orders_by_status(
+    store: OrdersStore, status: Status, *, cursor: str | None, limit: int
+) -> tuple[list[Order], str | None]:
+    scope = f"orders|status|{status.value}"
+    page = store.by_status(status, start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+def _is_order_id(order_id: str) -> bool:
+    return order_id.startswith(f"{ORDER_ID_PREFIX}_") and len(order_id) == 28 and order_id[2:].isalnum()
+
+
+# ---------------------------------------------------------------- cancellation
+
+
+def cancel(
+    store: OrdersStore,
+    payments: Payments,
+    workflow: Workflow,
+    caller: Caller,
+    order_id: str,
+    reason: str | None,
+    *,
+    now: datetime | None = None,
+) -> Order:
+    """Ask for an order to be cancelled before it ships. The workflow does the undoing (cancel or refund
+    the payment, put the stock back) and marks it CANCELLED; this records the request and tells it."""
+    order = readable(store, caller, order_id)
+    if order.status in (Status.CANCELLED, Status.REJECTED):
+        return order
+    if order.status not in OPEN:
+        raise NotCancellable(order_id, order.status.value)
+    who = "customer" if order.customer_id == caller.sub else "staff"
+    why = reason or f"cancelled by the {who}"
+    cancellation = {"by": caller.sub, "role": who, "reason": why, "at": _now(now).isoformat()}
+    statuses = {f":open{i}": s.value for i, s in enumerate(sorted(OPEN))}
+    recorded = store.set_fields(
+        order_id,
+        {"cancellation": cancellation},
+        condition=f"attribute_not_exists(cancellation) AND #status IN ({', '.join(statuses)})",
+        values=statuses,
+    )
+    order = recorded or readable(store, caller, order_id)
+    if order.status not in OPEN:
+        raise NotCancellable(order_id, order.status.value)
+    if order.status is not Status.PAID:
+        result = payments.cancel(CancelPaymentInput(order_id=order_id, reason=why, refund_if_paid=False))
+        if result.cancelled:
+            return order
+        order = readable(store, caller, order_id)  # paid meanwhile: the shipment step undoes it
+    if order.ship_token:
+        workflow.fail(order.ship_token, "OrderCancelled", why)
+    return order
+
+
+# ---------------------------------------------------------------- shipment
+
+
+def ship(
+    store: OrdersStore,
+    workflow: Workflow,
+    publish: Publisher,
+    order_id: str,
+    request: ShipmentIn,
+    *,
+    now: datetime | None = None,
+) -> Order:
+    at = _now(now)
+    shipment = {**request.model_dump(mode="json", by_alias=True), "shippedAt": at.isoformat()}
+    order = store.get(order_id) if _is_order_id(order_id) else None
+    if order is None:
+        raise OrderNotFound(order_id)
+    if (
+        order.status is Status.SHIPPED
+        and order.shipment
+        and order.shipment.get("trackingNumber") == request.tracking_number
+    ):
+        return order
+    shipped = store.transition(
+        order_id,
+        Status.SHIPPED,
+        at,
+        reason=f"{request.carrier} {request.tracking_number}",
+        sets={"shipment": shipment},
+        condition="attribute_not_exists(cancellation)",
+    )
+    if shipped is None:
+        current = store.get(order_id) or order
+        if current.cancellation is not None and current.status is Status.PAID:
+            raise InvalidTransition(order_id, "being cancelled", Status.SHIPPED.value)
+        raise InvalidTransition(order_id, current.status.value, Status.SHIPPED.value)
+    publish([order_event(shipped, "OrderShipped")])
+    if shipped.ship_token:
+        workflow.succeed(shipped.ship_token, {"shipped": True})
+    return shipped
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def refund(
+    store: OrdersStore,
+    payments: Payments,
+    inventory: Inventory,
+    workflow: Workflow,
+    publish: Publisher,
+    order_id: str,
+    request: RefundIn,
+    idempotency_key: str | None,
+    *,
+    now: datetime | None = None,
+) -> Order:
+    """Refund part or all of a paid order through Stripe, optionally putting its units back on sale.
+    The refund's id comes from the Idempotency-Key, so a retried request refunds once."""
+    at = _now(now)
+    order = store.get(order_id) if _is_order_id(order_id) else None
+    if order is None:
+        raise OrderNotFound(order_id)
+    refund_id = f"r_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}" if idempotency_key else new_id("r")
+    if any(r.refund_id == refund_id for r in order.refunds):
+        return order
+    if order.status not in REFUNDABLE:
+        raise RefundNotPossible(f"order {order_id} is {order.status.value}: there is no payment to refund")
+    remaining = order.total.amount - order.refunded_total.amount
+    amount = request.amount or Money(amount=remaining, currency=order.total.currency)
+    if amount.currency != order.total.currency:
+        raise ValidationFailed(
+            f"refunds of this order are in {order.total.currency}",
+            details=[{"field": "body.amount.currency", "message": "not the order's currency", "type": "currency"}],
+        )
+    if not 0 < amount.amount <= remaining:
+        raise RefundNotPossible(f"cannot refund {amount.amount}: {remaining} is left to refund")
+    try:
+        result = payments.refund(
+            RefundInput(order_id=order_id, refund_id=refund_id, amount=amount, reason=request.reason)
+        )
+    except RemoteError as error:
+        raise RefundNotPossible(f"the payment provider refused the refund: {error.message}") from error
+    restocked = order.restocked
+    if request.restock and not order.restocked:
+        lines = [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
+        inventory.restock(RestockInput(order_id=order_id, lines=lines, reason=request.reason))
+        restocked = True
+    to = Status.REFUNDED if result.refunded_total.amount >= order.total.amount else Status.PARTIALLY_REFUNDED
+    entry = Refund(refund_id=refund_id, amount=result.amount, reason=request.reason, restock=request.restock, at=at)
+    updated = store.record_refund(
+        order_id, entry, to=to, refunded_total=result.refunded_total.model_dump(), restocked=restocked, now=at
+    )
+    updated = updated or store.get(order_id) or order
+    event = OrderRefunded(
+        order=updated.snapshot(), refund_id=refund_id, amount=result.amount, restocked=request.restock
+    )
+    publish([new_event(OrderRefunded.DETAIL_TYPE, f"OrderRefunded#{order_id}#{refund_id}", event)])
+    if order.status is Status.PAID and to is Status.REFUNDED and updated.ship_token:
+        workflow.fail(updated.ship_token, "OrderRefunded", "refunded before shipment")
+    return updated
+
+
+# ---------------------------------------------------------------- workflow steps
+
+
+def transition(
+    store: OrdersStore,
+    publish: Publisher,
+    order_id: str,
+    to: Status,
+    *,
+    reason: str | None = None,
+    payment: dict[str, str] | None = None,
+    short: list[dict[str, object]] | None = None,
+    refunded: Money | None = None,
+    restocked: bool = False,
+    now: datetime | None = None,
+) -> tuple[Order, bool]:
+    """Move an order along its workflow. Reaching the status it already has is a no-op (a retried
+    step); an impossible move is `InvalidTransition`. Announces the new status once."""
+    sets: dict[str, object] = {}
+    removes: tuple[str, ...] = ()
+    if payment:
+        sets |= {"payment_intent_id": payment["paymentIntentId"], "client_secret": payment["clientSecret"]}
+    if to in (Status.PAID, Status.CANCELLED, Status.REJECTED):
+        removes = ("client_secret",)  # it has served its purpose; keep no secret longer than needed
+    if reason:
+        sets["reason"] = reason
+    if short is not None:
+        sets["short"] = short
+    if refunded is not None:
+        sets["refunded_total"] = refunded.model_dump()
+    if restocked:
+        sets["restocked"] = True
+    moved = store.transition(order_id, to, _now(now), reason=reason, sets=sets, removes=removes)
+    if moved is None:
+        current = store.get(order_id)
+        if current is None:
+            raise OrderNotFound(order_id)
+        if current.status is to:
+            return current, False
+        raise InvalidTransition(order_id, current.status.value, to.value)
+    if to in EVENT_OF:
+        publish([order_event(moved, EVENT_OF[to])])
+    return moved, True
+
+
+def await_shipment(store: OrdersStore, workflow: Workflow, order_id: str, token: str) -> None:
+    """Store the shipment step's token; if the order shipped, was cancelled or refunded first, answer
+    the step right away."""
+    order = store.set_fields(order_id, {"ship_token": token}, condition="attribute_exists(PK)")
+    if order is None:
+        raise OrderNotFound(order_id)
+    if order.status is Status.SHIPPED:
+        workflow.succeed(token, {"shipped": True})
+    elif order.status in (Status.REFUNDED, Status.PARTIALLY_REFUNDED) and order.refunded_total == order.total:
+        workflow.fail(token, "OrderRefunded", "refunded before shipment")
+    elif order.cancellation is not None:
+        workflow.fail(token, "OrderCancelled", str(order.cancellation.get("reason", "cancelled")))

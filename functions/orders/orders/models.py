@@ -1,0 +1,261 @@
+"""Orders models by owner: requests, the domain, responses. Stored items are mapped in `orders.store`."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from common.contracts import MAX_LINE_QUANTITY, Attribution, OrderedLine, OrderSnapshot
+from common.ids import Sku
+from common.money import Money
+
+MAX_ITEMS = 50
+
+
+class Status(StrEnum):
+    PENDING = "PENDING"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+# Which statuses each status may be reached from. A transition to the status an order already has is
+# a no-op (a retried task), never an error.
+ALLOWED_FROM: dict[Status, frozenset[Status]] = {
+    Status.AWAITING_PAYMENT: frozenset({Status.PENDING}),
+    Status.PAID: frozenset({Status.AWAITING_PAYMENT, Status.PENDING}),
+    Status.SHIPPED: frozenset({Status.PAID}),
+    Status.REJECTED: frozenset({Status.PENDING}),
+    Status.CANCELLED: frozenset({Status.PENDING, Status.AWAITING_PAYMENT, Status.PAID}),
+    Status.REFUNDED: frozenset({Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED}),
+    Status.PARTIALLY_REFUNDED: frozenset({Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED}),
+}
+OPEN = frozenset({Status.PENDING, Status.AWAITING_PAYMENT, Status.PAID})
+REFUNDABLE = frozenset({Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED})
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- requests
+
+
+class ItemIn(_In):
+    sku: Sku
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class AddressIn(_In):
+    name: Text
+    line1: Text
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["DE"])]
+
+
+class AttributionIn(_In):
+    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    medium: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    campaign: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+
+
+class CheckoutIn(_In):
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
+    shipping_address: AddressIn
+    coupon_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
+    affiliate_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
+    attribution: AttributionIn | None = None
+
+
+class ShipmentIn(_In):
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class RefundIn(_In):
+    amount: Money | None = Field(default=None, description="Omit to refund everything not yet refunded")
+    restock: bool = Field(default=False, description="The goods came back: put the order's units on sale again")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CancelIn(_In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+# ---------------------------------------------------------------- domain
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    at: datetime
+    reason: str | None = None
+
+
+class Refund(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    refund_id: str
+    amount: Money
+    reason: str
+    restock: bool
+    at: datetime
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    customer_id: str
+    status: Status
+    lines: tuple[OrderedLine, ...]
+    subtotal: Money
+    discount: Money
+    total: Money
+    refunded_total: Money
+    shipping_address: dict[str, Any]
+    coupon_code: str | None = None
+    affiliate_code: str | None = None
+    attribution: Attribution | None = None
+    history: tuple[StatusChange, ...]
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    short: tuple[dict[str, Any], ...] = ()
+    reason: str | None = None
+    shipment: dict[str, Any] | None = None
+    refunds: tuple[Refund, ...] = ()
+    cancellation: dict[str, Any] | None = None
+    ship_token: str | None = None
+    restocked: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+    def snapshot(self) -> OrderSnapshot:
+        return OrderSnapshot(
+            order_id=self.order_id,
+            customer_id=self.customer_id,
+            status=self.status.value,
+            lines=list(self.lines),
+            subtotal=self.subtotal,
+            discount=self.discount,
+            total=self.total,
+            refunded_total=self.refunded_total,
+            coupon_code=self.coupon_code,
+            affiliate_code=self.affiliate_code,
+            attribution=self.attribution,
+            created_at=self.created_at.isoformat(),
+            reason=self.reason,
+        )
+
+
+# ---------------------------------------------------------------- responses
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class PaymentOut(_Out):
+    payment_intent_id: str
+    client_secret: str = Field(description="For Stripe.js in the browser; present while the order awaits payment")
+
+
+class StatusChangeOut(_Out):
+    status: Status
+    at: datetime
+    reason: str | None
+
+
+class RefundOut(_Out):
+    refund_id: str
+    amount: Money
+    reason: str
+    restock: bool
+    at: datetime
+
+
+class OrderOut(_Out):
+    order_id: str
+    customer_id: str
+    status: Status
+    lines: list[OrderedLine]
+    subtotal: Money
+    discount: Money
+    total: Money
+    refunded_total: Money
+    shipping_address: dict[str, Any]
+    coupon_code: str | None
+    affiliate_code: str | None
+    attribution: Attribution | None
+    history: list[StatusChangeOut]
+    payment: PaymentOut | None = Field(description="Only while the order awaits payment")
+    short_skus: list[dict[str, Any]] = Field(description="Why a REJECTED order was rejected")
+    reason: str | None = Field(description="Why the order was rejected or cancelled")
+    shipment: dict[str, Any] | None
+    refunds: list[RefundOut]
+    cancellation_requested: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> Self:
+        payment = None
+        if order.status is Status.AWAITING_PAYMENT and order.payment_intent_id and order.client_secret:
+            payment = PaymentOut(payment_intent_id=order.payment_intent_id, client_secret=order.client_secret)
+        return cls(
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            status=order.status,
+            lines=list(order.lines),
+            subtotal=order.subtotal,
+            discount=order.discount,
+            total=order.total,
+            refunded_total=order.refunded_total,
+            shipping_address=order.shipping_address,
+            coupon_code=order.coupon_code,
+            affiliate_code=order.affiliate_code,
+            attribution=order.attribution,
+            history=[StatusChangeOut(status=h.status, at=h.at, reason=h.reason) for h in order.history],
+            payment=payment,
+            short_skus=list(order.short),
+            reason=order.reason,
+            shipment=order.shipment,
+            refunds=[RefundOut(**r.model_dump()) for r in order.refunds],
+            cancellation_requested=order.cancellation is not None,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+
+class OrderSummary(_Out):
+    order_id: str
+    status: Status
+    total: Money
+    items: int = Field(description="Units in the order")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> Self:
+        return cls(
+            order_id=order.order_id,
+            status=order.status,
+            total=order.total,
+            items=sum(line.quantity for line in order.lines),
+            created_at=order.created_at,
+        )
+
+
+class OrderPage(_Out):
+    items: list[OrderSummary]
+    next_cursor: str | None

@@ -1,0 +1,263 @@
+"""The orders table, and the only module that talks to DynamoDB.
+
+Items (keys PK/SK):
+- `ORDER#<id> / META`: the order with its lines, totals, status history, refunds (a map by refund id)
+  and, while it awaits payment, the PaymentIntent's client secret. `GSI1PK=CUSTOMER#<sub>,
+  GSI1SK=<createdAt>#<id>` lists a customer's orders newest first; `GSI2PK=STATUS#<status>` the same
+  for staff by status.
+- `IDEMPOTENCY#<sub>#<key> / META {orderId, requestHash}`: written in the order's own transaction,
+  so two racing checkouts with one key create one order.
+Every status change is conditional on the statuses it may come from (`models.ALLOWED_FROM`).
+"""
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from common.dynamo import (
+    Key,
+    Page,
+    TransactionCancelled,
+    check_start_key,
+    dynamodb_client,
+    from_item,
+    to_item,
+    to_value,
+    transact_write,
+)
+from common.errors import ServiceUnavailable
+from orders.models import ALLOWED_FROM, Order, Refund, Status, StatusChange
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+META = "META"
+
+
+class KeyTaken(Exception):
+    """The customer's idempotency key already names an order."""
+
+
+def order_pk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def _key(pk: str) -> Key:
+    return {"PK": {"S": pk}, "SK": {"S": META}}
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def _change(status: Status, at: datetime, reason: str | None) -> dict[str, Any]:
+    return StatusChange(status=status, at=at, reason=reason).model_dump(mode="json")
+
+
+def _item_of(order: Order) -> dict[str, Any]:
+    values = order.model_dump(mode="json", exclude={"refunds"})
+    values["refunds"] = {r.refund_id: r.model_dump(mode="json") for r in order.refunds}
+    created = _iso(order.created_at)
+    return {
+        **{k: v for k, v in values.items() if v is not None},
+        "PK": order_pk(order.order_id),
+        "SK": META,
+        "GSI1PK": f"CUSTOMER#{order.customer_id}",
+        "GSI1SK": f"{created}#{order.order_id}",
+        "GSI2PK": f"STATUS#{order.status.value}",
+        "GSI2SK": f"{created}#{order.order_id}",
+    }
+
+
+def _order_of(values: dict[str, Any]) -> Order:
+    refunds = sorted((Refund.model_validate(r) for r in (values.get("refunds") or {}).values()), key=lambda r: r.at)
+    data = {k: v for k, v in values.items() if not k.startswith("GSI") and k not in ("PK", "SK")}
+    data["refunds"] = tuple(refunds)
+    return Order.model_validate(data)
+
+
+class OrdersStore:
+    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> "DynamoDBClient":
+        return self._client or dynamodb_client()
+
+    # ------------------------------------------------------------ checkout
+
+    def create(self, order: Order, idempotency_key: str, request_hash: str) -> None:
+        marker = {
+            "PK": f"IDEMPOTENCY#{order.customer_id}#{idempotency_key}",
+            "SK": META,
+            "orderId": order.order_id,
+            "requestHash": request_hash,
+        }
+        try:
+            transact_write(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item(marker),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item(_item_of(order)),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ],
+                client=self.client,
+            )
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                raise KeyTaken from cancelled
+            raise ServiceUnavailable("orders are busy; retry", code="transaction_conflict") from cancelled
+
+    def idempotency_record(self, customer_id: str, idempotency_key: str) -> tuple[str, str] | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=_key(f"IDEMPOTENCY#{customer_id}#{idempotency_key}"), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return values["orderId"], values["requestHash"]
+
+    # ------------------------------------------------------------ reads
+
+    def get(self, order_id: str) -> Order | None:
+        item = self.client.get_item(TableName=self.table, Key=_key(order_pk(order_id)), ConsistentRead=True).get("Item")
+        return _order_of(from_item(item)) if item else None
+
+    def by_customer(self, customer_id: str, *, start_key: Key | None, limit: int) -> Page[Order]:
+        return self._query("GSI1", f"CUSTOMER#{customer_id}", start_key, limit)
+
+    def by_status(self, status: Status, *, start_key: Key | None, limit: int) -> Page[Order]:
+        return self._query("GSI2", f"STATUS#{status.value}", start_key, limit)
+
+    def _query(self, index: str, partition: str, start_key: Key | None, limit: int) -> Page[Order]:
+        check_start_key(start_key, ("PK", "SK", f"{index}PK", f"{index}SK"), f"{index}PK", partition)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        return Page([_order_of(from_item(i)) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
+
+    # ------------------------------------------------------------ changes
+
+    def transition(
+        self,
+        order_id: str,
+        to: Status,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        sets: dict[str, Any] | None = None,
+        removes: tuple[str, ...] = (),
+        condition: str | None = None,
+    ) -> Order | None:
+        """Move the order to `to` if its status allows it (and `condition` holds), appending to its
+        history; the order after, or None if the conditions failed."""
+        allowed = sorted(s.value for s in ALLOWED_FROM[to])
+        values: dict[str, Any] = {
+            ":to": to.value,
+            ":status_key": f"STATUS#{to.value}",
+            ":now": _iso(now),
+            ":change": [_change(to, now, reason)],
+            **{f":from{i}": status for i, status in enumerate(allowed)},
+        }
+        assignments = [
+            "#status = :to",
+            "GSI2PK = :status_key",
+            "updated_at = :now",
+            "history = list_append(history, :change)",
+        ]
+        names = {"#status": "status"}
+        for i, (attribute, value) in enumerate((sets or {}).items()):
+            names[f"#set{i}"] = attribute
+            values[f":set{i}"] = value
+            assignments.append(f"#set{i} = :set{i}")
+        expression = "SET " + ", ".join(assignments)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        allowed_expr = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
+        return self._update(
+            order_id, expression, allowed_expr + (f" AND {condition}" if condition else ""), values, names
+        )
+
+    def set_fields(
+        self, order_id: str, sets: dict[str, Any], *, condition: str, values: dict[str, Any] | None = None
+    ) -> Order | None:
+        """Set attributes (no status change) if `condition` holds; the order after, or None."""
+        names = {f"#set{i}": attribute for i, attribute in enumerate(sets)}
+        all_values = {f":set{i}": value for i, value in enumerate(sets.values())} | (values or {})
+        expression = "SET " + ", ".join(f"#set{i} = :set{i}" for i in range(len(sets)))
+        return self._update(order_id, expression, condition, all_values, names | {"#status": "status"})
+
+    def record_refund(
+        self,
+        order_id: str,
+        refund: Refund,
+        *,
+        to: Status,
+        refunded_total: dict[str, Any],
+        restocked: bool,
+        now: datetime,
+    ) -> Order | None:
+        """Record one refund under its id with the new total and status; None if the status does not
+        allow it or that refund was recorded before (a retry)."""
+        allowed = sorted(s.value for s in ALLOWED_FROM[to])
+        values: dict[str, Any] = {
+            ":to": to.value,
+            ":status_key": f"STATUS#{to.value}",
+            ":now": _iso(now),
+            ":change": [_change(to, now, f"refunded: {refund.reason}")],
+            ":refund": refund.model_dump(mode="json"),
+            ":total": refunded_total,
+            ":restocked": restocked,
+            **{f":from{i}": status for i, status in enumerate(allowed)},
+        }
+        expression = (
+            "SET #status = :to, GSI2PK = :status_key, updated_at = :now, history = list_append(history, :change), "
+            "refunds.#rid = :refund, refunded_total = :total, restocked = :restocked"
+        )
+        allowed_expr = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
+        return self._update(
+            order_id,
+            expression,
+            f"{allowed_expr} AND attribute_not_exists(refunds.#rid)",
+            values,
+            {"#status": "status", "#rid": refund.refund_id},
+        )
+
+    def _update(
+        self, order_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
+    ) -> Order | None:
+        used_names = {k: v for k, v in names.items() if k in expression or k in condition}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(order_pk(order_id)),
+            "UpdateExpression": expression,
+            "ConditionExpression": f"attribute_exists(PK) AND ({condition})",
+            "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
+            "ReturnValues": "ALL_NEW",
+        }
+        if used_names:
+            kwargs["ExpressionAttributeNames"] = used_names
+        try:
+            response = self.client.update_item(**kwargs)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _order_of(from_item(response["Attributes"]))

@@ -1,0 +1,74 @@
+"""The orders steps of the order workflow: status transitions (with their events) and the shipment
+callback."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from common.money import Money
+from common.observability import make_logger
+from orders import logic
+from orders.models import Status
+from orders.wiring import publisher, store, workflow
+
+logger = make_logger("orders")
+
+
+class TransitionInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    order_id: str = Field(min_length=1, max_length=64)
+    to: Status
+    reason: str | None = Field(default=None, max_length=500)
+    payment: dict[str, str] | None = None
+    short: list[dict[str, Any]] | None = None
+    refunded: Money | None = None
+    restocked: bool = False
+    error: dict[str, Any] | None = Field(default=None, description="A Catch's {Error, Cause}: why, for REJECTED")
+
+    def why(self) -> tuple[str | None, list[dict[str, Any]] | None]:
+        """The reason and the short SKUs, from the reason given or from the failed step's error."""
+        if self.error is None:
+            return self.reason, self.short
+        try:
+            message = json.loads(self.error.get("Cause") or "{}").get("errorMessage", "")
+            detail = json.loads(message)
+        except (ValueError, AttributeError):
+            return self.reason or str(self.error.get("Error")), self.short
+        return detail.get("message", self.reason), detail.get("short", self.short)
+
+
+class AwaitShipmentInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    order_id: str = Field(min_length=1, max_length=64)
+    task_token: str = Field(min_length=1, max_length=2048)
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def transition_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = TransitionInput.model_validate(event)
+    reason, short = task.why()
+    order, changed = logic.transition(
+        store(),
+        publisher(),
+        task.order_id,
+        task.to,
+        reason=reason,
+        payment=task.payment,
+        short=short,
+        refunded=task.refunded,
+        restocked=task.restocked,
+    )
+    logger.info("order status", extra={"status": order.status.value, "changed": changed})
+    return {"orderId": order.order_id, "status": order.status.value, "changed": changed}
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def await_shipment_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = AwaitShipmentInput.model_validate(event)
+    logic.await_shipment(store(), workflow(), task.order_id, task.task_token)
+    return {"orderId": task.order_id, "waiting": True}

@@ -1,0 +1,33 @@
+"""The adapters every orders handler shares, built from the settings on first use."""
+
+from functools import partial
+
+from common.events import publish
+from orders.adapters import LambdaInventory, LambdaPayments, LambdaPricing, StepFunctionsWorkflow
+from orders.logic import Publisher
+from orders.settings import settings
+from orders.store import OrdersStore
+
+
+def store() -> OrdersStore:
+    return OrdersStore(settings().orders_table)
+
+
+def publisher() -> Publisher:
+    return partial(publish, domain="orders", bus_name=settings().event_bus_name)
+
+
+def pricing() -> LambdaPricing:
+    return LambdaPricing()
+
+
+def payments() -> LambdaPayments:
+    return LambdaPayments()
+
+
+def inventory() -> LambdaInventory:
+    return LambdaInventory()
+
+
+def workflow() -> StepFunctionsWorkflow:
+    return StepFunctionsWorkflow()

@@ -1,0 +1,49 @@
+"""The payment steps of the order workflow, and the calls other domains make to payments.
+
+- CreatePaymentIntent, AwaitPayment (`.waitForTaskToken`): workflow steps.
+- CancelPayment: a workflow compensation, and what orders calls when a customer cancels.
+- RefundPayment: what orders calls for a refund, and a workflow compensation.
+Errors surface as the exception's class name (`PaymentCanceled`, `PaymentProviderUnavailable`, ...),
+which the workflow's Retry and Catch match."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common.contracts import AwaitPaymentInput, CancelPaymentInput, CreatePaymentIntentInput, RefundInput
+from common.observability import make_logger
+from payments import logic
+from payments.wiring import callbacks, gateway, store
+
+logger = make_logger("payments")
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def create_payment_intent_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = CreatePaymentIntentInput.model_validate(event)
+    ref = logic.create_intent(store(), gateway(), task)
+    logger.info("payment intent ready", extra={"paymentIntentId": ref.payment_intent_id})
+    return ref.model_dump(mode="json", by_alias=True)
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def await_payment_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = AwaitPaymentInput.model_validate(event)
+    logic.await_payment(store(), callbacks(), task)
+    return {"orderId": task.order_id, "waiting": True}
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def cancel_payment_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = CancelPaymentInput.model_validate(event)
+    result = logic.cancel(store(), gateway(), callbacks(), task)
+    logger.info("payment cancelled", extra={"cancelled": result.cancelled, "refunded": bool(result.refunded)})
+    return result.model_dump(mode="json", by_alias=True)
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+def refund_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    task = RefundInput.model_validate(event)
+    result = logic.refund(store(), gateway(), task)
+    logger.info("refund made", extra={"refundId": task.refund_id, "amount": result.amount.amount})
+    return result.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,28 @@
+"""The adapters every payments handler shares, built from the settings on first use."""
+
+from functools import partial
+
+from common.events import publish
+from common.workflow import TaskCallbacks
+from payments.gateway import StripeGateway
+from payments.logic import Publisher
+from payments.secrets import stripe_secret_key
+from payments.settings import settings
+from payments.store import PaymentsStore
+
+
+def store() -> PaymentsStore:
+    return PaymentsStore(settings().payments_table)
+
+
+def gateway() -> StripeGateway:
+    config = settings()
+    return StripeGateway(stripe_secret_key(), api_base=config.stripe_api_base, timeout=config.stripe_timeout_seconds)
+
+
+def callbacks() -> TaskCallbacks:
+    return TaskCallbacks()
+
+
+def publisher() -> Publisher:
+    return partial(publish, domain="payments", bus_name=settings().event_bus_name)
