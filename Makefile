@@ -62,7 +62,7 @@ build: install ## sam build (arm64 wheels, no container) + compiled bytecode
 	done; echo "build output carries Python 3.13 bytecode"
 
 openapi: install ## regenerate docs/openapi.json from the code
-	$(BIN)/python -m local.openapi > docs/openapi.json
+	$(BIN)/python -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 openapi-check: install
 	@$(BIN)/python -m local.openapi | diff -u docs/openapi.json - \

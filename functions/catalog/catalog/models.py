@@ -32,9 +32,12 @@ ImageUrl = Annotated[
 ]
 
 
-class Status(StrEnum):
+class ProductStatus(StrEnum):
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
+
+
+Status = ProductStatus
 
 
 # ---------------------------------------------------------------- requests

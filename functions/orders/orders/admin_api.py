@@ -10,7 +10,7 @@ from common.auth import ADMIN, SUPPORT
 from common.http import make_resolver, requires, responses
 from common.observability import make_logger
 from orders import logic
-from orders.models import OrderOut, OrderPage, OrderSummary, RefundIn, ShipmentIn, Status
+from orders.models import OrderOut, OrderPage, OrderSummary, RefundIn, ShipmentIn, OrderStatus
 from orders.wiring import inventory, payments, publisher, store, workflow
 
 logger = make_logger("orders")
@@ -27,7 +27,7 @@ OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
 )
 @requires(ADMIN, SUPPORT)
 def list_orders(
-    status: Annotated[Status, Query()] = Status.PAID,
+    status: Annotated[OrderStatus, Query()] = OrderStatus.PAID,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> OrderPage:

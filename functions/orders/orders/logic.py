@@ -30,7 +30,7 @@ from orders.errors import (
     RefundNotPossible,
     UnknownSkus,
 )
-from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, Refund, RefundIn, ShipmentIn, Status, StatusChange
+from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, Refund, RefundIn, ShipmentIn, OrderStatus, StatusChange
 from orders.ports import Inventory, Payments, Pricing, Workflow
 from orders.store import KeyTaken, OrdersStore
 
@@ -48,10 +48,10 @@ class Deadlines:
 ORDER_ID_PREFIX = "o"
 STAFF = (ADMIN, SUPPORT)
 EVENT_OF = {
-    Status.PAID: "OrderPaid",
-    Status.REJECTED: "OrderRejected",
-    Status.CANCELLED: "OrderCancelled",
-    Status.SHIPPED: "OrderShipped",
+    OrderStatus.PAID: "OrderPaid",
+    OrderStatus.REJECTED: "OrderRejected",
+    OrderStatus.CANCELLED: "OrderCancelled",
+    OrderStatus.SHIPPED: "OrderShipped",
 }
 
 
@@ -103,7 +103,7 @@ def checkout(
     order = Order(
         order_id=new_id(ORDER_ID_PREFIX),
         customer_id=caller.sub,
-        status=Status.PENDING,
+        status=OrderStatus.PENDING,
         lines=tuple(lines),
         subtotal=subtotal,
         discount=zero,
@@ -113,7 +113,7 @@ def checkout(
         coupon_code=request.coupon_code,
         affiliate_code=request.affiliate_code,
         attribution=request.attribution.model_dump() if request.attribution else None,
-        history=(StatusChange(status=Status.PENDING, at=at),),
+        history=(StatusChange(status=OrderStatus.PENDING, at=at),),
         created_at=at,
         updated_at=at,
     )
@@ -146,7 +146,7 @@ def _replay(
     order = store.get(order_id)
     if order is None:
         raise ServiceUnavailable("checkout is busy; retry")
-    if order.status is Status.PENDING:
+    if order.status is OrderStatus.PENDING:
         _start(workflow, publish, order, deadlines)  # the first attempt may have died before starting it
     return order
 
@@ -214,7 +214,7 @@ def my_orders(store: OrdersStore, caller: Caller, *, cursor: str | None, limit: 
 
 
 def orders_by_status(
-    store: OrdersStore, status: Status, *, cursor: str | None, limit: int
+    store: OrdersStore, status: OrderStatus, *, cursor: str | None, limit: int
 ) -> tuple[list[Order], str | None]:
     scope = f"orders|status|{status.value}"
     page = store.by_status(status, start_key=decode_cursor(cursor, scope), limit=limit)
@@ -241,7 +241,7 @@ def cancel(
     """Ask for an order to be cancelled before it ships. The workflow does the undoing (cancel or refund
     the payment, put the stock back) and marks it CANCELLED; this records the request and tells it."""
     order = readable(store, caller, order_id)
-    if order.status in (Status.CANCELLED, Status.REJECTED):
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
         return order
     if order.status not in OPEN:
         raise NotCancellable(order_id, order.status.value)
@@ -258,7 +258,7 @@ def cancel(
     order = recorded or readable(store, caller, order_id)
     if order.status not in OPEN:
         raise NotCancellable(order_id, order.status.value)
-    if order.status is not Status.PAID:
+    if order.status is not OrderStatus.PAID:
         result = payments.cancel(CancelPaymentInput(order_id=order_id, reason=why, refund_if_paid=False))
         if result.cancelled:
             return order
@@ -286,14 +286,14 @@ def ship(
     if order is None:
         raise OrderNotFound(order_id)
     if (
-        order.status is Status.SHIPPED
+        order.status is OrderStatus.SHIPPED
         and order.shipment
         and order.shipment.get("trackingNumber") == request.tracking_number
     ):
         return order
     shipped = store.transition(
         order_id,
-        Status.SHIPPED,
+        OrderStatus.SHIPPED,
         at,
         reason=f"{request.carrier} {request.tracking_number}",
         sets={"shipment": shipment},
@@ -301,9 +301,9 @@ def ship(
     )
     if shipped is None:
         current = store.get(order_id) or order
-        if current.cancellation is not None and current.status is Status.PAID:
-            raise InvalidTransition(order_id, "being cancelled", Status.SHIPPED.value)
-        raise InvalidTransition(order_id, current.status.value, Status.SHIPPED.value)
+        if current.cancellation is not None and current.status is OrderStatus.PAID:
+            raise InvalidTransition(order_id, "being cancelled", OrderStatus.SHIPPED.value)
+        raise InvalidTransition(order_id, current.status.value, OrderStatus.SHIPPED.value)
     publish([order_event(shipped, "OrderShipped")])
     if shipped.ship_token:
         workflow.succeed(shipped.ship_token, {"shipped": True})
@@ -356,7 +356,7 @@ def refund(
         lines = [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
         inventory.restock(RestockInput(order_id=order_id, lines=lines, reason=request.reason))
         restocked = True
-    to = Status.REFUNDED if result.refunded_total.amount >= order.total.amount else Status.PARTIALLY_REFUNDED
+    to = OrderStatus.REFUNDED if result.refunded_total.amount >= order.total.amount else OrderStatus.PARTIALLY_REFUNDED
     entry = Refund(refund_id=refund_id, amount=result.amount, reason=request.reason, restock=request.restock, at=at)
     updated = store.record_refund(
         order_id, entry, to=to, refunded_total=result.refunded_total.model_dump(), restocked=restocked, now=at
@@ -366,7 +366,7 @@ def refund(
         order=updated.snapshot(), refund_id=refund_id, amount=result.amount, restocked=request.restock
     )
     publish([new_event(OrderRefunded.DETAIL_TYPE, f"OrderRefunded#{order_id}#{refund_id}", event)])
-    if order.status is Status.PAID and to is Status.REFUNDED and updated.ship_token:
+    if order.status is OrderStatus.PAID and to is OrderStatus.REFUNDED and updated.ship_token:
         workflow.fail(updated.ship_token, "OrderRefunded", "refunded before shipment")
     return updated
 
@@ -378,7 +378,7 @@ def transition(
     store: OrdersStore,
     publish: Publisher,
     order_id: str,
-    to: Status,
+    to: OrderStatus,
     *,
     reason: str | None = None,
     payment: dict[str, str] | None = None,
@@ -393,7 +393,7 @@ def transition(
     removes: tuple[str, ...] = ()
     if payment:
         sets |= {"payment_intent_id": payment["paymentIntentId"], "client_secret": payment["clientSecret"]}
-    if to in (Status.PAID, Status.CANCELLED, Status.REJECTED):
+    if to in (OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.REJECTED):
         removes = ("client_secret",)  # it has served its purpose; keep no secret longer than needed
     if reason:
         sets["reason"] = reason
@@ -422,9 +422,9 @@ def await_shipment(store: OrdersStore, workflow: Workflow, order_id: str, token:
     order = store.set_fields(order_id, {"ship_token": token}, condition="attribute_exists(PK)")
     if order is None:
         raise OrderNotFound(order_id)
-    if order.status is Status.SHIPPED:
+    if order.status is OrderStatus.SHIPPED:
         workflow.succeed(token, {"shipped": True})
-    elif order.status in (Status.REFUNDED, Status.PARTIALLY_REFUNDED) and order.refunded_total == order.total:
+    elif order.status in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED) and order.refunded_total == order.total:
         workflow.fail(token, "OrderRefunded", "refunded before shipment")
     elif order.cancellation is not None:
         workflow.fail(token, "OrderCancelled", str(order.cancellation.get("reason", "cancelled")))

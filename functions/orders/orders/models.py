@@ -14,7 +14,7 @@ from common.money import Money
 MAX_ITEMS = 50
 
 
-class Status(StrEnum):
+class OrderStatus(StrEnum):
     PENDING = "PENDING"
     AWAITING_PAYMENT = "AWAITING_PAYMENT"
     PAID = "PAID"
@@ -27,17 +27,17 @@ class Status(StrEnum):
 
 # Which statuses each status may be reached from. A transition to the status an order already has is
 # a no-op (a retried task), never an error.
-ALLOWED_FROM: dict[Status, frozenset[Status]] = {
-    Status.AWAITING_PAYMENT: frozenset({Status.PENDING}),
-    Status.PAID: frozenset({Status.AWAITING_PAYMENT, Status.PENDING}),
-    Status.SHIPPED: frozenset({Status.PAID}),
-    Status.REJECTED: frozenset({Status.PENDING}),
-    Status.CANCELLED: frozenset({Status.PENDING, Status.AWAITING_PAYMENT, Status.PAID}),
-    Status.REFUNDED: frozenset({Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED}),
-    Status.PARTIALLY_REFUNDED: frozenset({Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED}),
+ALLOWED_FROM: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PENDING}),
+    OrderStatus.PAID: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.PAID}),
+    OrderStatus.REJECTED: frozenset({OrderStatus.PENDING}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID}),
+    OrderStatus.REFUNDED: frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED}),
+    OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED}),
 }
-OPEN = frozenset({Status.PENDING, Status.AWAITING_PAYMENT, Status.PAID})
-REFUNDABLE = frozenset({Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED})
+OPEN = frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID})
+REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED})
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -98,7 +98,7 @@ class CancelIn(_In):
 class StatusChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    status: Status
+    status: OrderStatus
     at: datetime
     reason: str | None = None
 
@@ -118,7 +118,7 @@ class Order(BaseModel):
 
     order_id: str
     customer_id: str
-    status: Status
+    status: OrderStatus
     lines: tuple[OrderedLine, ...]
     subtotal: Money
     discount: Money
@@ -172,7 +172,7 @@ class PaymentOut(_Out):
 
 
 class StatusChangeOut(_Out):
-    status: Status
+    status: OrderStatus
     at: datetime
     reason: str | None
 
@@ -188,7 +188,7 @@ class RefundOut(_Out):
 class OrderOut(_Out):
     order_id: str
     customer_id: str
-    status: Status
+    status: OrderStatus
     lines: list[OrderedLine]
     subtotal: Money
     discount: Money
@@ -211,7 +211,7 @@ class OrderOut(_Out):
     @classmethod
     def of(cls, order: Order) -> Self:
         payment = None
-        if order.status is Status.AWAITING_PAYMENT and order.payment_intent_id and order.client_secret:
+        if order.status is OrderStatus.AWAITING_PAYMENT and order.payment_intent_id and order.client_secret:
             payment = PaymentOut(payment_intent_id=order.payment_intent_id, client_secret=order.client_secret)
         return cls(
             order_id=order.order_id,
@@ -240,7 +240,7 @@ class OrderOut(_Out):
 
 class OrderSummary(_Out):
     order_id: str
-    status: Status
+    status: OrderStatus
     total: Money
     items: int = Field(description="Units in the order")
     created_at: datetime

@@ -25,7 +25,7 @@ from common.dynamo import (
     transact_write,
 )
 from common.errors import ServiceUnavailable
-from orders.models import ALLOWED_FROM, Order, Refund, Status, StatusChange
+from orders.models import ALLOWED_FROM, Order, Refund, OrderStatus, StatusChange
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,7 +49,7 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def _change(status: Status, at: datetime, reason: str | None) -> dict[str, Any]:
+def _change(status: OrderStatus, at: datetime, reason: str | None) -> dict[str, Any]:
     return StatusChange(status=status, at=at, reason=reason).model_dump(mode="json")
 
 
@@ -136,7 +136,7 @@ class OrdersStore:
     def by_customer(self, customer_id: str, *, start_key: Key | None, limit: int) -> Page[Order]:
         return self._query("GSI1", f"CUSTOMER#{customer_id}", start_key, limit)
 
-    def by_status(self, status: Status, *, start_key: Key | None, limit: int) -> Page[Order]:
+    def by_status(self, status: OrderStatus, *, start_key: Key | None, limit: int) -> Page[Order]:
         return self._query("GSI2", f"STATUS#{status.value}", start_key, limit)
 
     def _query(self, index: str, partition: str, start_key: Key | None, limit: int) -> Page[Order]:
@@ -160,7 +160,7 @@ class OrdersStore:
     def transition(
         self,
         order_id: str,
-        to: Status,
+        to: OrderStatus,
         now: datetime,
         *,
         reason: str | None = None,
@@ -211,7 +211,7 @@ class OrdersStore:
         order_id: str,
         refund: Refund,
         *,
-        to: Status,
+        to: OrderStatus,
         refunded_total: dict[str, Any],
         restocked: bool,
         now: datetime,

@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from common.money import Money
 from common.observability import make_logger
 from orders import logic
-from orders.models import Status
+from orders.models import OrderStatus
 from orders.wiring import publisher, store, workflow
 
 logger = make_logger("orders")
@@ -21,7 +21,7 @@ class TransitionInput(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     order_id: str = Field(min_length=1, max_length=64)
-    to: Status
+    to: OrderStatus
     reason: str | None = Field(default=None, max_length=500)
     payment: dict[str, str] | None = None
     short: list[dict[str, Any]] | None = None
