@@ -152,6 +152,13 @@ def release(
             return HoldResult(order_id=order_id, status="RELEASED", lines=[], changed=True)
         return release(store, order_id, reason=reason, publish=publish, now=at)
     if hold.status is HoldStatus.RELEASED:
+        if (
+            hold.release_reason == EXPIRED
+            and reason != EXPIRED
+            and store.rename_release(order_id, reason, replacing=EXPIRED)
+        ):
+            # expired, then cancelled: a late payment must now be refunded, not re-acquire stock
+            return _result(hold.model_copy(update={"release_reason": reason}), changed=True)
         return _result(hold, changed=False)
     if hold.status is HoldStatus.COMMITTED:
         raise HoldCommitted(order_id)
@@ -164,17 +171,31 @@ def release(
 
 
 def sweep(
-    store: InventoryStore, *, is_waiting: IsWaiting, publish: Publisher, now: datetime | None = None, limit: int = 100
+    store: InventoryStore,
+    *,
+    is_waiting: IsWaiting,
+    publish: Publisher,
+    now: datetime | None = None,
+    limit: int = 100,
+    budget: int = 1000,
 ) -> list[str]:
-    """Release holds past their window whose workflow no longer runs. A running workflow is left alone:
-    its own payment timeout releases the hold, or its payment commits it."""
+    """Release up to `limit` holds past their window whose workflow no longer runs, reading on past
+    holds whose workflow does (it owns them: its payment timeout releases them) for up to `budget`
+    holds. Then announce low-stock crossings whose announcer died before announcing."""
     at = _now(now)
-    released = []
-    for hold in store.expired_holds(at, limit):
-        if is_waiting(hold.order_id):
-            continue
-        if release(store, hold.order_id, reason=EXPIRED, publish=publish, now=at).changed:
-            released.append(hold.order_id)
+    released: list[str] = []
+    examined, start_key = 0, None
+    while len(released) < limit and examined < budget:
+        page = store.expired_holds(at, start_key=start_key, limit=min(100, budget - examined))
+        for hold in page.items:
+            if len(released) >= limit or is_waiting(hold.order_id):
+                continue
+            if release(store, hold.order_id, reason=EXPIRED, publish=publish, now=at).changed:
+                released.append(hold.order_id)
+        examined += max(1, len(page.items))
+        if page.next_key is None:
+            break
+        start_key = page.next_key
     announce_pending(store, publish)
     return released
 
@@ -299,8 +320,9 @@ def check_low_stock(store: InventoryStore, skus: Iterable[str], publish: Publish
 
 def announce_pending(store: InventoryStore, publish: Publisher, *, limit: int = 100) -> list[DomainEvent]:
     """Announce crossings that were flagged but never announced (a crash between the two writes)."""
-    low, _ = list_stock(store, low_only=True, cursor=None, limit=limit)
-    return [_announce(store, s.sku, s.crossings, s, publish) for s in low if s.announced < s.crossings]
+    pending = store.pending_announcements(limit)
+    stocks = store.get_stocks(sku for sku, _ in pending)
+    return [_announce(store, sku, crossing, stocks[sku], publish) for sku, crossing in pending if sku in stocks]
 
 
 def _announce(store: InventoryStore, sku: str, crossing: int, stock: Stock, publish: Publisher) -> DomainEvent:

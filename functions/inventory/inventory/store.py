@@ -13,6 +13,7 @@ Items (one table, keys PK/SK):
 Every transition is one transaction guarded by conditions, so a duplicate call changes nothing.
 """
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ STOCK = "STOCK"
 HOLD = "HOLD"
 HELD_PARTITION = "HELD"
 LOW_PARTITION = "LOW"
+PENDING_ANNOUNCEMENTS = "PENDING#STOCKLOW"
 FINISHED_HOLD_TTL = timedelta(days=90)
 MAX_TRANSACTION_ACTIONS = 100
 
@@ -197,22 +199,56 @@ class InventoryStore:
 
     def flag_low(self, stock: Stock) -> bool:
         """Flag a SKU low, as crossing number `stock.crossings + 1`, if nobody flagged it since `stock`
-        was read and it is still low."""
-        return self._conditional_update(
-            stock.sku,
-            "SET low = :t, crossings = :next, GSI2PK = :low, GSI2SK = sku",
-            "low = :f AND crossings = :seen AND available <= threshold",
-            {":t": {"BOOL": True}, ":f": {"BOOL": False}, ":next": _n(stock.crossings + 1)}
-            | {":seen": _n(stock.crossings), ":low": _s(LOW_PARTITION)},
-        )
+        was read and it is still low; in the same transaction, note the crossing as not yet announced."""
+        pending = {"PK": PENDING_ANNOUNCEMENTS, "SK": stock.sku, "sku": stock.sku, "crossing": stock.crossings + 1}
+        update = {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(sku_pk(stock.sku), STOCK),
+                "UpdateExpression": "SET low = :t, crossings = :next, GSI2PK = :low, GSI2SK = sku",
+                "ConditionExpression": "low = :f AND crossings = :seen AND available <= threshold",
+                "ExpressionAttributeValues": {
+                    ":t": {"BOOL": True},
+                    ":f": {"BOOL": False},
+                    ":next": _n(stock.crossings + 1),
+                    ":seen": _n(stock.crossings),
+                    ":low": _s(LOW_PARTITION),
+                },
+            }
+        }
+        try:
+            transact_write([update, {"Put": {"TableName": self.table, "Item": to_item(pending)}}], client=self.client)  # type: ignore[list-item]
+        except TransactionCancelled as cancelled:
+            if cancelled.failed():
+                return False
+            raise _busy(cancelled) from cancelled
+        return True
 
-    def mark_announced(self, sku: str, crossing: int) -> bool:
-        return self._conditional_update(
-            sku,
-            "SET announced = :n",
-            "attribute_not_exists(announced) OR announced < :n",
-            {":n": _n(crossing)},
+    def mark_announced(self, sku: str, crossing: int) -> None:
+        """Record that crossing `crossing` was announced and drop it from the pending ones."""
+        self._conditional_update(
+            sku, "SET announced = :n", "attribute_not_exists(announced) OR announced < :n", {":n": _n(crossing)}
         )
+        self._drop_pending(sku, crossing)
+
+    def _drop_pending(self, sku: str, crossing: int) -> None:
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.delete_item(
+                TableName=self.table,
+                Key=_key(PENDING_ANNOUNCEMENTS, sku),
+                ConditionExpression="crossing <= :n",
+                ExpressionAttributeValues={":n": _n(crossing)},
+            )
+
+    def pending_announcements(self, limit: int) -> list[tuple[str, int]]:
+        """Crossings flagged but not announced (their announcer died in between): (sku, crossing)."""
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pending",
+            ExpressionAttributeValues={":pending": _s(PENDING_ANNOUNCEMENTS)},
+            Limit=limit,
+        )
+        return [(v["sku"], v["crossing"]) for v in (from_item(i) for i in response.get("Items", []))]
 
     def clear_low(self, sku: str) -> bool:
         """Clear the low flag of a SKU that is above its threshold again (re-arming the alert)."""
@@ -417,18 +453,42 @@ class InventoryStore:
         ]
         self._run(actions, [line.sku for line in hold.lines], on_first=HoldNotInStatus)
 
-    def expired_holds(self, now: datetime, limit: int) -> list[Hold]:
-        """HELD holds whose window ended before `now`, oldest first."""
-        response = self.client.query(
-            TableName=self.table,
-            IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :held AND GSI1SK < :now",
-            ExpressionAttributeValues={":held": _s(HELD_PARTITION), ":now": _s(_iso(now))},
-            Limit=limit,
-        )
+    def expired_holds(self, now: datetime, *, start_key: Key | None, limit: int) -> Page[Hold]:
+        """One page of HELD holds whose window ended before `now`, oldest first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :held AND GSI1SK < :now",
+            "ExpressionAttributeValues": {":held": _s(HELD_PARTITION), ":now": _s(_iso(now))},
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
         order_ids = [from_item(item)["PK"].removeprefix("HOLD#") for item in response.get("Items", [])]
         holds = [self.get_hold(order_id) for order_id in order_ids]
-        return [hold for hold in holds if hold is not None and hold.status is HoldStatus.HELD]
+        held = [hold for hold in holds if hold is not None and hold.status is HoldStatus.HELD]
+        return Page(held, response.get("LastEvaluatedKey"))
+
+    def rename_release(self, order_id: str, reason: str, *, replacing: str) -> bool:
+        """Replace the reason of a released hold (an expiry followed by a cancellation becomes a
+        cancellation, which a late payment must not undo)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(hold_pk(order_id), HOLD),
+                UpdateExpression="SET releaseReason = :reason",
+                ConditionExpression="#status = :released AND releaseReason = :replacing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":reason": _s(reason),
+                    ":released": _s(HoldStatus.RELEASED.value),
+                    ":replacing": _s(replacing),
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # ------------------------------------------------------------ building blocks
 

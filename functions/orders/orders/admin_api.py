@@ -10,7 +10,7 @@ from common.auth import ADMIN, SUPPORT
 from common.http import make_resolver, requires, responses
 from common.observability import make_logger
 from orders import logic
-from orders.models import OrderOut, OrderPage, OrderSummary, RefundIn, ShipmentIn, OrderStatus
+from orders.models import OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
 from orders.wiring import inventory, payments, publisher, store, workflow
 
 logger = make_logger("orders")

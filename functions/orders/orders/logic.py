@@ -30,7 +30,7 @@ from orders.errors import (
     RefundNotPossible,
     UnknownSkus,
 )
-from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, Refund, RefundIn, ShipmentIn, OrderStatus, StatusChange
+from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, OrderStatus, Refund, RefundIn, ShipmentIn, StatusChange
 from orders.ports import Inventory, Payments, Pricing, Workflow
 from orders.store import KeyTaken, OrdersStore
 

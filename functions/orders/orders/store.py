@@ -25,7 +25,7 @@ from common.dynamo import (
     transact_write,
 )
 from common.errors import ServiceUnavailable
-from orders.models import ALLOWED_FROM, Order, Refund, OrderStatus, StatusChange
+from orders.models import ALLOWED_FROM, Order, OrderStatus, Refund, StatusChange
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -2,7 +2,9 @@
 tests and template cannot drift; the event publisher and the workflow probe are fakes of our own ports."""
 
 import copy
+import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -14,10 +16,10 @@ from moto import mock_aws
 
 from common.contracts import OrderLine, ReserveStockInput
 from common.events import DomainEvent
-from inventory import logic
+from inventory import admin_api, logic
 from inventory.models import AdjustmentIn, Stock
 from inventory.store import InventoryStore
-from local.template import Template
+from local.template import Resolver, Template
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
@@ -142,3 +144,56 @@ def given_stock(store: InventoryStore) -> StockFactory:
         return stock
 
     return make
+
+
+# ---------------------------------------------------------------- the admin API, as Lambda calls it
+
+ADMIN_FUNCTION = "InventoryAdminFunction"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def error(self) -> dict[str, Any]:
+        error: dict[str, Any] = self.body["error"]
+        return error
+
+
+def admin_function_environment() -> dict[str, str]:
+    """InventoryAdminFunction's variables (Globals included) as the template resolves them."""
+    template = Template(TEMPLATE)
+    resolver = Resolver(template, template.parameter_defaults())
+    props = template.resources[ADMIN_FUNCTION]["Properties"]
+    variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
+    return {name: str(value) for name, value in variables.items()}
+
+
+@pytest.fixture
+def admin_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> InventoryStore:
+    """The admin function's environment, its table and the bus in moto; returns a store on that table
+    (with its own client, so faults injected into the handler's client do not touch the test's reads)."""
+    environment = admin_function_environment() | {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    create_inventory_table(dynamodb, environment["INVENTORY_TABLE"])
+    boto3.client("events", region_name=REGION).create_event_bus(Name=environment["EVENT_BUS_NAME"])
+    return InventoryStore(environment["INVENTORY_TABLE"], client=dynamodb)
+
+
+@pytest.fixture
+def call_admin(admin_world: InventoryStore, lambda_context: Any) -> Callable[[dict[str, Any]], Answer]:
+    """Invoke `inventory.admin_api.handler` as Lambda would, and parse its proxy answer."""
+
+    def call(event: dict[str, Any]) -> Answer:
+        raw: Any = admin_api.handler(event, lambda_context)
+        headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
+        headers.update(raw.get("headers") or {})
+        body = json.loads(raw["body"]) if raw.get("body") else None
+        return Answer(status=int(raw["statusCode"]), body=body, headers=headers)
+
+    return call
