@@ -28,6 +28,13 @@ def _state(args: argparse.Namespace) -> dict[str, Any]:
         sys.exit(str(error))
 
 
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise SystemExit(f"--param wants NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
@@ -39,6 +46,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         state_dir=args.state_dir,
         seed=not args.no_seed,
         quiet=args.quiet,
+        parameters=dict(_pair(p) for p in args.param),
     )
     stack = Stack(options)
     try:
@@ -95,6 +103,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--stripe-port", type=int, default=int(os.environ.get("LOCAL_STRIPE_PORT", "8420")))
     run.add_argument("--no-seed", action="store_true", help="start without the demo shop")
     run.add_argument("--quiet", action="store_true", help="log warnings only")
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a template parameter, e.g. --param HoldSeconds=5 (repeatable)",
+    )
     run.set_defaults(func=cmd_run)
 
     token = commands.add_parser("token", help="print an ID token (creates the user if missing)")

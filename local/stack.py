@@ -23,7 +23,7 @@ from local.aws import FAKE_CREDENTIALS, MotoServer, Provisioner, client
 from local.eventbridge import install_rule_hook
 from local.gateway import CognitoVerifier, Gateway, GatewayAnswers, GatewayServer
 from local.lambdas import Dispatcher, add_code_paths, function_specs, install_moto_hook, merged_environment
-from local.stripe import SECRET_KEY, LocalStripe, webhook_secret
+from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret
 from local.template import REGION, Resolver, Template, TemplateError
 
 log = logging.getLogger("local")
@@ -58,6 +58,14 @@ def read_state(state_dir: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _refuse_if_running(state_dir: Path) -> None:
     """One stack per state dir: a second start must neither fight over ports nor delete the state
     file the first one's `token`, `pay` and `trigger` read."""
@@ -84,6 +92,7 @@ class Stack:
         self.moto: MotoServer | None = None
         self.gateway: GatewayServer | None = None
         self.stripe: LocalStripe | None = None
+        self.stripe_proxy: StripeProxy | None = None
         self.state: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.seeded = 0
@@ -108,7 +117,7 @@ class Stack:
 
         # localstripe takes about a second to boot: start it first, wait for it later.
         if options.stripe:
-            self.stripe = LocalStripe(options.stripe_port, self.state_dir / "localstripe.log")
+            self.stripe = LocalStripe(_free_port(), self.state_dir / "localstripe.log")
             self.stripe.start()
 
         self.moto = MotoServer(port=options.aws_port)
@@ -140,8 +149,14 @@ class Stack:
         os.environ.setdefault("POWERTOOLS_DEV", "false")
         if options.quiet:
             os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        secret = webhook_secret()
         if self.stripe is not None:
-            os.environ["STRIPE_API_BASE"] = self.stripe.url
+            # The functions reach localstripe through the proxy that adds the webhooks it never sends.
+            self.stripe_proxy = StripeProxy(
+                self.stripe.url, f"http://127.0.0.1:{options.api_port}/payments/webhook", secret, options.stripe_port
+            )
+            self.stripe_proxy.start()
+            os.environ["STRIPE_API_BASE"] = self.stripe_proxy.url
 
         dispatcher = Dispatcher(specs, self.failed_dir)
         install_moto_hook(dispatcher)
@@ -164,7 +179,6 @@ class Stack:
         self.gateway.start()
 
         ssm = client("ssm", self.moto.endpoint)
-        secret = webhook_secret()
         for name, value in (("webhook-secret", secret), ("secret-key", SECRET_KEY)):
             ssm.put_parameter(
                 Name=f"/storekeeper/{stage}/stripe/{name}", Value=value, Type="SecureString", Overwrite=True
@@ -187,7 +201,7 @@ class Stack:
             "region": REGION,
             "apiUrl": self.gateway.url,
             "awsEndpoint": self.moto.endpoint,
-            "stripeUrl": self.stripe.url if self.stripe else None,
+            "stripeUrl": self.stripe_proxy.url if self.stripe_proxy else None,
             "stripePid": self.stripe.pid if self.stripe else None,
             "outbox": str(self.outbox_dir),
             "failedInvocations": str(self.failed_dir),
@@ -236,13 +250,13 @@ class Stack:
         if self.state.get("pid") == os.getpid():
             with contextlib.suppress(FileNotFoundError):
                 (self.state_dir / STATE_FILE).unlink()
-        for component in (self.gateway, self.stripe, self.moto):
+        for component in (self.gateway, self.stripe_proxy, self.stripe, self.moto):
             if component is not None:
                 try:
                     component.stop()
                 except Exception:
                     log.exception("failed to stop %s", type(component).__name__)
-        self.gateway = self.stripe = self.moto = None
+        self.gateway = self.stripe_proxy = self.stripe = self.moto = None
 
     # ------------------------------------------------------------------ banner
     def banner(self) -> str:

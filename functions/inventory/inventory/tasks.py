@@ -22,7 +22,7 @@ logger = make_logger("inventory")
 @logger.inject_lambda_context(correlation_id_path="orderId")
 def reserve_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     task = ReserveStockInput.model_validate(event)
-    window = timedelta(minutes=settings().hold_minutes)
+    window = timedelta(seconds=settings().hold_seconds)
     result = logic.reserve(store(), task, window=window, publish=publisher())
     logger.info("stock held", extra={"status": result.status, "changed": result.changed})
     return result.model_dump(mode="json", by_alias=True)

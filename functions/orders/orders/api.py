@@ -38,7 +38,7 @@ def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: Idempoten
     if not idempotency_key:
         raise IdempotencyKeyRequired
     config = settings()
-    deadlines = logic.Deadlines(config.hold_minutes * 60, config.shipment_days * 24 * 3600)
+    deadlines = logic.Deadlines(config.hold_seconds, config.shipment_days * 24 * 3600)
     placed = logic.checkout(
         store(), pricing(), workflow(), publisher(), caller(app), order, idempotency_key, deadlines=deadlines
     )

@@ -9,7 +9,7 @@ class OrdersSettings(Settings):
     orders_table: str = Field(alias="ORDERS_TABLE", min_length=1)
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")
     shop_currency: str = Field(default="EUR", alias="SHOP_CURRENCY", pattern=r"^[A-Z]{3}$")
-    hold_minutes: int = Field(default=15, alias="HOLD_MINUTES", ge=1, le=24 * 60)
+    hold_seconds: int = Field(default=900, alias="HOLD_SECONDS", ge=1, le=24 * 3600)
     shipment_days: int = Field(default=30, alias="SHIPMENT_DAYS", ge=1, le=365)
     order_state_machine_arn: str = Field(default="", alias="ORDER_STATE_MACHINE_ARN")
     price_skus_function: str = Field(default="", alias="PRICE_SKUS_FUNCTION")
