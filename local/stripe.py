@@ -144,6 +144,9 @@ def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+FAULTS_PATH = "/_storekeeper/faults"
+
+
 class StripeProxy:
     """What the functions see as Stripe locally: localstripe behind a proxy that, where localstripe sends
     no webhook (refunds, cancellations), posts the event Stripe would send, signed with the webhook
@@ -154,6 +157,7 @@ class StripeProxy:
         self.webhook_url = webhook_url
         self.secret = secret
         self._refunded: dict[str, int] = {}
+        self._faults: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", port, self, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -168,6 +172,12 @@ class StripeProxy:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if request.path == FAULTS_PATH:
+            return self._configure_faults(request)(environ, start_response)
+        fault = self._take_fault(request.method, request.path)
+        if fault is not None:
+            body = json.dumps({"error": {"type": "api_error", "message": "injected by the local stack"}})
+            return Response(body, status=fault, content_type="application/json")(environ, start_response)
         upstream = requests.request(
             request.method,
             f"{self.upstream}{request.full_path.rstrip('?')}",
@@ -181,6 +191,24 @@ class StripeProxy:
             upstream.content, status=upstream.status_code, content_type=upstream.headers.get("Content-Type")
         )
         return response(environ, start_response)
+
+    def _configure_faults(self, request: Request) -> Response:
+        """`POST /_storekeeper/faults {"method", "path", "status", "times"}`: the next `times` calls whose
+        path starts with `path` answer `status` (tests make Stripe fail); `DELETE` clears them."""
+        with self._lock:
+            if request.method == "DELETE":
+                self._faults.clear()
+            else:
+                self._faults.append(dict(json.loads(request.get_data() or b"{}")))
+            return Response(json.dumps({"faults": self._faults}), content_type="application/json")
+
+    def _take_fault(self, method: str, path: str) -> int | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.get("method", method) == method and path.startswith(fault["path"]) and fault["times"] > 0:
+                    fault["times"] -= 1
+                    return int(fault.get("status", 500))
+        return None
 
     def _follow_up(self, path: str, body: dict[str, Any]) -> None:
         if path == "/v1/refunds":

@@ -1,13 +1,11 @@
 """The whole local stack, started once per session as `python -m local run` in a subprocess."""
 
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 
-from tests.e2e.localstack import LocalStack, start, wait_ready
+from tests.e2e.localstack import LocalStack, start, stop, wait_ready
 
 
 @pytest.fixture(scope="session")
@@ -18,13 +16,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         api = wait_ready(process, log)
         yield LocalStack(api, state_dir, process, log)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 @pytest.fixture(scope="session")
