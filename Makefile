@@ -31,7 +31,11 @@ $(TOOLS)/.installed: requirements-tools.txt
 	done < requirements-tools.txt
 	touch $@
 
-install: $(BIN)/.installed $(TOOLS)/.installed ## create .venv and the tool venvs in .tools/
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed $(TOOLS)/.installed node_modules/.installed ## create .venv, the tool venvs in .tools/ and node_modules/
 
 run: install ## start the local stack with demo data (Ctrl-C stops it)
 	$(BIN)/python -m local run
@@ -50,9 +54,10 @@ format: install ## fix what ruff can
 typecheck: install
 	$(BIN)/mypy
 
-validate: install ## sam validate --lint and cfn-lint
+validate: install ## sam validate --lint, cfn-lint, and the state machines' ASL
 	$(SAM) validate --lint --region eu-west-1
 	$(BIN)/cfn-lint template.yaml
+	for machine in statemachines/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$machine" || exit 1; done
 
 build: install ## sam build (arm64 wheels, no container) + compiled bytecode
 	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM) build --parallel --cached

@@ -49,3 +49,14 @@ def test_gateway_responses_are_read_from_the_template(template: Template) -> Non
     responses = template.gateway_responses()
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+
+
+def test_every_placeholder_of_a_state_machine_is_substituted(template: Template) -> None:
+    import json
+    import re
+
+    for _, props in template.of_type("AWS::Serverless::StateMachine"):
+        text = (ROOT / props["DefinitionUri"]).read_text()
+        json.loads(text)  # the file itself is plain JSON
+        placeholders = set(re.findall(r"\$\{(\w+)\}", text))
+        assert placeholders == set(props.get("DefinitionSubstitutions") or {})
