@@ -76,6 +76,7 @@ openapi-check: install
 bench: build ## benchmarks (tables on stdout)
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/contention.py
+	$(BIN)/python bench/checkout.py
 
 deploy: build ## deploy to AWS (asks for stack name, region, stage the first time)
 	$(SAM) deploy --guided

@@ -1,0 +1,68 @@
+"""The sample events in `events/` (for `sam local invoke -e`, and for people) must stay true: each
+task input parses into the model its handler reads, each API event names a route of the template with
+claims exactly where the route needs them, and each Stripe event is one the webhook handles."""
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from common.contracts import (
+    AwaitPaymentInput,
+    CancelPaymentInput,
+    CreatePaymentIntentInput,
+    HoldRef,
+    PriceSkusInput,
+    RefundInput,
+    ReserveStockInput,
+    RestockInput,
+)
+from local.template import Template
+from orders.tasks import AwaitShipmentInput, TransitionInput
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+TASK_MODELS: dict[str, type[BaseModel]] = {
+    "reserve_stock": ReserveStockInput,
+    "commit_stock": HoldRef,
+    "release_stock": HoldRef,
+    "restock": RestockInput,
+    "create_payment_intent": CreatePaymentIntentInput,
+    "await_payment": AwaitPaymentInput,
+    "cancel_payment": CancelPaymentInput,
+    "refund_payment": RefundInput,
+    "transition_paid": TransitionInput,
+    "transition_rejected": TransitionInput,
+    "await_shipment": AwaitShipmentInput,
+    "price_skus": PriceSkusInput,
+}
+
+
+@pytest.mark.parametrize("path", sorted((EVENTS / "tasks").glob("*.json")), ids=lambda p: p.stem)
+def test_task_inputs_parse(path: Path) -> None:
+    TASK_MODELS[path.stem].model_validate(json.loads(path.read_text()))
+
+
+def test_the_rejection_sample_carries_its_short_skus() -> None:
+    task = TransitionInput.model_validate(json.loads((EVENTS / "tasks" / "transition_rejected.json").read_text()))
+    reason, short = task.why()
+    assert reason is not None
+    assert reason.startswith("not enough stock")
+    assert short == [{"sku": "MUG-INK", "requested": 2, "available": 1}]
+
+
+@pytest.mark.parametrize("path", sorted((EVENTS / "api").rglob("*.json")), ids=lambda p: p.stem)
+def test_api_events_name_a_route(path: Path) -> None:
+    event = json.loads(path.read_text())
+    routes = {(r.method, r.path): r for r in Template(ROOT / "template.yaml").routes()}
+    route = routes[(event["httpMethod"], event["resource"])]
+    has_claims = "authorizer" in event["requestContext"]
+    assert has_claims == (route.authorizer is not None)
+
+
+@pytest.mark.parametrize("path", sorted((EVENTS / "stripe").glob("*.json")), ids=lambda p: p.stem)
+def test_stripe_events_are_for_an_order(path: Path) -> None:
+    event = json.loads(path.read_text())
+    assert event["type"] == path.stem
+    assert event["data"]["object"]["metadata"]["orderId"].startswith("o_")
