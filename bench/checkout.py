@@ -42,7 +42,7 @@ def instrument() -> None:
     from local.gateway import Gateway
     from local.lambdas import Dispatcher
 
-    make_api_call = BaseClient._make_api_call
+    make_api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private, untyped
 
     def counted(self: Any, operation: str, params: Any) -> Any:
         function = _function.get()
@@ -50,7 +50,7 @@ def instrument() -> None:
             CALLS[(function, f"{self.meta.service_model.service_name}.{operation}")] += 1
         return make_api_call(self, operation, params)
 
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    setattr(BaseClient, "_make_api_call", counted)  # noqa: B010
 
     call = Dispatcher.call
 

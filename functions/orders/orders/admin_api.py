@@ -2,14 +2,16 @@
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.auth import ADMIN, SUPPORT
-from common.http import make_resolver, requires, responses
+from common.http import created, make_resolver, requires, responses
 from common.observability import make_logger
 from orders import logic
+from orders.coupons import CouponIn, CouponOut, CouponPage
 from orders.models import OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
 from orders.wiring import inventory, payments, publisher, store, workflow
 
@@ -63,6 +65,28 @@ def refund_order(
 ) -> OrderOut:
     order = logic.refund(store(), payments(), inventory(), workflow(), publisher(), order_id, refund, idempotency_key)
     return OrderOut.of(order)
+
+
+@app.post(
+    "/coupons",
+    summary="Create a coupon (admin)",
+    responses=responses(400, 401, 403, 409, 422, success=201, description="Created"),
+    tags=["orders-admin"],
+)
+@requires(ADMIN)
+def create_coupon(coupon: Annotated[CouponIn, Body()]) -> Response[CouponOut]:
+    created_coupon = logic.create_coupon(store(), coupon)
+    return created(CouponOut(**created_coupon.model_dump()), f"/coupons/{created_coupon.code}")
+
+
+@app.get("/coupons", summary="Coupons by code (admin)", responses=responses(400, 401, 403, 422), tags=["orders-admin"])
+@requires(ADMIN)
+def list_coupons(
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> CouponPage:
+    found, next_cursor = logic.list_coupons(store(), cursor=cursor, limit=limit)
+    return CouponPage(items=[CouponOut(**c.model_dump()) for c in found], next_cursor=next_cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

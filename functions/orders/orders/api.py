@@ -14,7 +14,7 @@ from orders import logic
 from orders.errors import IdempotencyKeyRequired
 from orders.models import CancelIn, CheckoutIn, OrderOut, OrderPage, OrderSummary
 from orders.settings import settings
-from orders.wiring import payments, pricing, publisher, store, workflow
+from orders.wiring import customers, payments, pricing, publisher, store, workflow
 
 logger = make_logger("orders")
 metrics = make_metrics("orders")
@@ -40,7 +40,15 @@ def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: Idempoten
     config = settings()
     deadlines = logic.Deadlines(config.hold_seconds, config.shipment_days * 24 * 3600)
     placed = logic.checkout(
-        store(), pricing(), workflow(), publisher(), caller(app), order, idempotency_key, deadlines=deadlines
+        store(),
+        pricing(),
+        customers(),
+        workflow(),
+        publisher(),
+        caller(app),
+        order,
+        idempotency_key,
+        deadlines=deadlines,
     )
     logger.append_keys(order_id=placed.order_id)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)

@@ -17,11 +17,12 @@ from common.contracts import (
 )
 from common.contracts import OrderLine as StockLine
 from common.cursor import decode_cursor, encode_cursor
-from common.errors import ServiceUnavailable, ValidationFailed
+from common.errors import Conflict, ServiceUnavailable, ValidationFailed
 from common.events import DomainEvent, new_event
 from common.ids import new_id
 from common.invoke import RemoteError
 from common.money import Money
+from orders import coupons
 from orders.errors import (
     IdempotencyKeyReused,
     InvalidTransition,
@@ -31,8 +32,8 @@ from orders.errors import (
     UnknownSkus,
 )
 from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, OrderStatus, Refund, RefundIn, ShipmentIn, StatusChange
-from orders.ports import Inventory, Payments, Pricing, Workflow
-from orders.store import KeyTaken, OrdersStore
+from orders.ports import Customers, Inventory, Payments, Pricing, Workflow
+from orders.store import CouponExists, CouponUsedUp, KeyTaken, OrdersStore
 
 Publisher = Callable[[list[DomainEvent]], None]
 
@@ -74,6 +75,7 @@ def request_hash(request: CheckoutIn) -> str:
 def checkout(
     store: OrdersStore,
     pricing: Pricing,
+    customers: Customers,
     workflow: Workflow,
     publish: Publisher,
     caller: Caller,
@@ -89,28 +91,48 @@ def checkout(
     replay = _replay(store, workflow, publish, caller, idempotency_key, digest, deadlines)
     if replay is not None:
         return replay
-    if request.coupon_code:
-        raise ValidationFailed(
-            f"no coupon {request.coupon_code}",
-            details=[{"field": "body.couponCode", "message": "unknown coupon", "type": "coupon_not_found"}],
-            code="coupon_not_found",
-        )
     at = _now(now)
     lines = _priced_lines(pricing, request)
     currency = lines[0].unit_price.currency
     subtotal = Money(amount=sum(line.line_total.amount for line in lines), currency=currency)
-    zero = Money(amount=0, currency=currency)
+    order_id = new_id(ORDER_ID_PREFIX)
+    coupon = _coupon(store, request.coupon_code) if request.coupon_code else None
+    off = (
+        coupons.discount(
+            coupon,
+            lines,
+            customer_id=caller.sub,
+            has_earlier_orders=coupon.first_order_only and store.has_orders(caller.sub, excluding=order_id),
+            redeemed_by_customer=store.coupon_uses(coupon.code, caller.sub),
+            now=at,
+        )
+        if coupon
+        else Money(amount=0, currency=currency)
+    )
+    address = (
+        request.shipping_address.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if request.shipping_address
+        else None
+    )
+    address = address or customers.default_address(caller.sub)
+    if address is None:
+        raise ValidationFailed(
+            "no shipping address given, and none saved as default",
+            details=[
+                {"field": "body.shippingAddress", "message": "required without a default address", "type": "missing"}
+            ],
+        )
     order = Order(
-        order_id=new_id(ORDER_ID_PREFIX),
+        order_id=order_id,
         customer_id=caller.sub,
         status=OrderStatus.PENDING,
         lines=tuple(lines),
         subtotal=subtotal,
-        discount=zero,
-        total=subtotal,
-        refunded_total=zero,
-        shipping_address=request.shipping_address.model_dump(mode="json", by_alias=True, exclude_none=True),
-        coupon_code=request.coupon_code,
+        discount=off,
+        total=subtotal - off,
+        refunded_total=Money(amount=0, currency=currency),
+        shipping_address=address,
+        coupon_code=coupon.code if coupon else None,
         affiliate_code=request.affiliate_code,
         attribution=request.attribution.model_dump() if request.attribution else None,
         history=(StatusChange(status=OrderStatus.PENDING, at=at),),
@@ -118,7 +140,12 @@ def checkout(
         updated_at=at,
     )
     try:
-        store.create(order, idempotency_key, digest)
+        store.create(order, idempotency_key, digest, coupon)
+    except CouponUsedUp as used_up:
+        assert coupon is not None
+        if used_up.per_customer:
+            raise coupons.rejected("coupon_used_by_customer", f"you have used coupon {coupon.code} already") from None
+        raise coupons.rejected("coupon_exhausted", f"coupon {coupon.code} has been used up") from None
     except KeyTaken:
         raced = _replay(store, workflow, publish, caller, idempotency_key, digest, deadlines)
         if raced is None:
@@ -126,6 +153,13 @@ def checkout(
         return raced
     _start(workflow, publish, order, deadlines)
     return order
+
+
+def _coupon(store: OrdersStore, code: str) -> coupons.Coupon:
+    coupon = store.get_coupon(code.upper())
+    if coupon is None:
+        raise coupons.rejected("coupon_not_found", f"there is no coupon {code}")
+    return coupon
 
 
 def _replay(
@@ -285,11 +319,11 @@ def ship(
     order = store.get(order_id) if _is_order_id(order_id) else None
     if order is None:
         raise OrderNotFound(order_id)
-    if (
-        order.status is OrderStatus.SHIPPED
-        and order.shipment
-        and order.shipment.get("trackingNumber") == request.tracking_number
-    ):
+    if order.shipment and order.shipment.get("trackingNumber") == request.tracking_number:
+        # A retry: announce and resume again (both are harmless twice; the first attempt may have died).
+        publish([order_event(order, "OrderShipped")])
+        if order.ship_token:
+            workflow.succeed(order.ship_token, {"shipped": True})
         return order
     shipped = store.transition(
         order_id,
@@ -297,7 +331,7 @@ def ship(
         at,
         reason=f"{request.carrier} {request.tracking_number}",
         sets={"shipment": shipment},
-        condition="attribute_not_exists(cancellation)",
+        condition="attribute_not_exists(cancellation) AND attribute_not_exists(shipment)",
     )
     if shipped is None:
         current = store.get(order_id) or order
@@ -366,7 +400,7 @@ def refund(
         order=updated.snapshot(), refund_id=refund_id, amount=result.amount, restocked=request.restock
     )
     publish([new_event(OrderRefunded.DETAIL_TYPE, f"OrderRefunded#{order_id}#{refund_id}", event)])
-    if order.status is OrderStatus.PAID and to is OrderStatus.REFUNDED and updated.ship_token:
+    if to is OrderStatus.REFUNDED and updated.shipment is None and updated.ship_token:
         workflow.fail(updated.ship_token, "OrderRefunded", "refunded before shipment")
     return updated
 
@@ -403,12 +437,19 @@ def transition(
         sets["refunded_total"] = refunded.model_dump()
     if restocked:
         sets["restocked"] = True
-    moved = store.transition(order_id, to, _now(now), reason=reason, sets=sets, removes=removes)
+    give_back = None
+    if to in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+        before = store.get(order_id)
+        if before is not None and before.coupon_code:
+            give_back = (before.coupon_code, before.customer_id)
+    moved = store.transition(order_id, to, _now(now), reason=reason, sets=sets, removes=removes, give_back=give_back)
     if moved is None:
         current = store.get(order_id)
         if current is None:
             raise OrderNotFound(order_id)
         if current.status is to:
+            if to in EVENT_OF:  # a retried step: announce again (same id), the first attempt may have died
+                publish([order_event(current, EVENT_OF[to])])
             return current, False
         raise InvalidTransition(order_id, current.status.value, to.value)
     if to in EVENT_OF:
@@ -428,3 +469,27 @@ def await_shipment(store: OrdersStore, workflow: Workflow, order_id: str, token:
         workflow.fail(token, "OrderRefunded", "refunded before shipment")
     elif order.cancellation is not None:
         workflow.fail(token, "OrderCancelled", str(order.cancellation.get("reason", "cancelled")))
+
+
+# ---------------------------------------------------------------- coupons
+
+
+def create_coupon(store: OrdersStore, request: coupons.CouponIn, *, now: datetime | None = None) -> coupons.Coupon:
+    """A new coupon; the same definition again answers the coupon (a retry), another is a 409."""
+    coupon = coupons.Coupon(**request.model_dump(), created_at=_now(now))
+    try:
+        store.put_coupon(coupon)
+    except CouponExists:
+        existing = store.get_coupon(coupon.code)
+        if (
+            existing is None
+            or coupons.CouponIn(**existing.model_dump(exclude={"redemptions", "created_at"})) != request
+        ):
+            raise Conflict(f"coupon {coupon.code} exists already", code="coupon_exists") from None
+        return existing
+    return coupon
+
+
+def list_coupons(store: OrdersStore, *, cursor: str | None, limit: int) -> tuple[list[coupons.Coupon], str | None]:
+    page = store.list_coupons(start_key=decode_cursor(cursor, "coupons"), limit=limit)
+    return page.items, encode_cursor(page.next_key, "coupons")

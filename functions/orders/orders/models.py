@@ -30,7 +30,8 @@ class OrderStatus(StrEnum):
 ALLOWED_FROM: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PENDING}),
     OrderStatus.PAID: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.PAID}),
+    # A partial refund before shipment does not stop the rest of the order from shipping.
+    OrderStatus.SHIPPED: frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}),
     OrderStatus.REJECTED: frozenset({OrderStatus.PENDING}),
     OrderStatus.CANCELLED: frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID}),
     OrderStatus.REFUNDED: frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED}),
@@ -71,7 +72,7 @@ class AttributionIn(_In):
 
 class CheckoutIn(_In):
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
-    shipping_address: AddressIn
+    shipping_address: AddressIn | None = Field(default=None, description="Omit to use the saved default address")
     coupon_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     affiliate_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     attribution: AttributionIn | None = None

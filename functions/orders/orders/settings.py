@@ -16,6 +16,7 @@ class OrdersSettings(Settings):
     cancel_payment_function: str = Field(default="", alias="CANCEL_PAYMENT_FUNCTION")
     refund_payment_function: str = Field(default="", alias="REFUND_PAYMENT_FUNCTION")
     restock_function: str = Field(default="", alias="RESTOCK_FUNCTION")
+    default_address_function: str = Field(default="", alias="DEFAULT_ADDRESS_FUNCTION")
 
 
 def settings() -> OrdersSettings:

@@ -25,6 +25,7 @@ from common.dynamo import (
     transact_write,
 )
 from common.errors import ServiceUnavailable
+from orders.coupons import Coupon
 from orders.models import ALLOWED_FROM, Order, OrderStatus, Refund, StatusChange
 
 if TYPE_CHECKING:
@@ -35,6 +36,29 @@ META = "META"
 
 class KeyTaken(Exception):
     """The customer's idempotency key already names an order."""
+
+
+class CouponUsedUp(Exception):
+    """The coupon's redemption limit (`per_customer` False) or the customer's own limit was reached."""
+
+    def __init__(self, per_customer: bool) -> None:
+        super().__init__("per customer" if per_customer else "in total")
+        self.per_customer = per_customer
+
+
+class CouponExists(Exception):
+    pass
+
+
+COUPONS = "COUPONS"
+
+
+def coupon_pk(code: str) -> str:
+    return f"COUPON#{code}"
+
+
+def _coupon_use_key(code: str, customer_id: str) -> Key:
+    return {"PK": {"S": coupon_pk(code)}, "SK": {"S": f"CUSTOMER#{customer_id}"}}
 
 
 def order_pk(order_id: str) -> str:
@@ -68,6 +92,10 @@ def _item_of(order: Order) -> dict[str, Any]:
     }
 
 
+def _coupon_of(values: dict[str, Any]) -> Coupon:
+    return Coupon.model_validate({k: v for k, v in values.items() if not k.startswith("GSI") and k not in ("PK", "SK")})
+
+
 def _order_of(values: dict[str, Any]) -> Order:
     refunds = sorted((Refund.model_validate(r) for r in (values.get("refunds") or {}).values()), key=lambda r: r.at)
     data = {k: v for k, v in values.items() if not k.startswith("GSI") and k not in ("PK", "SK")}
@@ -86,37 +114,122 @@ class OrdersStore:
 
     # ------------------------------------------------------------ checkout
 
-    def create(self, order: Order, idempotency_key: str, request_hash: str) -> None:
+    def create(self, order: Order, idempotency_key: str, request_hash: str, coupon: Coupon | None = None) -> None:
+        """Write the order with its idempotency marker and, with a coupon, one redemption of it (in total
+        and by this customer), all or nothing: `KeyTaken`, `CouponUsedUp`."""
         marker = {
             "PK": f"IDEMPOTENCY#{order.customer_id}#{idempotency_key}",
             "SK": META,
             "orderId": order.order_id,
             "requestHash": request_hash,
         }
+        new = "attribute_not_exists(PK)"
+        actions: list[Any] = [
+            {"Put": {"TableName": self.table, "Item": to_item(marker), "ConditionExpression": new}},
+            {"Put": {"TableName": self.table, "Item": to_item(_item_of(order)), "ConditionExpression": new}},
+        ]
+        if coupon is not None:
+            actions += self._redeem(coupon, order.customer_id)
         try:
-            transact_write(
-                [
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item(marker),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item(_item_of(order)),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                ],
-                client=self.client,
-            )
+            transact_write(actions, client=self.client)
         except TransactionCancelled as cancelled:
-            if 0 in cancelled.failed():
+            failed = cancelled.failed()
+            if 0 in failed:
                 raise KeyTaken from cancelled
+            if 2 in failed or 3 in failed:
+                raise CouponUsedUp(per_customer=3 in failed) from cancelled
             raise ServiceUnavailable("orders are busy; retry", code="transaction_conflict") from cancelled
+
+    def _redeem(self, coupon: Coupon, customer_id: str) -> list[Any]:
+        """One use of the coupon, in total and by this customer, each within its limit if it has one."""
+        total_limit = "attribute_exists(PK)"
+        values: dict[str, Any] = {":one": {"N": "1"}}
+        if coupon.max_redemptions is not None:
+            total_limit += " AND redemptions < :max"
+            values[":max"] = {"N": str(coupon.max_redemptions)}
+        use: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _coupon_use_key(coupon.code, customer_id),
+            "UpdateExpression": "ADD #count :one",
+            "ExpressionAttributeNames": {"#count": "count"},
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+        if coupon.max_per_customer is not None:
+            use["ConditionExpression"] = "attribute_not_exists(#count) OR #count < :max"
+            use["ExpressionAttributeValues"][":max"] = {"N": str(coupon.max_per_customer)}
+        total = {
+            "TableName": self.table,
+            "Key": _key(coupon_pk(coupon.code)),
+            "UpdateExpression": "ADD redemptions :one",
+            "ConditionExpression": total_limit,
+            "ExpressionAttributeValues": values,
+        }
+        return [{"Update": total}, {"Update": use}]
+
+    def _give_back(self, code: str, customer_id: str) -> list[Any]:
+        """A use of the coupon returned (a cancelled or rejected order). Unconditional: it rides in the
+        transaction of the order's own status change, which happens once."""
+        minus = {":minus": {"N": "-1"}}
+        total = {
+            "TableName": self.table,
+            "Key": _key(coupon_pk(code)),
+            "UpdateExpression": "ADD redemptions :minus",
+            "ExpressionAttributeValues": minus,
+        }
+        use = {
+            "TableName": self.table,
+            "Key": _coupon_use_key(code, customer_id),
+            "UpdateExpression": "ADD #count :minus",
+            "ExpressionAttributeNames": {"#count": "count"},
+            "ExpressionAttributeValues": minus,
+        }
+        return [{"Update": total}, {"Update": use}]
+
+    # ------------------------------------------------------------ coupons
+
+    def put_coupon(self, coupon: Coupon) -> None:
+        item = {
+            **{k: v for k, v in coupon.model_dump(mode="json").items() if v is not None},
+            "PK": coupon_pk(coupon.code),
+            "SK": META,
+            "GSI1PK": COUPONS,
+            "GSI1SK": coupon.code,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            raise CouponExists from error
+
+    def get_coupon(self, code: str) -> Coupon | None:
+        item = self.client.get_item(TableName=self.table, Key=_key(coupon_pk(code)), ConsistentRead=True).get("Item")
+        return _coupon_of(from_item(item)) if item else None
+
+    def coupon_uses(self, code: str, customer_id: str) -> int:
+        key = _coupon_use_key(code, customer_id)
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return int(from_item(item).get("count", 0)) if item else 0
+
+    def list_coupons(self, *, start_key: Key | None, limit: int) -> Page[Coupon]:
+        check_start_key(start_key, ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI1PK", COUPONS)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :coupons",
+            "ExpressionAttributeValues": {":coupons": {"S": COUPONS}},
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        return Page([_coupon_of(from_item(i)) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
+
+    def has_orders(self, customer_id: str, *, excluding: str) -> bool:
+        """Whether the customer has an order, other than `excluding`, that was not cancelled or rejected."""
+        page = self.by_customer(customer_id, start_key=None, limit=25)
+        dead = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
+        return any(o.order_id != excluding and o.status not in dead for o in page.items)
 
     def idempotency_record(self, customer_id: str, idempotency_key: str) -> tuple[str, str] | None:
         item = self.client.get_item(
@@ -167,9 +280,11 @@ class OrdersStore:
         sets: dict[str, Any] | None = None,
         removes: tuple[str, ...] = (),
         condition: str | None = None,
+        give_back: tuple[str, str] | None = None,
     ) -> Order | None:
         """Move the order to `to` if its status allows it (and `condition` holds), appending to its
-        history; the order after, or None if the conditions failed."""
+        history; the order after, or None if the conditions failed. `give_back` (coupon code, customer)
+        returns a coupon use in the same transaction."""
         allowed = sorted(s.value for s in ALLOWED_FROM[to])
         values: dict[str, Any] = {
             ":to": to.value,
@@ -193,9 +308,19 @@ class OrdersStore:
         if removes:
             expression += " REMOVE " + ", ".join(removes)
         allowed_expr = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
-        return self._update(
-            order_id, expression, allowed_expr + (f" AND {condition}" if condition else ""), values, names
-        )
+        full_condition = allowed_expr + (f" AND {condition}" if condition else "")
+        if give_back is None:
+            return self._update(order_id, expression, full_condition, values, names)
+        update = self._update_request(order_id, expression, full_condition, values, names)
+        del update["ReturnValues"]
+        try:
+            actions: list[Any] = [{"Update": update}, *self._give_back(*give_back)]
+            transact_write(actions, client=self.client)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                return None
+            raise ServiceUnavailable("orders are busy; retry", code="transaction_conflict") from cancelled
+        return self.get(order_id)
 
     def set_fields(
         self, order_id: str, sets: dict[str, Any], *, condition: str, values: dict[str, Any] | None = None
@@ -245,6 +370,15 @@ class OrdersStore:
     def _update(
         self, order_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
     ) -> Order | None:
+        try:
+            response = self.client.update_item(**self._update_request(order_id, expression, condition, values, names))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _order_of(from_item(response["Attributes"]))
+
+    def _update_request(
+        self, order_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
+    ) -> dict[str, Any]:
         used_names = {k: v for k, v in names.items() if k in expression or k in condition}
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -256,8 +390,4 @@ class OrdersStore:
         }
         if used_names:
             kwargs["ExpressionAttributeNames"] = used_names
-        try:
-            response = self.client.update_item(**kwargs)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _order_of(from_item(response["Attributes"]))
+        return kwargs

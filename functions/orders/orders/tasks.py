@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from common.money import Money
 from common.observability import make_logger
 from orders import logic
+from orders.coupons import CouponIn
 from orders.models import OrderStatus
 from orders.wiring import publisher, store, workflow
 
@@ -72,3 +73,10 @@ def await_shipment_handler(event: dict[str, Any], _context: LambdaContext) -> di
     task = AwaitShipmentInput.model_validate(event)
     logic.await_shipment(store(), workflow(), task.order_id, task.task_token)
     return {"orderId": task.order_id, "waiting": True}
+
+
+@logger.inject_lambda_context
+def issue_coupon_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """Create a coupon for another domain (the customers' win-back job); a retry answers the same code."""
+    coupon = logic.create_coupon(store(), CouponIn.model_validate(event))
+    return {"code": coupon.code}

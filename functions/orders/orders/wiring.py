@@ -3,7 +3,7 @@
 from functools import partial
 
 from common.events import publish
-from orders.adapters import LambdaInventory, LambdaPayments, LambdaPricing, StepFunctionsWorkflow
+from orders.adapters import LambdaCustomers, LambdaInventory, LambdaPayments, LambdaPricing, StepFunctionsWorkflow
 from orders.logic import Publisher
 from orders.settings import settings
 from orders.store import OrdersStore
@@ -31,3 +31,7 @@ def inventory() -> LambdaInventory:
 
 def workflow() -> StepFunctionsWorkflow:
     return StepFunctionsWorkflow()
+
+
+def customers() -> LambdaCustomers:
+    return LambdaCustomers()

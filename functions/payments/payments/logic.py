@@ -52,7 +52,9 @@ def create_intent(store: PaymentsStore, gateway: Gateway, task: CreatePaymentInt
         return _ref(gateway.retrieve_intent(record["paymentIntentId"]), task.amount)
     intent = gateway.create_intent(task.order_id, task.amount, task.customer_id)
     if store.attach_intent(task.order_id, intent["id"], task.amount.amount, task.amount.currency) is None:
-        gateway.cancel_intent(intent["id"])
+        kept = (store.get(task.order_id) or {}).get("paymentIntentId")
+        if kept != intent["id"]:  # Stripe's idempotency key usually hands both attempts the same one
+            gateway.cancel_intent(intent["id"])
         return create_intent(store, gateway, task)
     return _ref(intent, task.amount)
 
@@ -166,19 +168,22 @@ def handle_event(store: PaymentsStore, callbacks: Callbacks, publish: Publisher,
     if not order_id:
         return "ignored: no order"
     if kind == "payment_intent.succeeded":
-        if not decide(store, callbacks, order_id, SUCCEEDED, "paid"):
-            return "duplicate or late"
+        decided = decide(store, callbacks, order_id, SUCCEEDED, "paid")
+        if not decided and not _outcome_is(store, order_id, SUCCEEDED):
+            return "late: the payment was already decided otherwise"
         amount = Money(amount=int(obj.get("amount_received") or obj["amount"]), currency=str(obj["currency"]).upper())
         data = PaymentSucceeded(order_id=order_id, payment_intent_id=obj["id"], amount=amount)
+        # Published again on a redelivery (same id, consumers drop it): the first attempt may have died here.
         publish([new_event(PaymentSucceeded.DETAIL_TYPE, f"PaymentSucceeded#{order_id}", data)])
-        return "succeeded"
+        return "succeeded" if decided else "duplicate"
     if kind == "payment_intent.payment_failed":
         reason = ((obj.get("last_payment_error") or {}).get("message")) or "the card was declined"
-        if not decide(store, callbacks, order_id, FAILED, reason):
-            return "duplicate or late"
+        decided = decide(store, callbacks, order_id, FAILED, reason)
+        if not decided and not _outcome_is(store, order_id, FAILED):
+            return "late: the payment was already decided otherwise"
         failed = PaymentFailed(order_id=order_id, payment_intent_id=obj["id"], reason=reason)
         publish([new_event(PaymentFailed.DETAIL_TYPE, f"PaymentFailed#{order_id}", failed)])
-        return "failed"
+        return "failed" if decided else "duplicate"
     if kind == "payment_intent.canceled":
         return (
             "canceled" if decide(store, callbacks, order_id, CANCELED, "cancelled at Stripe") else "duplicate or late"
@@ -195,3 +200,7 @@ def handle_event(store: PaymentsStore, callbacks: Callbacks, publish: Publisher,
         publish([new_event(RefundSucceeded.DETAIL_TYPE, f"RefundSucceeded#{order_id}#{total}", refunded)])
         return "refund recorded"
     return f"ignored: {kind}"
+
+
+def _outcome_is(store: PaymentsStore, order_id: str, outcome: str) -> bool:
+    return (store.get(order_id) or {}).get("outcome") == outcome

@@ -9,7 +9,10 @@ CACHE_SECONDS = 300
 
 
 def stripe_secret_key() -> str:
-    return str(parameters.get_parameter(settings().stripe_secret_key_parameter, decrypt=True, max_age=CACHE_SECONDS))
+    name = settings().stripe_secret_key_parameter
+    if not name:
+        raise RuntimeError("STRIPE_SECRET_KEY_PARAMETER is not set for this function: it may not call Stripe")
+    return str(parameters.get_parameter(name, decrypt=True, max_age=CACHE_SECONDS))
 
 
 def webhook_secrets() -> list[str]:

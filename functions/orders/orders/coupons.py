@@ -1,0 +1,114 @@
+"""Coupons: what a code is worth for one checkout, decided by pure rules. Redemption counts are kept
+by `orders.store` in the order's own transaction, so a coupon limited to N uses is redeemed at most N
+times under any concurrency, and a cancelled or rejected order gives its use back."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from common.contracts import OrderedLine
+from common.errors import ValidationFailed
+from common.money import Money
+
+CouponCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9_-]{3,40}$")]
+
+
+class CouponIn(BaseModel):
+    """A coupon as staff (or the win-back job) define it."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    code: CouponCode
+    type: Literal["percent", "fixed"]
+    value: int = Field(ge=1, le=100_000_00, description="Percent (1-100) or an amount in minor units")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(default=None, description="For fixed")
+    min_subtotal: Money | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    max_redemptions: int | None = Field(default=None, ge=1, le=10_000_000)
+    max_per_customer: int | None = Field(default=None, ge=1, le=1000)
+    first_order_only: bool = False
+    customer_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=1000, description="Only these customers (their user ids)"
+    )
+    categories: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] | None = Field(
+        default=None, max_length=50, description="Discount only lines in these category slugs"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.type == "percent" and self.value > 100:
+            raise ValueError("a percent coupon is worth 1 to 100")
+        if self.type == "fixed" and self.currency is None:
+            raise ValueError("a fixed coupon needs its currency")
+        if self.valid_from and self.valid_until and self.valid_from >= self.valid_until:
+            raise ValueError("validFrom must be before validUntil")
+        return self
+
+
+class Coupon(CouponIn):
+    redemptions: int = 0
+    created_at: datetime
+
+
+class CouponOut(Coupon):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class CouponPage(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+    items: list[CouponOut]
+    next_cursor: str | None
+
+
+def rejected(rule: str, message: str) -> ValidationFailed:
+    """A 422 naming the rule the coupon failed, in the shape of a field error on `body.couponCode`."""
+    return ValidationFailed(
+        message, details=[{"field": "body.couponCode", "message": message, "type": rule}], code=rule
+    )
+
+
+def discount(
+    coupon: Coupon,
+    lines: list[OrderedLine],
+    *,
+    customer_id: str,
+    has_earlier_orders: bool,
+    redeemed_by_customer: int,
+    now: datetime | None = None,
+) -> Money:
+    """What `coupon` takes off these lines for this customer, or the 422 of the first rule it breaks.
+    Use limits are checked here for a clear answer and enforced again by the store's conditions."""
+    at = now or datetime.now(UTC)
+    currency = lines[0].unit_price.currency
+    subtotal = sum(line.line_total.amount for line in lines)
+    if coupon.valid_from and at < coupon.valid_from:
+        raise rejected("coupon_not_yet_valid", f"coupon {coupon.code} is valid from {coupon.valid_from.isoformat()}")
+    if coupon.valid_until and at >= coupon.valid_until:
+        raise rejected("coupon_expired", f"coupon {coupon.code} expired at {coupon.valid_until.isoformat()}")
+    if coupon.max_redemptions is not None and coupon.redemptions >= coupon.max_redemptions:
+        raise rejected("coupon_exhausted", f"coupon {coupon.code} has been used up")
+    if coupon.customer_ids is not None and customer_id not in coupon.customer_ids:
+        raise rejected("coupon_not_for_customer", f"coupon {coupon.code} is not for this customer")
+    if coupon.max_per_customer is not None and redeemed_by_customer >= coupon.max_per_customer:
+        raise rejected("coupon_used_by_customer", f"you have used coupon {coupon.code} already")
+    if coupon.first_order_only and has_earlier_orders:
+        raise rejected("coupon_first_order_only", f"coupon {coupon.code} is for a first order only")
+    if coupon.min_subtotal is not None and (
+        coupon.min_subtotal.currency != currency or subtotal < coupon.min_subtotal.amount
+    ):
+        raise rejected(
+            "coupon_min_subtotal", f"coupon {coupon.code} needs a subtotal of at least {coupon.min_subtotal.amount}"
+        )
+    if coupon.type == "fixed" and coupon.currency != currency:
+        raise rejected("coupon_currency", f"coupon {coupon.code} is in {coupon.currency}")
+    eligible = sum(
+        line.line_total.amount for line in lines if coupon.categories is None or line.category in coupon.categories
+    )
+    if eligible == 0:
+        raise rejected("coupon_not_applicable", f"coupon {coupon.code} applies to none of these products")
+    off = eligible * coupon.value // 100 if coupon.type == "percent" else min(coupon.value, eligible)
+    return Money(amount=off, currency=currency)
