@@ -60,3 +60,32 @@ def test_every_placeholder_of_a_state_machine_is_substituted(template: Template)
         json.loads(text)  # the file itself is plain JSON
         placeholders = set(re.findall(r"\$\{(\w+)\}", text))
         assert placeholders == set(props.get("DefinitionSubstitutions") or {})
+
+
+def test_every_function_can_read_its_settings_from_its_own_environment(template: Template) -> None:
+    """The local stack runs all functions in one process with the union of their variables, which
+    would hide a function whose own environment lacks a variable its settings require."""
+    import importlib
+    import inspect
+
+    from local.lambdas import function_specs
+    from local.template import Physical
+
+    class Placeholders(Resolver):
+        def physical(self, logical_id: str) -> Physical:
+            try:
+                return super().physical(logical_id)
+            except TemplateError:
+                return Physical(logical_id, {"Arn": logical_id})
+
+    from common.config import Settings
+
+    resolver = Placeholders(template, template.parameter_defaults())
+    for spec in function_specs(template, resolver).values():
+        package = spec.handler.split(".", 1)[0]
+        module = importlib.import_module(f"{package}.settings")
+        classes = [
+            c for _, c in inspect.getmembers(module, inspect.isclass) if issubclass(c, Settings) and c is not Settings
+        ]
+        for settings_class in classes:
+            settings_class.model_validate(spec.environment)  # raises if a required variable is missing
