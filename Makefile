@@ -84,6 +84,7 @@ bench: build ## benchmarks (tables on stdout)
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/contention.py
 	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/reports.py
 
 deploy: build ## deploy to AWS (asks for stack name, region, stage the first time)
 	$(SAM) deploy --guided

@@ -84,7 +84,7 @@ def cmd_trigger(args: argparse.Namespace) -> None:
 
     state = _state(args)
     try:
-        result = trigger(state, args.name)
+        result = trigger(state, args.name, args.input)
     except (UnknownSchedule, TriggerFailed) as error:
         sys.exit(str(error))
     print(json.dumps(result, default=str))
@@ -124,6 +124,13 @@ def parser() -> argparse.ArgumentParser:
 
     trigger = commands.add_parser("trigger", help="fire a schedule of the template now")
     trigger.add_argument("name", metavar="NAME")
+    trigger.add_argument(
+        "--input",
+        type=json.loads,
+        default={},
+        metavar="JSON",
+        help='merged into the schedule\'s input, e.g. --input \'{"period": "2026-11-26"}\'',
+    )
     trigger.set_defaults(func=cmd_trigger)
     return root
 

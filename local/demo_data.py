@@ -332,3 +332,27 @@ PRODUCTS: list[dict[str, Any]] = [
         [{"pans": "12"}, {"pans": "24"}],
     ),
 ]
+
+
+# ------------------------------------------------------------------ purchase history
+# Paid orders of the demo customers, placed through the real API and paid as a browser would, so that
+# "bought together" suggestions have something to show: the skillet goes with the cutting board twice,
+# with the knife and the tea towels once; the pour-over set with mugs twice.
+DEMO_ORDERS: list[tuple[str, list[tuple[str, int]]]] = [
+    ("alice@example.com", [("SKILLET-26CM", 1), ("KNIFE-20CM", 1), ("BOARD-L", 1)]),
+    ("alice@example.com", [("POUROVER-WHITE", 1), ("MUG-SPECKLED", 2)]),
+    ("alice@example.com", [("NOTEBOOK-BLACK", 1), ("PEN-F", 1)]),
+    ("bob@example.com", [("SKILLET-30CM", 1), ("BOARD-S", 1), ("TOWEL-NATURAL", 2)]),
+    ("bob@example.com", [("POUROVER-BLACK", 1), ("MUG-INK", 2)]),
+    ("bob@example.com", [("DAYPACK-MOSS", 1), ("BOTTLE-750ML", 1)]),
+]
+DEMO_STOCK = 50
+"""Units of every demo SKU put on the shelf at start."""
+
+DEMO_ADDRESS = {
+    "name": "Demo Customer",
+    "line1": "1 Harbour Street",
+    "city": "Hamburg",
+    "postalCode": "20457",
+    "country": "DE",
+}

@@ -56,9 +56,8 @@ def build(template: Template) -> dict[str, Any]:
             continue
         module = importlib.import_module(spec.handler.rpartition(".")[0])
         document = json.loads(module.app.get_openapi_json_schema(title=TITLE, version=VERSION))
+        document = _rename_clashes(document, schemas, prefix=spec.handler.split(".", 1)[0].title())
         for name, schema in document.get("components", {}).get("schemas", {}).items():
-            if name in schemas and schemas[name] != schema:
-                raise TemplateError(f"two functions define the schema {name} differently; rename one")
             schemas[name] = schema
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
@@ -95,6 +94,26 @@ def build(template: Template) -> dict[str, Any]:
             },
         },
     }
+
+
+def _rename_clashes(document: dict[str, Any], known: dict[str, Any], *, prefix: str) -> dict[str, Any]:
+    """Two domains may name different models alike (`RefundOut`): the later one's schema is renamed
+    `<Domain><Name>` in its own document, references included, so the merged document has both."""
+    clashes = [
+        name
+        for name, schema in document.get("components", {}).get("schemas", {}).items()
+        if name in known and known[name] != schema
+    ]
+    if not clashes:
+        return document
+    text = json.dumps(document)
+    for name in clashes:
+        text = text.replace(f'"#/components/schemas/{name}"', f'"#/components/schemas/{prefix}{name}"')
+    renamed: dict[str, Any] = json.loads(text)
+    schemas = renamed["components"]["schemas"]
+    for name in clashes:
+        schemas[f"{prefix}{name}"] = schemas.pop(name)
+    return renamed
 
 
 def _errors_in_one_shape(paths: dict[str, dict[str, Any]]) -> None:

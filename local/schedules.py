@@ -39,13 +39,14 @@ def scheduled_event(name: str) -> dict[str, Any]:
     }
 
 
-def trigger(state: dict[str, Any], name: str) -> Any:
+def trigger(state: dict[str, Any], name: str, extra: dict[str, Any] | None = None) -> Any:
     schedules: dict[str, dict[str, Any]] = state.get("schedules") or {}
     if name not in schedules:
         known = ", ".join(sorted(schedules)) or "(none yet)"
         raise UnknownSchedule(f"no schedule {name!r} in the template; known: {known}")
     schedule = schedules[name]
     payload = json.loads(schedule["input"]) if schedule.get("input") else scheduled_event(name)
+    payload.update(extra or {})
     endpoint = state["awsEndpoint"]
     if ":states:" in schedule["arn"]:
         execution = client("stepfunctions", endpoint).start_execution(

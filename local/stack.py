@@ -122,6 +122,7 @@ class Stack:
 
         self.moto = MotoServer(port=options.aws_port)
         os.environ.update(FAKE_CREDENTIALS)
+        os.environ.setdefault("AWS_CLIENT_READ_TIMEOUT", "60")  # moto under load is slow; DynamoDB is not
         os.environ.update(
             {
                 "AWS_DEFAULT_REGION": REGION,
@@ -235,8 +236,8 @@ class Stack:
         return verifiers
 
     def _seed(self, template: Template) -> None:
-        from local.demo_data import PRODUCTS
-        from local.seed import seed_products
+        from local.demo_data import DEMO_ADDRESS, DEMO_ORDERS, DEMO_STOCK, PRODUCTS
+        from local.seed import seed_history, seed_products
 
         creates_products = any(r.method == "POST" and r.path == "/products" for r in template.routes())
         admin = self.tokens.get("admin@example.com")
@@ -244,6 +245,16 @@ class Stack:
             log.info("no POST /products route or no admin user in this template: nothing to seed")
             return
         self.seeded = seed_products(self.gateway.url, admin, PRODUCTS)
+        seed_history(
+            self.gateway.url,
+            admin,
+            self.tokens,
+            self.stripe_proxy.url if self.stripe_proxy else None,
+            PRODUCTS,
+            DEMO_ORDERS,
+            units=DEMO_STOCK,
+            address=DEMO_ADDRESS,
+        )
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> None:

@@ -116,6 +116,8 @@ class CatalogStore:
         try:
             transact_write(actions, client=self.client)
         except TransactionCancelled as cancelled:
+            if cancelled.failed() == [0]:
+                return  # the product's fresh id exists: our own write, applied before its answer was lost
             self._raise_for(cancelled, product.product_id, sku_actions)
 
     def replace(self, old: Product, new: Product, sort_name: str) -> None:

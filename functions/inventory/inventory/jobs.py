@@ -23,7 +23,7 @@ def product_changed_handler(event: dict[str, Any], _context: LambdaContext) -> d
     envelope = Envelope.model_validate(event["detail"])
     product = ProductChanged.model_validate(envelope.data)
     created = logic.ensure_stock(store(), [v.sku for v in product.variants], threshold=settings().low_stock_threshold)
-    logger.info("stock records ensured", extra={"productId": product.product_id, "created": created})
+    logger.info("stock records ensured", extra={"productId": product.product_id, "newSkus": created})
     return {"created": created}
 
 

@@ -328,6 +328,8 @@ class InventoryStore:
             transact_write(actions, client=self.client)
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
+            if 1 in failed and 2 not in failed:
+                return  # the ledger row's fresh id exists: our own write, applied before its answer was lost
             if 2 in failed:
                 raise KeyUsed from cancelled
             if 0 in failed:

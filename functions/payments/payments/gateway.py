@@ -27,17 +27,46 @@ class StripeGateway:
     def client(self) -> "stripe.StripeClient":
         return _client(self._api_key, self._api_base, self._timeout)
 
-    def create_intent(self, order_id: str, amount: Money, customer_id: str | None) -> dict[str, Any]:
-        params: dict[str, Any] = {
+    def create_intent(
+        self, order_id: str, amount: Money, customer_id: str | None, *, stripe_customer_id: str | None = None
+    ) -> dict[str, Any]:
+        """A PaymentIntent for the order. With a Stripe Customer, the card is saved to it for next time
+        (`setup_future_usage`); a provider that does not know that parameter (localstripe) gets the
+        PaymentIntent without it, so the payment goes through and only the saving is lost."""
+        params: Any = {
             "amount": amount.amount,
             "currency": amount.currency.lower(),
             "metadata": {"orderId": order_id, **({"customerId": customer_id} if customer_id else {})},
             "payment_method_types": ["card"],
         }
-        intent = self._call(
-            lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": f"order-{order_id}"})  # type: ignore[arg-type]
-        )
+        if stripe_customer_id:
+            params |= {"customer": stripe_customer_id, "setup_future_usage": "on_session"}
+        options: Any = {"idempotency_key": f"order-{order_id}"}
+        import stripe
+
+        try:
+            intent = self._call(lambda c: c.v1.payment_intents.create(params=params, options=options), raw=True)
+        except stripe.InvalidRequestError as error:
+            if "setup_future_usage" not in str(error):
+                raise self._rejected(error) from error
+            params.pop("setup_future_usage")
+            intent = self._call(lambda c: c.v1.payment_intents.create(params=params, options=options))
         return _plain(intent)
+
+    def create_customer(self, customer_id: str) -> str:
+        """A Stripe Customer for one of our customers (idempotent at Stripe by our id); its id."""
+        params: Any = {"metadata": {"customerId": customer_id}}
+        options: Any = {"idempotency_key": f"customer-{customer_id}"}
+        return str(_plain(self._call(lambda c: c.v1.customers.create(params=params, options=options)))["id"])
+
+    def delete_customer(self, stripe_customer_id: str) -> None:
+        self._call(lambda c: c.v1.customers.delete(stripe_customer_id))
+
+    def list_cards(self, stripe_customer_id: str) -> list[dict[str, Any]]:
+        """The cards saved to a Stripe Customer: Stripe's `card` objects (brand, last4, expiry...)."""
+        params: Any = {"customer": stripe_customer_id, "type": "card", "limit": 20}
+        listed = _plain(self._call(lambda c: c.v1.payment_methods.list(params=params)))
+        return [dict(method.get("card") or {}) for method in listed.get("data", [])]
 
     def retrieve_intent(self, payment_intent_id: str) -> dict[str, Any]:
         return _plain(self._call(lambda c: c.v1.payment_intents.retrieve(payment_intent_id)))
@@ -72,9 +101,12 @@ class StripeGateway:
                 raise PaymentProviderUnavailable(f"Stripe failed with {error.http_status}") from error
             if raw and isinstance(error, stripe.InvalidRequestError):
                 raise
-            raise PaymentRejected(
-                f"Stripe refused the request: {error.user_message or error.code or 'error'}"
-            ) from error
+            raise self._rejected(error) from error
+
+    @staticmethod
+    def _rejected(error: Exception) -> PaymentRejected:
+        message = getattr(error, "user_message", None) or getattr(error, "code", None) or "error"
+        return PaymentRejected(f"Stripe refused the request: {message}")
 
 
 def verify_webhook(payload: bytes, signature: str | None, secrets: Sequence[str], tolerance: int) -> dict[str, Any]:

@@ -5,6 +5,9 @@ talk to localstripe."""
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
 from common.contracts import (
     AwaitPaymentInput,
     CancelPaymentInput,
@@ -28,10 +31,45 @@ SUCCEEDED, FAILED, CANCELED = "succeeded", "failed", "canceled"
 
 
 class Gateway(Protocol):
-    def create_intent(self, order_id: str, amount: Money, customer_id: str | None) -> dict[str, Any]: ...
+    def create_intent(
+        self, order_id: str, amount: Money, customer_id: str | None, *, stripe_customer_id: str | None = None
+    ) -> dict[str, Any]: ...
     def retrieve_intent(self, payment_intent_id: str) -> dict[str, Any]: ...
     def cancel_intent(self, payment_intent_id: str) -> dict[str, Any] | None: ...
     def refund(self, payment_intent_id: str, amount: int | None, refund_key: str, order_id: str) -> dict[str, Any]: ...
+
+
+class CustomerAccounts(Protocol):
+    """Stripe Customers and the cards saved to them (the same Stripe gateway, as a port of its own so
+    that the order steps work without it)."""
+
+    def create_customer(self, customer_id: str) -> str: ...
+    def delete_customer(self, stripe_customer_id: str) -> None: ...
+    def list_cards(self, stripe_customer_id: str) -> list[dict[str, Any]]: ...
+
+
+class SavedCard(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class ListPaymentMethodsInput(BaseModel):
+    """`ListPaymentMethodsFunction`'s input (customers' `GET /me/payment-methods` invokes it)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    customer_id: str = Field(min_length=1, max_length=128)
+
+
+class SavedCards(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    stripe_customer_id: str | None = Field(description="None until the customer's first payment")
+    items: list[SavedCard]
 
 
 class Callbacks(Protocol):
@@ -42,21 +80,59 @@ class Callbacks(Protocol):
 # ---------------------------------------------------------------- workflow steps
 
 
-def create_intent(store: PaymentsStore, gateway: Gateway, task: CreatePaymentIntentInput) -> PaymentIntentRef:
+def create_intent(
+    store: PaymentsStore, gateway: Gateway, task: CreatePaymentIntentInput, *, accounts: CustomerAccounts | None = None
+) -> PaymentIntentRef:
     """One PaymentIntent per order, however often the step is retried: an existing one is answered
-    again; a PaymentIntent created by a losing concurrent attempt is cancelled."""
+    again; a PaymentIntent created by a losing concurrent attempt is cancelled. With `accounts`, the
+    customer's Stripe Customer (created on their first payment) is named on the PaymentIntent."""
     record = store.get(task.order_id) or {}
     if record.get("outcome") == CANCELED:
         raise PaymentCanceled(task.order_id)
     if record.get("paymentIntentId"):
         return _ref(gateway.retrieve_intent(record["paymentIntentId"]), task.amount)
-    intent = gateway.create_intent(task.order_id, task.amount, task.customer_id)
+    if accounts is not None and task.customer_id:
+        stripe_customer = stripe_customer_of(store, accounts, task.customer_id)
+        intent = gateway.create_intent(task.order_id, task.amount, task.customer_id, stripe_customer_id=stripe_customer)
+    else:
+        intent = gateway.create_intent(task.order_id, task.amount, task.customer_id)
     if store.attach_intent(task.order_id, intent["id"], task.amount.amount, task.amount.currency) is None:
         kept = (store.get(task.order_id) or {}).get("paymentIntentId")
         if kept != intent["id"]:  # Stripe's idempotency key usually hands both attempts the same one
             gateway.cancel_intent(intent["id"])
-        return create_intent(store, gateway, task)
+        return create_intent(store, gateway, task, accounts=accounts)
     return _ref(intent, task.amount)
+
+
+def stripe_customer_of(store: PaymentsStore, accounts: CustomerAccounts, customer_id: str) -> str:
+    """The customer's Stripe Customer, created on first use. Two first payments racing each create
+    one; the first recorded is kept and the other deleted at Stripe (where idempotency keys did not
+    already hand both the same)."""
+    known = store.stripe_customer(customer_id)
+    if known:
+        return known
+    created = accounts.create_customer(customer_id)
+    kept = store.keep_stripe_customer(customer_id, created)
+    if kept != created:
+        accounts.delete_customer(created)
+    return kept
+
+
+def saved_cards(store: PaymentsStore, accounts: CustomerAccounts, customer_id: str) -> SavedCards:
+    """The cards saved at Stripe for one of our customers: brand, last 4 and expiry, nothing more."""
+    stripe_customer = store.stripe_customer(customer_id)
+    if stripe_customer is None:
+        return SavedCards(stripe_customer_id=None, items=[])
+    cards = [
+        SavedCard(
+            brand=str(card.get("brand") or "unknown"),
+            last4=str(card.get("last4") or ""),
+            exp_month=int(card.get("exp_month") or 0),
+            exp_year=int(card.get("exp_year") or 0),
+        )
+        for card in accounts.list_cards(stripe_customer)
+    ]
+    return SavedCards(stripe_customer_id=stripe_customer, items=cards)
 
 
 def _ref(intent: dict[str, Any], amount: Money) -> PaymentIntentRef:

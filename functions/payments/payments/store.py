@@ -5,6 +5,8 @@ Items (keys PK/SK):
   per order. `outcome` (succeeded | failed | canceled) is written once, so a late or repeated Stripe
   event cannot undo a decision. `taskToken` is the workflow's AwaitPayment callback.
 - `EVENT#<stripeEventId> / EVENT`: a processed Stripe event (dedupe), expired by TTL after 30 days.
+- `CUSTOMER#<sub> / STRIPE {stripeCustomerId}`: the Stripe Customer of one of our customers, written
+  once (the first payment creates it); saved cards live at Stripe, under that Customer.
 No client secret and no card data are stored.
 """
 
@@ -23,6 +25,10 @@ EVENT_TTL = timedelta(days=30)
 
 def _key(order_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"PAYMENT#{order_id}"}, "SK": {"S": PAYMENT}}
+
+
+def _customer_key(customer_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"CUSTOMER#{customer_id}"}, "SK": {"S": "STRIPE"}}
 
 
 class PaymentsStore:
@@ -85,6 +91,27 @@ class PaymentsStore:
             "attribute_exists(PK) AND (attribute_not_exists(amountRefunded) OR amountRefunded < :total)",
             {":total": amount_refunded},
         )
+
+    # ------------------------------------------------------------ Stripe Customers
+
+    def stripe_customer(self, customer_id: str) -> str | None:
+        """The Stripe Customer of one of our customers (their Cognito sub), if they have paid before."""
+        item = self.client.get_item(TableName=self.table, Key=_customer_key(customer_id), ConsistentRead=True).get(
+            "Item"
+        )
+        return str(from_item(item)["stripeCustomerId"]) if item else None
+
+    def keep_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> str:
+        """Record the customer's Stripe Customer unless one was recorded first; the one that is kept."""
+        item = {**_customer_key(customer_id), "customerId": to_value(customer_id)}
+        item["stripeCustomerId"] = to_value(stripe_customer_id)
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except self.client.exceptions.ConditionalCheckFailedException:
+            kept = self.stripe_customer(customer_id)
+            assert kept is not None
+            return kept
+        return stripe_customer_id
 
     # ------------------------------------------------------------ Stripe events (dedupe)
 

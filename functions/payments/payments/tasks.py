@@ -3,6 +3,7 @@
 - CreatePaymentIntent, AwaitPayment (`.waitForTaskToken`): workflow steps.
 - CancelPayment: a workflow compensation, and what orders calls when a customer cancels.
 - RefundPayment: what orders calls for a refund, and a workflow compensation.
+- ListPaymentMethods: what customers calls for a customer's saved cards.
 Errors surface as the exception's class name (`PaymentCanceled`, `PaymentProviderUnavailable`, ...),
 which the workflow's Retry and Catch match."""
 
@@ -21,7 +22,8 @@ logger = make_logger("payments")
 @logger.inject_lambda_context(correlation_id_path="orderId")
 def create_payment_intent_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     task = CreatePaymentIntentInput.model_validate(event)
-    ref = logic.create_intent(store(), gateway(), task)
+    stripe = gateway()
+    ref = logic.create_intent(store(), stripe, task, accounts=stripe)
     logger.info("payment intent ready", extra={"paymentIntentId": ref.payment_intent_id})
     return ref.model_dump(mode="json", by_alias=True)
 
@@ -47,3 +49,12 @@ def refund_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, 
     result = logic.refund(store(), gateway(), task)
     logger.info("refund made", extra={"refundId": task.refund_id, "amount": result.amount.amount})
     return result.model_dump(mode="json", by_alias=True)
+
+
+@logger.inject_lambda_context
+def list_payment_methods_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """The customer's saved cards (customers' `GET /me/payment-methods`), and their Stripe Customer id."""
+    task = logic.ListPaymentMethodsInput.model_validate(event)
+    cards = logic.saved_cards(store(), gateway(), task.customer_id)
+    logger.info("saved cards listed", extra={"count": len(cards.items)})
+    return cards.model_dump(mode="json", by_alias=True)

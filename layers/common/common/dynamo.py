@@ -1,8 +1,10 @@
 """DynamoDB helpers shared by every store: one client with the project's retry policy, plain-Python
 (de)serialisation, and transactions whose cancellation reasons a store can map to domain errors."""
 
+import os
 import random
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 AWS_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
     connect_timeout=2,
-    read_timeout=5,
+    # 5 s on AWS; the local stack raises it, because moto on a busy laptop is far slower than DynamoDB.
+    read_timeout=float(os.environ.get("AWS_CLIENT_READ_TIMEOUT", "5")),
     max_pool_connections=50,
 )
 _CONFLICT_ATTEMPTS = 4
@@ -82,12 +85,15 @@ def transact_write(
 ) -> None:
     """Run a write transaction. Conflicts with a concurrent transaction are retried with backoff and
     jitter; failed conditions raise `TransactionCancelled` for the store to translate.
-    `token` (ClientRequestToken) makes a retried call within 10 minutes a no-op on DynamoDB's side."""
+
+    Every attempt carries a ClientRequestToken, so when botocore resends a request whose answer was
+    lost (a timeout after DynamoDB applied it), DynamoDB answers it instead of applying it twice.
+    Stores still treat "my own new item already exists" as success: not every DynamoDB (moto) honours
+    tokens."""
     client = client or dynamodb_client()
     kwargs: dict[str, Any] = {"TransactItems": list(actions)}
-    if token:
-        kwargs["ClientRequestToken"] = token
     for attempt in range(_CONFLICT_ATTEMPTS):
+        kwargs["ClientRequestToken"] = token if token and attempt == 0 else str(uuid.uuid4())
         try:
             client.transact_write_items(**kwargs)
             return

@@ -28,3 +28,13 @@ class Money(BaseModel):
     def _same_currency(self, other: "Money") -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+
+class SignedMoney(BaseModel):
+    """An amount that may be negative: a balance or a net figure (a day with more refunds than sales).
+    Prices and payments are always `Money`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Annotated[int, Field(ge=-100_000_000_00, le=100_000_000_00, description="Minor units; may be negative")]
+    currency: Currency

@@ -1,0 +1,1 @@
+"""Affiliates: applications, approval, the commission ledger fed by order events, and payouts."""

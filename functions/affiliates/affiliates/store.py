@@ -1,0 +1,460 @@
+"""The affiliates table, and the only module that talks to DynamoDB.
+
+Items (one table, keys PK/SK):
+- `AFF#<affiliateId> / PROFILE`: the account, its rate, and its running totals (`pendingAmount`,
+  `approvedAmount`, `paidAmount`, `reversedAmount`), which change in the same transaction as the
+  commission that moves them. `GSI1PK=AFFILIATES, GSI1SK=<affiliateId>` lists every account (ids sort by time).
+- `USER#<sub> / AFFILIATE` and `CODE#<code> / AFFILIATE`: one application per user, one account per code;
+  both are written in the application's transaction.
+- `AFF#<affiliateId> / COMM#<orderId>`: one commission per order, with a `version` every write checks.
+  While PENDING it carries `GSI1PK=COMMISSIONS#PENDING, GSI1SK=<earnedAt>#<affiliateId>#<orderId>` (the
+  approval job reads it oldest first, up to the end of the refund window); while APPROVED,
+  `GSI1PK=APPROVED#<affiliateId>, GSI1SK=<orderId>` (a payout reads the affiliate's partition).
+- `EVENT#<eventId> / EVENT`: an order event that changed the ledger, written in that change's transaction
+  with `attribute_not_exists`, so a redelivered event changes nothing (TTL only cleans up).
+- `AFF#<affiliateId> / PAYOUT#<payoutId>`: a payout, its running total and whether it finished.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from affiliates.models import Affiliate, AffiliateStatus, Commission, CommissionStatus, Payout, Totals
+from common.dynamo import Key, Page, TransactionCancelled, check_start_key, dynamodb_client, from_item, to_item
+from common.dynamo import transact_write as _transact_write
+from common.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+PROFILE = "PROFILE"
+AFFILIATES_PARTITION = "AFFILIATES"
+PENDING_PARTITION = "COMMISSIONS#PENDING"
+EVENT_MARKER_TTL = timedelta(days=90)
+
+
+class UserHasApplied(Exception):
+    """The user applied before (the USER# item exists)."""
+
+
+class CodeTaken(Exception):
+    """The drawn referral code belongs to another affiliate; draw again."""
+
+
+class NotPending(Exception):
+    """Approval found the affiliate in another status (or gone)."""
+
+
+class AlreadyApplied(Exception):
+    """The event's marker exists: this event changed the ledger before."""
+
+
+class Stale(Exception):
+    """The commission changed since it was read (or appeared); read it again and recompute."""
+
+
+def affiliate_pk(affiliate_id: str) -> str:
+    return f"AFF#{affiliate_id}"
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _affiliate_of(values: Mapping[str, Any]) -> Affiliate:
+    return Affiliate(
+        affiliate_id=values["affiliateId"],
+        user_sub=values["userSub"],
+        username=values["username"],
+        email=values.get("email"),
+        name=values["name"],
+        website=values["website"],
+        payout_email=values["payoutEmail"],
+        code=values["code"],
+        status=AffiliateStatus(values["status"]),
+        rate_bps=values.get("rateBps"),
+        created_at=datetime.fromisoformat(values["createdAt"]),
+        approved_at=_dt(values.get("approvedAt")),
+        totals=Totals(
+            pending=values.get("pendingAmount", 0),
+            approved=values.get("approvedAmount", 0),
+            paid=values.get("paidAmount", 0),
+            reversed=values.get("reversedAmount", 0),
+        ),
+    )
+
+
+def _commission_of(values: Mapping[str, Any]) -> Commission:
+    return Commission(
+        affiliate_id=values["affiliateId"],
+        order_id=values["orderId"],
+        customer_id=values["customerId"],
+        currency=values["currency"],
+        order_total=values["orderTotal"],
+        rate_bps=values["rateBps"],
+        amount=values["amount"],
+        refunded=values.get("refunded", 0),
+        reversed=values.get("reversed", 0),
+        status=CommissionStatus(values["status"]),
+        earned_at=datetime.fromisoformat(values["earnedAt"]),
+        approved_at=_dt(values.get("approvedAt")),
+        paid_at=_dt(values.get("paidAt")),
+        paid_amount=values.get("paidAmount", 0),
+        payout_id=values.get("payoutId"),
+        reversed_at=_dt(values.get("reversedAt")),
+        version=values["version"],
+    )
+
+
+def _payout_of(values: Mapping[str, Any]) -> Payout:
+    return Payout(
+        payout_id=values["payoutId"],
+        affiliate_id=values["affiliateId"],
+        total=values.get("total", 0),
+        count=values.get("commissionCount", 0),
+        currency=values["currency"],
+        complete=values.get("complete", False),
+        created_at=datetime.fromisoformat(values["createdAt"]),
+    )
+
+
+def _commission_item(commission: Commission) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "PK": affiliate_pk(commission.affiliate_id),
+        "SK": f"COMM#{commission.order_id}",
+        "affiliateId": commission.affiliate_id,
+        "orderId": commission.order_id,
+        "customerId": commission.customer_id,
+        "currency": commission.currency,
+        "orderTotal": commission.order_total,
+        "rateBps": commission.rate_bps,
+        "amount": commission.amount,
+        "refunded": commission.refunded,
+        "reversed": commission.reversed,
+        "status": commission.status.value,
+        "earnedAt": iso(commission.earned_at),
+        "approvedAt": iso(commission.approved_at) if commission.approved_at else None,
+        "paidAt": iso(commission.paid_at) if commission.paid_at else None,
+        "paidAmount": commission.paid_amount,
+        "payoutId": commission.payout_id,
+        "reversedAt": iso(commission.reversed_at) if commission.reversed_at else None,
+        "version": commission.version,
+    }
+    if commission.status is CommissionStatus.PENDING:
+        item["GSI1PK"] = PENDING_PARTITION
+        item["GSI1SK"] = f"{iso(commission.earned_at)}#{commission.affiliate_id}#{commission.order_id}"
+    elif commission.status is CommissionStatus.APPROVED:
+        item["GSI1PK"] = f"APPROVED#{commission.affiliate_id}"
+        item["GSI1SK"] = commission.order_id
+    return item
+
+
+class AffiliatesStore:
+    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> "DynamoDBClient":
+        return self._client or dynamodb_client()
+
+    # ------------------------------------------------------------ accounts
+
+    def create_affiliate(self, affiliate: Affiliate) -> None:
+        """Put the account with its user and code markers, all or nothing. Raises `UserHasApplied` or
+        `CodeTaken`."""
+        profile = {
+            "PK": affiliate_pk(affiliate.affiliate_id),
+            "SK": PROFILE,
+            "affiliateId": affiliate.affiliate_id,
+            "userSub": affiliate.user_sub,
+            "username": affiliate.username,
+            "email": affiliate.email,
+            "name": affiliate.name,
+            "website": affiliate.website,
+            "payoutEmail": affiliate.payout_email,
+            "code": affiliate.code,
+            "status": affiliate.status.value,
+            "createdAt": iso(affiliate.created_at),
+            "pendingAmount": 0,
+            "approvedAmount": 0,
+            "paidAmount": 0,
+            "reversedAmount": 0,
+            "GSI1PK": AFFILIATES_PARTITION,
+            "GSI1SK": affiliate.affiliate_id,
+        }
+        user = {"PK": f"USER#{affiliate.user_sub}", "SK": "AFFILIATE", "affiliateId": affiliate.affiliate_id}
+        code = {"PK": f"CODE#{affiliate.code}", "SK": "AFFILIATE", "affiliateId": affiliate.affiliate_id}
+        actions: list[TransactWriteItemTypeDef] = [self._put_new(profile), self._put_new(user), self._put_new(code)]
+        try:
+            self._transact(actions)
+        except TransactionCancelled as cancelled:
+            failed = cancelled.failed()
+            if 1 in failed:
+                raise UserHasApplied from cancelled
+            if 2 in failed:
+                raise CodeTaken from cancelled
+            raise _busy(cancelled) from cancelled
+
+    def affiliate_id_of_user(self, sub: str) -> str | None:
+        item = self.client.get_item(TableName=self.table, Key=_key(f"USER#{sub}", "AFFILIATE"), ConsistentRead=True)
+        return from_item(item["Item"])["affiliateId"] if "Item" in item else None
+
+    def get_affiliate(self, affiliate_id: str) -> Affiliate | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=_key(affiliate_pk(affiliate_id), PROFILE), ConsistentRead=True
+        ).get("Item")
+        return _affiliate_of(from_item(item)) if item else None
+
+    def affiliate_by_code(self, code: str) -> Affiliate | None:
+        marker = self.client.get_item(TableName=self.table, Key=_key(f"CODE#{code}", "AFFILIATE"), ConsistentRead=True)
+        if "Item" not in marker:
+            return None
+        return self.get_affiliate(from_item(marker["Item"])["affiliateId"])
+
+    def approve(self, affiliate_id: str, rate_bps: int, now: datetime) -> Affiliate:
+        """PENDING → APPROVED at `rate_bps`. Raises `NotPending` if it was not PENDING (or does not exist)."""
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_key(affiliate_pk(affiliate_id), PROFILE),
+                UpdateExpression="SET #status = :approved, rateBps = :rate, approvedAt = :now",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":approved": _s(AffiliateStatus.APPROVED.value),
+                    ":pending": _s(AffiliateStatus.PENDING.value),
+                    ":rate": _n(rate_bps),
+                    ":now": _s(iso(now)),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise NotPending from None
+        return _affiliate_of(from_item(response["Attributes"]))
+
+    def list_affiliates(self, *, start_key: Key | None, limit: int) -> Page[Affiliate]:
+        """Accounts, newest first, from the `AFFILIATES` partition of GSI1."""
+        check_start_key(start_key, ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI1PK", AFFILIATES_PARTITION)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :p",
+            "ExpressionAttributeValues": {":p": _s(AFFILIATES_PARTITION)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        items = [_affiliate_of(from_item(item)) for item in response.get("Items", [])]
+        return Page(items, response.get("LastEvaluatedKey"))
+
+    # ------------------------------------------------------------ commissions
+
+    def get_commission(self, affiliate_id: str, order_id: str) -> Commission | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=_key(affiliate_pk(affiliate_id), f"COMM#{order_id}"), ConsistentRead=True
+        ).get("Item")
+        return _commission_of(from_item(item)) if item else None
+
+    def commissions(self, affiliate_id: str, *, start_key: Key | None, limit: int) -> Page[Commission]:
+        """An affiliate's commissions, newest order first (order ids sort by time)."""
+        pk = affiliate_pk(affiliate_id)
+        check_start_key(start_key, ("PK", "SK"), "PK", pk)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :comm)",
+            "ExpressionAttributeValues": {":pk": _s(pk), ":comm": _s("COMM#")},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        items = [_commission_of(from_item(item)) for item in response.get("Items", [])]
+        return Page(items, response.get("LastEvaluatedKey"))
+
+    def apply_event(self, event_id: str, before: Commission | None, after: Commission, now: datetime) -> None:
+        """Write an order event's effect on one commission: the event's marker, the commission (new, or
+        unchanged since `before` was read) and the affiliate's totals, in one transaction. Raises
+        `AlreadyApplied` if the event changed the ledger before, `Stale` if the commission moved."""
+        marker = {
+            "PK": f"EVENT#{event_id}",
+            "SK": "EVENT",
+            "orderId": after.order_id,
+            "affiliateId": after.affiliate_id,
+            "appliedAt": iso(now),
+            "ttl": int((now + EVENT_MARKER_TTL).timestamp()),
+        }
+        actions = [self._put_new(marker), *self._commission_actions(before, after)]
+        try:
+            self._transact(actions)
+        except TransactionCancelled as cancelled:
+            failed = cancelled.failed()
+            if 0 in failed:
+                raise AlreadyApplied from cancelled
+            if 1 in failed:
+                raise Stale from cancelled
+            raise _busy(cancelled) from cancelled
+
+    def move(self, before: Commission, after: Commission, *, payout: Payout | None = None) -> None:
+        """Write a commission's move (approval, payout) with the affiliate's totals, and add it to `payout`
+        when given. Raises `Stale` if the commission changed since `before` was read."""
+        actions = self._commission_actions(before, after)
+        if payout is not None:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _key(affiliate_pk(payout.affiliate_id), f"PAYOUT#{payout.payout_id}"),
+                        "UpdateExpression": "ADD #total :amount, commissionCount :one",
+                        "ConditionExpression": "attribute_exists(PK) AND complete = :false",
+                        "ExpressionAttributeNames": {"#total": "total"},
+                        "ExpressionAttributeValues": {
+                            ":amount": _n(after.paid_amount),
+                            ":one": _n(1),
+                            ":false": {"BOOL": False},
+                        },
+                    }
+                }
+            )
+        try:
+            self._transact(actions)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                raise Stale from cancelled
+            raise _busy(cancelled) from cancelled
+
+    def pending_before(self, cutoff: datetime, *, start_key: Key | None, limit: int) -> Page[Commission]:
+        """PENDING commissions earned before `cutoff`, oldest first (the index projects every attribute;
+        each write re-checks the commission's version, so a stale index entry only costs a re-read)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :p AND GSI1SK < :cutoff",
+            "ExpressionAttributeValues": {":p": _s(PENDING_PARTITION), ":cutoff": _s(iso(cutoff))},
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        items = [_commission_of(from_item(item)) for item in response.get("Items", [])]
+        return Page(items, response.get("LastEvaluatedKey"))
+
+    def approved_of(self, affiliate_id: str, *, start_key: Key | None, limit: int) -> Page[Commission]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :p",
+            "ExpressionAttributeValues": {":p": _s(f"APPROVED#{affiliate_id}")},
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        items = [_commission_of(from_item(item)) for item in response.get("Items", [])]
+        return Page(items, response.get("LastEvaluatedKey"))
+
+    # ------------------------------------------------------------ payouts
+
+    def open_payout(self, payout: Payout, idempotency_key: str | None) -> Payout | None:
+        """Record a new, open payout; None if a payout with this id exists (a retried request)."""
+        item = {
+            "PK": affiliate_pk(payout.affiliate_id),
+            "SK": f"PAYOUT#{payout.payout_id}",
+            "payoutId": payout.payout_id,
+            "affiliateId": payout.affiliate_id,
+            "total": 0,
+            "commissionCount": 0,
+            "currency": payout.currency,
+            "complete": False,
+            "createdAt": iso(payout.created_at),
+            "idempotencyKey": idempotency_key,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return payout
+
+    def get_payout(self, affiliate_id: str, payout_id: str) -> Payout | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=_key(affiliate_pk(affiliate_id), f"PAYOUT#{payout_id}"), ConsistentRead=True
+        ).get("Item")
+        return _payout_of(from_item(item)) if item else None
+
+    def complete_payout(self, affiliate_id: str, payout_id: str) -> Payout:
+        response = self.client.update_item(
+            TableName=self.table,
+            Key=_key(affiliate_pk(affiliate_id), f"PAYOUT#{payout_id}"),
+            UpdateExpression="SET complete = :true",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+            ReturnValues="ALL_NEW",
+        )
+        return _payout_of(from_item(response["Attributes"]))
+
+    # ------------------------------------------------------------ building blocks
+
+    def _put_new(self, item: Mapping[str, Any]) -> "TransactWriteItemTypeDef":
+        return {
+            "Put": {"TableName": self.table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+
+    def _commission_actions(self, before: Commission | None, after: Commission) -> list["TransactWriteItemTypeDef"]:
+        """Put `after` (version + 1) if the stored commission is still `before`, and move the affiliate's
+        totals by the difference. Action 0 is the commission."""
+        written = after.model_copy(update={"version": (before.version if before else 0) + 1})
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_item(_commission_item(written))}
+        if before is None:
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = {":v": _n(before.version)}
+        delta = after.contribution() - (before.contribution() if before else Totals())
+        totals = {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(affiliate_pk(after.affiliate_id), PROFILE),
+                "UpdateExpression": (
+                    "ADD pendingAmount :pending, approvedAmount :approved, paidAmount :paid, reversedAmount :reversed"
+                ),
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": {
+                    ":pending": _n(delta.pending),
+                    ":approved": _n(delta.approved),
+                    ":paid": _n(delta.paid),
+                    ":reversed": _n(delta.reversed),
+                },
+            }
+        }
+        return [{"Put": put}, totals]  # type: ignore[typeddict-item, list-item]
+
+    def _transact(self, actions: list["TransactWriteItemTypeDef"]) -> None:
+        _transact_write(actions, client=self.client)
+
+
+def _busy(cancelled: TransactionCancelled) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "affiliates is busy; retry", code="transaction_conflict", details={"reasons": cancelled.reasons}
+    )

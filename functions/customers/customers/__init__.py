@@ -1,0 +1,1 @@
+"""Customers: profiles, addresses, purchase history, recommendations, win-back deals, support view."""

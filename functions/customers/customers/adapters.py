@@ -1,0 +1,51 @@
+"""The ports of `customers.ports` over Lambda and SES."""
+
+from functools import cache
+from typing import Any
+
+import boto3
+
+from common.dynamo import AWS_CONFIG
+from common.invoke import RemoteError, invoke
+from customers.ports import CouponRequest, SavedCards
+from customers.settings import settings
+
+
+class LambdaPayments:
+    def saved_cards(self, customer_id: str) -> SavedCards:
+        return SavedCards.model_validate(invoke(settings().list_payment_methods_function, {"customerId": customer_id}))
+
+
+class LambdaCoupons:
+    def issue(self, request: CouponRequest) -> str:
+        """A code that exists already was issued by an earlier attempt of the same deal (codes are
+        derived from the customer and the lapse), so orders' refusal of a duplicate is success."""
+        payload = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+        try:
+            answer = invoke(settings().issue_coupon_function, payload)
+        except RemoteError as error:
+            if "exist" in f"{error.error_type} {error.message}".lower():
+                return request.code
+            raise
+        return str(answer.get("code") or request.code)
+
+
+@cache
+def ses_client() -> Any:
+    return boto3.client("ses", config=AWS_CONFIG)
+
+
+class SesMailer:
+    def __init__(self, sender: str, client: Any = None) -> None:
+        self.sender = sender
+        self._client = client
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        (self._client or ses_client()).send_email(
+            Source=self.sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+            },
+        )

@@ -1,0 +1,242 @@
+"""What customers bought, from the orders domain's events, each applied exactly once.
+
+One event touches two kinds of things:
+- the customer's own items (the order as the events told it, the summary, what they bought), written
+  in one transaction with the event's `CUSTOMER` marker and guarded by the versions read;
+- for `OrderPaid`, the ranked counters (co-purchases of each product pair, best sellers per category
+  and shop-wide), written in chunks of at most 99 counters, each chunk in one transaction with its own
+  marker `COUNTS#<n>`, so a redelivery after a crash applies exactly the chunks that were missing.
+A `DONE` marker makes a plain duplicate cost one read.
+
+Out of order: a refund (or a cancellation that refunded) proves the order was paid, so whichever of
+`OrderPaid` and `OrderRefunded` comes first, the order ends counted once with its net value; the
+refunded total only grows (the largest seen wins) and a cancellation is final.
+"""
+
+from collections import Counter as Tally
+from datetime import UTC, datetime
+from typing import Literal
+
+from common.contracts import OrderRefunded, OrderSnapshot
+from common.errors import ServiceUnavailable
+from common.events import Envelope
+from customers.models import OrderRecord, PurchasedLine, RefundEntry, Summary
+from customers.store import (
+    ALL_CATEGORIES,
+    MAX_TRANSACTION_ACTIONS,
+    AlreadyApplied,
+    Contended,
+    Counter,
+    CustomersStore,
+    bestseller_partition,
+    copurchase_partition,
+)
+
+ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED = "OrderPaid", "OrderRefunded", "OrderCancelled"
+HANDLED = (ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED)
+MAX_PAIRED_PRODUCTS = 20
+"""An order pairs at most its 20 dearest products (380 ordered pairs): bounded work per event."""
+_ATTEMPTS = 8
+_RANK = {"PENDING": 0, "AWAITING_PAYMENT": 1, "PAID": 2, "SHIPPED": 3, "PARTIALLY_REFUNDED": 4, "REFUNDED": 5}
+
+Outcome = Literal["applied", "duplicate", "ignored"]
+
+
+def apply(store: CustomersStore, detail_type: str, envelope: Envelope, *, now: datetime | None = None) -> Outcome:
+    if detail_type not in HANDLED:
+        return "ignored"
+    at = now or datetime.now(UTC)
+    event_id = envelope.event_id
+    if store.is_applied(event_id, "DONE"):
+        return "duplicate"
+    refund: RefundEntry | None = None
+    if detail_type == ORDER_REFUNDED:
+        refunded = OrderRefunded.model_validate(envelope.data)
+        snapshot = refunded.order
+        refund = RefundEntry(refund_id=refunded.refund_id, amount=refunded.amount.amount, at=envelope.occurred_at)
+    else:
+        snapshot = OrderSnapshot.model_validate(envelope.data)
+    fresh = _apply_to_customer(store, event_id, detail_type, snapshot, refund, at)
+    if detail_type == ORDER_PAID:
+        for line in snapshot.lines:
+            store.note_category(line.product_id, name=line.name, category=line.category, at=_created(snapshot))
+        _apply_counters(store, event_id, snapshot, at)
+    store.mark_applied(event_id, "DONE", at)
+    return "applied" if fresh else "duplicate"
+
+
+# ---------------------------------------------------------------- the customer's items
+
+
+def _apply_to_customer(
+    store: CustomersStore,
+    event_id: str,
+    detail_type: str,
+    snapshot: OrderSnapshot,
+    refund: RefundEntry | None,
+    now: datetime,
+) -> bool:
+    sub = snapshot.customer_id
+    for _ in range(_ATTEMPTS):
+        old_order = store.get_order(sub, snapshot.order_id)
+        old_summary = store.get_summary(sub)
+        order = merged(old_order, detail_type, snapshot, refund)
+        summary = reshaped(old_summary or Summary(), old_order, order)
+        try:
+            store.apply_order(
+                sub,
+                event_id,
+                before=(old_order, old_summary),
+                after=(order, summary),
+                bought=_units_delta(old_order, order),
+                now=now,
+            )
+        except AlreadyApplied:
+            return False
+        except Contended:
+            continue
+        return True
+    raise ServiceUnavailable("the customer's history is busy; the event will be retried")
+
+
+def _created(snapshot: OrderSnapshot) -> datetime:
+    created = datetime.fromisoformat(snapshot.created_at)
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
+def merged(
+    old: OrderRecord | None, detail_type: str, snapshot: OrderSnapshot, refund: RefundEntry | None
+) -> OrderRecord:
+    """The order after one more event, whatever order the events come in."""
+    base = old or OrderRecord(
+        order_id=snapshot.order_id,
+        status=snapshot.status,
+        currency=snapshot.total.currency,
+        total=snapshot.total.amount,
+        lines=tuple(
+            PurchasedLine(
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                category=line.category,
+                quantity=line.quantity,
+                line_total=line.line_total.amount,
+            )
+            for line in snapshot.lines
+        ),
+        created_at=_created(snapshot),
+    )
+    refunded = max(base.refunded, snapshot.refunded_total.amount)
+    paid = (
+        base.paid
+        or detail_type in (ORDER_PAID, ORDER_REFUNDED)
+        or (detail_type == ORDER_CANCELLED and snapshot.refunded_total.amount > 0)
+    )
+    cancelled = base.cancelled or detail_type == ORDER_CANCELLED
+    if cancelled:
+        status = "CANCELLED"
+    elif _RANK.get(snapshot.status, 0) >= _RANK.get(base.status, 0):
+        status = snapshot.status
+    else:
+        status = base.status
+    refunds = base.refunds
+    if refund is not None and all(r.refund_id != refund.refund_id for r in refunds):
+        refunds = (*refunds, refund)
+    return base.model_copy(
+        update={
+            "status": status,
+            "refunded": refunded,
+            "paid": paid,
+            "cancelled": cancelled,
+            "refunds": refunds,
+            "version": base.version + 1,
+        }
+    )
+
+
+def _contribution(order: OrderRecord | None) -> tuple[int, int, Tally[str]]:
+    """What an order adds to its customer's summary: (orders, net value, units per category)."""
+    if order is None or not order.counted:
+        return 0, 0, Tally()
+    categories: Tally[str] = Tally()
+    for line in order.lines:
+        categories[line.category] += line.quantity
+    return 1, order.total - order.refunded, categories
+
+
+def reshaped(summary: Summary, old: OrderRecord | None, new: OrderRecord) -> Summary:
+    """The summary with the old contribution of the order replaced by its new one."""
+    old_count, old_net, old_categories = _contribution(old)
+    new_count, new_net, new_categories = _contribution(new)
+    value = dict(summary.lifetime_value)
+    value[new.currency] = value.get(new.currency, 0) + new_net - old_net
+    categories = Tally(summary.categories)
+    categories.update(new_categories)
+    categories.subtract(old_categories)
+    last = summary.last_order_at
+    if new.paid and (last is None or new.created_at > last):
+        last = new.created_at
+    return Summary(
+        lifetime_value=value,
+        order_count=summary.order_count + new_count - old_count,
+        last_order_at=last,
+        categories={name: units for name, units in sorted(categories.items()) if units > 0},
+        version=summary.version + 1,
+    )
+
+
+def _units(order: OrderRecord | None) -> Tally[str]:
+    units: Tally[str] = Tally()
+    if order is not None and order.counted:
+        for line in order.lines:
+            units[line.product_id] += line.quantity
+    return units
+
+
+def _units_delta(old: OrderRecord | None, new: OrderRecord) -> dict[str, int]:
+    delta = _units(new)
+    delta.subtract(_units(old))
+    return {product_id: units for product_id, units in delta.items() if units}
+
+
+# ---------------------------------------------------------------- co-purchases and best sellers
+
+
+def increments(snapshot: OrderSnapshot) -> list[tuple[Counter, int]]:
+    """The counters one paid order moves, in a stable order (so chunks are the same on every retry)."""
+    units: Tally[str] = Tally()
+    value: Tally[str] = Tally()
+    category: dict[str, str] = {}
+    for line in snapshot.lines:
+        units[line.product_id] += line.quantity
+        value[line.product_id] += line.line_total.amount
+        category[line.product_id] = line.category
+    dearest = sorted(value, key=lambda pid: (-value[pid], pid))[:MAX_PAIRED_PRODUCTS]
+    moves: dict[Counter, int] = {}
+    for a in dearest:
+        for b in dearest:
+            if a != b:
+                moves[Counter(copurchase_partition(a), b)] = 1
+    for product_id, quantity in units.items():
+        moves[Counter(bestseller_partition(category[product_id]), product_id)] = quantity
+        moves[Counter(bestseller_partition(ALL_CATEGORIES), product_id)] = quantity
+    return sorted(moves.items(), key=lambda move: move[0].key)
+
+
+def _apply_counters(store: CustomersStore, event_id: str, snapshot: OrderSnapshot, now: datetime) -> None:
+    moves = increments(snapshot)
+    size = MAX_TRANSACTION_ACTIONS - 1
+    for number, start in enumerate(range(0, len(moves), size)):
+        chunk = moves[start : start + size]
+        for _ in range(_ATTEMPTS):
+            current = store.counts([counter for counter, _ in chunk])
+            changes = [(counter, current[counter], current[counter] + by) for counter, by in chunk]
+            try:
+                store.add_counts(event_id, f"COUNTS#{number}", changes, now)
+            except AlreadyApplied:
+                break
+            except Contended:
+                continue
+            break
+        else:
+            raise ServiceUnavailable("co-purchase counters are busy; the event will be retried")

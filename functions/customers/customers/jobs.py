@@ -1,0 +1,51 @@
+"""Customers' background work: order and product events from the bus, and the daily win-back deals."""
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common.contracts import ProductChanged
+from common.events import Envelope
+from common.observability import make_logger
+from customers import history, winback
+from customers.settings import settings
+from customers.wiring import coupons, mailer, store
+
+logger = make_logger("customers")
+
+
+@logger.inject_lambda_context
+def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """Apply one event of the bus. A failure raises, so EventBridge retries (then dead-letters) it;
+    every change is guarded by the event's id, so a retry or a duplicate applies nothing twice."""
+    detail_type = str(event.get("detail-type", ""))
+    envelope = Envelope.model_validate(event["detail"])
+    if detail_type == ProductChanged.DETAIL_TYPE:
+        product = ProductChanged.model_validate(envelope.data)
+        taken = store().put_product(
+            product.product_id,
+            name=product.name,
+            status=product.status,
+            skus=[v.sku for v in product.variants],
+            version=product.version,
+        )
+        logger.info("product projected", extra={"productId": product.product_id, "taken": taken})
+        return {"outcome": "applied" if taken else "stale"}
+    outcome = history.apply(store(), detail_type, envelope)
+    logger.info("order event", extra={"detailType": detail_type, "eventId": envelope.event_id, "outcome": outcome})
+    return {"outcome": outcome}
+
+
+@logger.inject_lambda_context
+def win_back_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """The daily schedule. `{"now": iso}` in the event moves the clock (tests, backfills)."""
+    now = datetime.fromisoformat(event["now"]) if isinstance(event, dict) and event.get("now") else None
+    config = settings()
+    offer = winback.Offer(shop_url=config.shop_url)
+    result = winback.run(store(), coupons(), mailer(), days=config.win_back_days, now=now, offer=offer)
+    logger.info(
+        "win-back deals",
+        extra={"examined": result.examined, "issued": len(result.issued), "emailed": len(result.emailed)},
+    )
+    return {"examined": result.examined, "issued": len(result.issued), "emailed": len(result.emailed)}

@@ -1,0 +1,166 @@
+"""Profile, address and support use cases. No HTTP, no boto3: the store and the ports are passed in.
+
+Every read and write is keyed by the caller's own `sub` (customers) or by the customer id staff
+asked for, so a customer can only ever reach their own items: another customer's address is simply
+not under their key, which answers the same 404 as an address that never existed."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger
+
+from common.errors import ServiceUnavailable
+from common.ids import ID_PATTERN, new_id
+from common.invoke import RemoteError
+from customers.errors import AddressNotFound, CustomerNotFound, TooManyAddresses
+from customers.models import (
+    MAX_ADDRESSES,
+    Address,
+    AddressIn,
+    Note,
+    OrderRecord,
+    Profile,
+    ProfileIn,
+    Summary,
+)
+from customers.ports import Payments, SavedCard
+from customers.store import CustomersStore, LimitReached
+
+logger = Logger(service="customers")
+SUPPORT_VIEW_ORDERS = 50
+SUPPORT_VIEW_NOTES = 50
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- profile
+
+
+def profile(store: CustomersStore, payments: Payments | None, sub: str) -> tuple[Profile, Summary]:
+    """The customer's profile and summary. The Stripe Customer id is asked of payments once, after the
+    first paid order, and kept on the profile; if payments cannot answer now, the profile goes without."""
+    found = store.get_profile(sub) or Profile(customer_id=sub)
+    summary = store.get_summary(sub) or Summary()
+    if payments is not None and found.stripe_customer_id is None and summary.order_count > 0:
+        try:
+            stripe_id = payments.saved_cards(sub).stripe_customer_id
+        except (RemoteError, ServiceUnavailable) as error:
+            logger.warning("payments could not name the Stripe customer", extra={"error": str(error)})
+            stripe_id = None
+        if stripe_id:
+            store.set_stripe_customer(sub, stripe_id)
+            found = found.model_copy(update={"stripe_customer_id": stripe_id})
+    return found, summary
+
+
+def update_profile(
+    store: CustomersStore, sub: str, email: str | None, body: ProfileIn, *, now: datetime | None = None
+) -> tuple[Profile, Summary]:
+    """Replace the customer's own details; the email is always the one of the token (Cognito's)."""
+    updated = store.put_profile(
+        sub, email=email, name=body.name, phone=body.phone, consent=body.marketing_consent, now=_now(now)
+    )
+    return updated, store.get_summary(sub) or Summary()
+
+
+def saved_cards(store: CustomersStore, payments: Payments, sub: str) -> list[SavedCard]:
+    """The customer's cards as Stripe keeps them (brand, last 4, expiry): we store no card data."""
+    cards = payments.saved_cards(sub)
+    if cards.stripe_customer_id:
+        current = store.get_profile(sub)
+        if current is None or current.stripe_customer_id != cards.stripe_customer_id:
+            store.set_stripe_customer(sub, cards.stripe_customer_id)
+    return cards.items
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def addresses(store: CustomersStore, sub: str) -> tuple[list[Address], str | None]:
+    found = store.list_addresses(sub, MAX_ADDRESSES)
+    owner = store.get_profile(sub)
+    return found, owner.default_address_id if owner else None
+
+
+def add_address(
+    store: CustomersStore, sub: str, body: AddressIn, *, now: datetime | None = None
+) -> tuple[Address, str | None]:
+    """Keep a new address; the first one (or one marked `default`) becomes the default."""
+    address = Address(
+        address_id=new_id("a"),
+        name=body.name,
+        line1=body.line1,
+        line2=body.line2 or None,
+        city=body.city,
+        postal_code=body.postal_code,
+        country=body.country,
+        created_at=_now(now),
+    )
+    try:
+        store.add_address(sub, address, make_default=body.default, limit=MAX_ADDRESSES)
+    except LimitReached:
+        raise TooManyAddresses(MAX_ADDRESSES) from None
+    owner = store.get_profile(sub)
+    return address, owner.default_address_id if owner else address.address_id
+
+
+def delete_address(store: CustomersStore, sub: str, address_id: str) -> None:
+    """Delete one of the caller's addresses. If it was the default, the newest remaining one is."""
+    if not _is_id(address_id, "a") or not store.delete_address(sub, address_id):
+        raise AddressNotFound(address_id)
+    owner = store.get_profile(sub)
+    if owner is not None and owner.default_address_id == address_id:
+        remaining = store.list_addresses(sub, MAX_ADDRESSES)
+        newest = max(remaining, key=lambda a: a.created_at).address_id if remaining else None
+        store.replace_default(sub, address_id, newest)
+
+
+def default_address(store: CustomersStore, sub: str) -> Address | None:
+    """What checkout ships to when the customer names no address."""
+    owner = store.get_profile(sub)
+    if owner is None or owner.default_address_id is None:
+        return None
+    return store.get_address(sub, owner.default_address_id)
+
+
+# ---------------------------------------------------------------- support view
+
+
+@dataclass(frozen=True)
+class SupportView:
+    profile: Profile
+    summary: Summary
+    addresses: list[Address]
+    orders: list[OrderRecord]
+    notes: list[Note]
+
+
+def support_view(store: CustomersStore, customer_id: str) -> SupportView:
+    """Everything support needs about one customer. A customer we know nothing of is a 404."""
+    found = store.get_profile(customer_id)
+    summary = store.get_summary(customer_id)
+    orders = store.list_orders(customer_id, SUPPORT_VIEW_ORDERS)
+    if found is None and summary is None and not orders:
+        raise CustomerNotFound(customer_id)
+    return SupportView(
+        profile=found or Profile(customer_id=customer_id),
+        summary=summary or Summary(),
+        addresses=store.list_addresses(customer_id, MAX_ADDRESSES),
+        orders=orders,
+        notes=store.list_notes(customer_id, SUPPORT_VIEW_NOTES),
+    )
+
+
+def add_note(store: CustomersStore, customer_id: str, author: str, text: str, *, now: datetime | None = None) -> Note:
+    if store.get_profile(customer_id) is None and store.get_summary(customer_id) is None:
+        raise CustomerNotFound(customer_id)
+    note = Note(note_id=new_id("n"), text=text, author=author, at=_now(now))
+    store.add_note(customer_id, note)
+    return note
+
+
+def _is_id(value: str, prefix: str) -> bool:
+    return re.fullmatch(ID_PATTERN, value) is not None and value.startswith(f"{prefix}_")

@@ -1,0 +1,320 @@
+"""Customers models by owner: requests, the domain, responses. Stored items are mapped in
+`customers.store`, the only module that knows their keys."""
+
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from common.money import Money
+
+MAX_ADDRESSES = 20
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
+CustomerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="The customer's Cognito sub")]
+PaymentStatus = Literal["paid", "partially_refunded", "refunded", "cancelled_unpaid", "cancelled_refunded"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- requests
+
+
+class ProfileIn(_In):
+    name: Text
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()./-]{4,32}$", examples=["+49 40 1234567"])] | None = None
+    marketing_consent: bool = Field(description="May the shop send this customer offers by email")
+
+
+class AddressIn(_In):
+    name: Text
+    line1: Text
+    line2: OptionalText = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["DE"])]
+    default: bool = Field(default=False, description="Make this the default shipping address (the first one is)")
+
+
+class NoteIn(_In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+# ---------------------------------------------------------------- domain
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    marketing_consent: bool = False
+    stripe_customer_id: str | None = None
+    default_address_id: str | None = None
+    updated_at: datetime | None = None
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    address_id: str
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str
+    created_at: datetime
+
+    def shipping(self) -> dict[str, str]:
+        """The address as checkout's `shippingAddress` takes it."""
+        fields = {
+            "name": self.name,
+            "line1": self.line1,
+            "line2": self.line2,
+            "city": self.city,
+            "postalCode": self.postal_code,
+            "country": self.country,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+class Summary(BaseModel):
+    """What a customer's paid orders add up to, kept from order events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lifetime_value: dict[str, int] = Field(default_factory=dict, description="Net of refunds, per currency")
+    order_count: int = 0
+    last_order_at: datetime | None = None
+    categories: dict[str, int] = Field(default_factory=dict, description="Units bought per category")
+    version: int = 0
+
+    def favourite_categories(self, top: int = 3) -> list[str]:
+        ranked = sorted(
+            ((units, name) for name, units in self.categories.items() if units > 0), key=lambda c: (-c[0], c[1])
+        )
+        return [name for _, name in ranked[:top]]
+
+
+class RefundEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    refund_id: str
+    amount: int
+    at: datetime
+
+
+class PurchasedLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    sku: str
+    name: str
+    category: str
+    quantity: int
+    line_total: int
+
+
+class OrderRecord(BaseModel):
+    """One order of a customer as the order events told it. `paid` once any event proved a payment;
+    `counted` while it adds to the summary (paid and not cancelled)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    status: str
+    currency: str
+    total: int
+    refunded: int = 0
+    paid: bool = False
+    cancelled: bool = False
+    lines: tuple[PurchasedLine, ...] = ()
+    refunds: tuple[RefundEntry, ...] = ()
+    created_at: datetime
+    version: int = 0
+
+    @property
+    def counted(self) -> bool:
+        return self.paid and not self.cancelled
+
+    @property
+    def payment_status(self) -> PaymentStatus:
+        if self.cancelled:
+            return "cancelled_refunded" if self.paid else "cancelled_unpaid"
+        if self.refunded >= self.total > 0:
+            return "refunded"
+        return "partially_refunded" if self.refunded > 0 else "paid"
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    note_id: str
+    text: str
+    author: str
+    at: datetime
+
+
+class ProductInfo(BaseModel):
+    """The projection of a catalog product recommendations need: name and status from ProductChanged,
+    category from order lines (ProductChanged carries none), SKUs to look stock up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    name: str | None = None
+    category: str | None = None
+    active: bool = False
+    skus: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- responses
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class SummaryOut(_Out):
+    lifetime_value: Money = Field(description="Paid orders net of refunds, in the shop's currency")
+    order_count: int = Field(description="Paid orders that were not cancelled")
+    last_order_at: datetime | None
+    favourite_categories: list[str] = Field(description="Up to three, by units bought")
+
+    @classmethod
+    def of(cls, summary: Summary, currency: str) -> Self:
+        return cls(
+            lifetime_value=Money(amount=max(0, summary.lifetime_value.get(currency, 0)), currency=currency),
+            order_count=summary.order_count,
+            last_order_at=summary.last_order_at,
+            favourite_categories=summary.favourite_categories(),
+        )
+
+
+class ProfileOut(_Out):
+    customer_id: str
+    email: str | None
+    name: str | None
+    phone: str | None
+    marketing_consent: bool
+    stripe_customer_id: str | None = Field(description="Set once the customer has paid through Stripe")
+    default_address_id: str | None
+    summary: SummaryOut
+
+    @classmethod
+    def of(cls, profile: Profile, summary: Summary, currency: str, email: str | None = None) -> Self:
+        return cls(
+            customer_id=profile.customer_id,
+            email=email or profile.email,
+            name=profile.name,
+            phone=profile.phone,
+            marketing_consent=profile.marketing_consent,
+            stripe_customer_id=profile.stripe_customer_id,
+            default_address_id=profile.default_address_id,
+            summary=SummaryOut.of(summary, currency),
+        )
+
+
+class AddressOut(_Out):
+    address_id: str
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+    default: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, address: Address, default_id: str | None) -> Self:
+        return cls(**address.model_dump(), default=address.address_id == default_id)
+
+
+class AddressPage(_Out):
+    items: list[AddressOut]
+    next_cursor: str | None = None
+
+
+class RecommendationOut(_Out):
+    product_id: str
+    name: str
+    category: str | None
+    score: int = Field(description="Co-purchases (or units sold, for a best seller) behind the suggestion")
+    reason: Literal["bought_together", "best_seller"]
+
+
+class RecommendationPage(_Out):
+    items: list[RecommendationOut]
+    next_cursor: str | None = None
+
+
+class PaymentMethodOut(_Out):
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class PaymentMethodPage(_Out):
+    items: list[PaymentMethodOut]
+    next_cursor: str | None = None
+
+
+class RefundOut(_Out):
+    refund_id: str
+    amount: Money
+    at: datetime
+
+
+class CustomerOrderOut(_Out):
+    order_id: str
+    status: str
+    payment_status: PaymentStatus
+    total: Money
+    refunded_total: Money
+    refunds: list[RefundOut]
+    items: int = Field(description="Units in the order")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: OrderRecord) -> Self:
+        def money(amount: int) -> Money:
+            return Money(amount=amount, currency=order.currency)
+
+        return cls(
+            order_id=order.order_id,
+            status=order.status,
+            payment_status=order.payment_status,
+            total=money(order.total),
+            refunded_total=money(order.refunded),
+            refunds=[RefundOut(refund_id=r.refund_id, amount=money(r.amount), at=r.at) for r in order.refunds],
+            items=sum(line.quantity for line in order.lines),
+            created_at=order.created_at,
+        )
+
+
+class NoteOut(_Out):
+    note_id: str
+    text: str
+    author: str
+    at: datetime
+
+    @classmethod
+    def of(cls, note: Note) -> Self:
+        return cls(**note.model_dump())
+
+
+class SupportViewOut(_Out):
+    customer_id: str
+    profile: ProfileOut
+    addresses: list[AddressOut]
+    orders: list[CustomerOrderOut] = Field(description="Newest first, up to 50")
+    notes: list[NoteOut] = Field(description="Newest first, up to 50")

@@ -1,0 +1,21 @@
+"""The customers functions' configuration, parsed once per process from the environment."""
+
+from pydantic import Field
+
+from common.config import Settings, load_settings
+
+
+class CustomersSettings(Settings):
+    customers_table: str = Field(alias="CUSTOMERS_TABLE", min_length=1)
+    inventory_table: str = Field(default="", alias="INVENTORY_TABLE", description="Read-only: stock levels")
+    shop_currency: str = Field(default="EUR", alias="SHOP_CURRENCY", pattern=r"^[A-Z]{3}$")
+    list_payment_methods_function: str = Field(default="", alias="LIST_PAYMENT_METHODS_FUNCTION")
+    issue_coupon_function: str = Field(default="", alias="ISSUE_COUPON_FUNCTION")
+    win_back_days: int = Field(default=60, alias="WIN_BACK_DAYS", ge=1, le=3650)
+    shop_sender_email: str = Field(default="shop@example.com", alias="SHOP_SENDER_EMAIL")
+    shop_url: str = Field(default="https://shop.example.com", alias="SHOP_URL")
+
+
+def settings() -> CustomersSettings:
+    loaded: CustomersSettings = load_settings(CustomersSettings)
+    return loaded

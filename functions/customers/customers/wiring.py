@@ -1,0 +1,26 @@
+"""The adapters every customers handler shares, built from the settings on first use."""
+
+from customers.adapters import LambdaCoupons, LambdaPayments, SesMailer
+from customers.settings import settings
+from customers.stock import StockLevels
+from customers.store import CustomersStore
+
+
+def store() -> CustomersStore:
+    return CustomersStore(settings().customers_table)
+
+
+def stock() -> StockLevels:
+    return StockLevels(settings().inventory_table)
+
+
+def payments() -> LambdaPayments:
+    return LambdaPayments()
+
+
+def coupons() -> LambdaCoupons:
+    return LambdaCoupons()
+
+
+def mailer() -> SesMailer:
+    return SesMailer(settings().shop_sender_email)

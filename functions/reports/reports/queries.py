@@ -1,0 +1,287 @@
+"""The reports, read from the aggregates: each costs reads proportional to its period (one item per day
+for sales, one partition per day for the breakdowns), never to the number of orders."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from common.errors import ValidationFailed
+from common.money import Money, SignedMoney
+from reports.store import ReportsStore
+
+MAX_DAYS = 366
+Granularity = Literal["day", "week", "month"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class SalesRow(_Out):
+    period: str = Field(description="The day, the Monday of the week, or the month (YYYY-MM)")
+    orders: int
+    units: int
+    gross: Money = Field(description="Before discounts")
+    discounts: Money
+    refunds: Money
+    net: SignedMoney = Field(description="gross - discounts - refunds")
+    average_order_value: Money = Field(description="(gross - discounts) / orders")
+
+
+class SalesReport(_Out):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    granularity: Granularity
+    rows: list[SalesRow]
+    total: SalesRow
+
+
+class ProductRow(_Out):
+    product_id: str
+    name: str
+    category: str
+    units: int
+    gross: Money
+    views: int = Field(description="Visiting sessions that viewed it")
+    conversion: float | None = Field(description="Units sold per view")
+
+
+class CustomerRow(_Out):
+    customer_id: str
+    orders: int
+    spent: Money
+    refunds: Money
+    net: SignedMoney
+
+
+class CampaignRow(_Out):
+    source: str
+    medium: str
+    campaign: str
+    sessions: int
+    orders: int
+    revenue: Money
+    refunds: Money
+    conversion_rate: float | None = Field(description="orders / visiting sessions")
+
+
+class AffiliateRow(_Out):
+    affiliate_id: str
+    earned: Money
+    reversed: Money
+    paid: Money
+    due: Money = Field(description="earned - reversed - paid")
+
+
+class PaymentRow(_Out):
+    day: date
+    order_id: str
+    gross: Money
+    fee: Money
+    commission: Money
+    refunds: Money
+    net: SignedMoney = Field(description="What the shop keeps: gross - fee - commission - refunds")
+
+
+class ListReport[T](_Out):
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+    items: list[T]
+
+
+class PaymentsReport(_Out):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    items: list[PaymentRow]
+    total: PaymentRow
+
+
+def days(start: date, end: date) -> list[date]:
+    if end < start:
+        raise _invalid("query.to", "`to` must not be before `from`")
+    count = (end - start).days + 1
+    if count > MAX_DAYS:
+        raise _invalid("query.to", f"a report covers at most {MAX_DAYS} days")
+    return [start + timedelta(days=i) for i in range(count)]
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details=[{"field": field, "message": message, "type": "range"}])
+
+
+def _bucket(day: date, granularity: Granularity) -> str:
+    if granularity == "week":
+        return (day - timedelta(days=day.weekday())).isoformat()
+    if granularity == "month":
+        return day.strftime("%Y-%m")
+    return day.isoformat()
+
+
+def _sales_row(period: str, figures: dict[str, int], currency: str) -> SalesRow:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=currency)
+
+    orders, gross, discounts, refunds = (figures.get(k, 0) for k in ("orders", "gross", "discounts", "refunds"))
+    return SalesRow(
+        period=period,
+        orders=orders,
+        units=figures.get("units", 0),
+        gross=money(gross),
+        discounts=money(discounts),
+        refunds=money(refunds),
+        net=SignedMoney(amount=gross - discounts - refunds, currency=currency),
+        average_order_value=money((gross - discounts) // orders if orders else 0),
+    )
+
+
+FIGURES = ("orders", "units", "gross", "discounts", "refunds")
+
+
+def sales(store: ReportsStore, start: date, end: date, granularity: Granularity, currency: str) -> SalesReport:
+    """Sales per day, week or month; periods without sales appear with zeros, so a chart has no gaps."""
+    period_days = days(start, end)
+    totals = store.totals(f"DAY#{d.isoformat()}" for d in period_days)
+    buckets: dict[str, dict[str, int]] = {}
+    for day in period_days:
+        figures = totals.get(f"DAY#{day.isoformat()}", {})
+        bucket = buckets.setdefault(_bucket(day, granularity), defaultdict(int))
+        for name in FIGURES:
+            bucket[name] += int(figures.get(name, 0))
+    overall = {name: sum(b[name] for b in buckets.values()) for name in FIGURES}
+    return SalesReport(
+        start=start,
+        end=end,
+        granularity=granularity,
+        rows=[_sales_row(period, figures, currency) for period, figures in buckets.items()],
+        total=_sales_row("total", overall, currency),
+    )
+
+
+def _summed(store: ReportsStore, partitions: Iterable[str], prefix: str) -> dict[str, dict[str, Any]]:
+    summed: dict[str, dict[str, Any]] = {}
+    for partition in partitions:
+        for row in store.rows(partition, prefix):
+            key = row["SK"].removeprefix(prefix)
+            into = summed.setdefault(key, {})
+            for name, value in row.items():
+                if name in ("PK", "SK"):
+                    continue
+                if isinstance(value, int) and not isinstance(value, bool):
+                    into[name] = into.get(name, 0) + value
+                else:
+                    into.setdefault(name, value)
+    return summed
+
+
+def top_products(store: ReportsStore, start: date, end: date, limit: int, currency: str) -> list[ProductRow]:
+    summed = _summed(store, (f"DAY#{d.isoformat()}" for d in days(start, end)), "PRODUCT#")
+    rows = [
+        ProductRow(
+            product_id=product_id,
+            name=str(f.get("name", product_id)),
+            category=str(f.get("category", "")),
+            units=f.get("units", 0),
+            gross=Money(amount=f.get("gross", 0), currency=currency),
+            views=f.get("views", 0),
+            conversion=round(f.get("units", 0) / f["views"], 4) if f.get("views") else None,
+        )
+        for product_id, f in summed.items()
+    ]
+    rows.sort(key=lambda r: (-r.gross.amount, -r.units, r.product_id))
+    return [r for r in rows if r.units or r.views][:limit]
+
+
+def best_customers(store: ReportsStore, start: date, end: date, limit: int, currency: str) -> list[CustomerRow]:
+    summed = _summed(store, (f"DAY#{d.isoformat()}" for d in days(start, end)), "CUSTOMER#")
+    rows = [
+        CustomerRow(
+            customer_id=customer_id,
+            orders=f.get("orders", 0),
+            spent=Money(amount=f.get("spent", 0), currency=currency),
+            refunds=Money(amount=f.get("refunds", 0), currency=currency),
+            net=SignedMoney(amount=f.get("spent", 0) - f.get("refunds", 0), currency=currency),
+        )
+        for customer_id, f in summed.items()
+    ]
+    rows.sort(key=lambda r: (-r.net.amount, r.customer_id))
+    return rows[:limit]
+
+
+def campaigns(store: ReportsStore, start: date, end: date, currency: str) -> list[CampaignRow]:
+    summed = _summed(store, (f"DAY#{d.isoformat()}" for d in days(start, end)), "CAMPAIGN#")
+    rows = []
+    for key, f in summed.items():
+        source, medium, campaign = [*key.split("|"), "-", "-", "-"][:3]
+        sessions = f.get("sessions", 0)
+        rows.append(
+            CampaignRow(
+                source=source,
+                medium=medium,
+                campaign=campaign,
+                sessions=sessions,
+                orders=f.get("orders", 0),
+                revenue=Money(amount=f.get("revenue", 0), currency=currency),
+                refunds=Money(amount=f.get("refunds", 0), currency=currency),
+                conversion_rate=round(f.get("orders", 0) / sessions, 4) if sessions else None,
+            )
+        )
+    rows.sort(key=lambda r: (-r.revenue.amount, -r.sessions, r.source, r.medium, r.campaign))
+    return rows
+
+
+def affiliates(store: ReportsStore, month: str, currency: str) -> list[AffiliateRow]:
+    rows = []
+    for row in store.rows(f"MONTH#{month}", "AFFILIATE#"):
+        earned, reversed_, paid = (int(row.get(k, 0)) for k in ("earned", "reversed", "paid"))
+        rows.append(
+            AffiliateRow(
+                affiliate_id=row["SK"].removeprefix("AFFILIATE#"),
+                earned=Money(amount=earned, currency=currency),
+                reversed=Money(amount=reversed_, currency=currency),
+                paid=Money(amount=paid, currency=currency),
+                due=Money(amount=max(0, earned - reversed_ - paid), currency=currency),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.due.amount, r.affiliate_id))
+
+
+def statement_addresses(store: ReportsStore, month: str) -> dict[str, str]:
+    """Affiliate id → the address their monthly statement goes to, where the events carried one."""
+    return {
+        row["SK"].removeprefix("AFFILIATE#"): str(row["email"])
+        for row in store.rows(f"MONTH#{month}", "AFFILIATE#")
+        if row.get("email")
+    }
+
+
+def payments(store: ReportsStore, start: date, end: date, currency: str) -> PaymentsReport:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=currency)
+
+    items = []
+    for day in days(start, end):
+        for row in store.rows(f"DAY#{day.isoformat()}", "PAYMENT#"):
+            gross, fee, commission, refunds = (int(row.get(k, 0)) for k in ("gross", "fee", "commission", "refunds"))
+            items.append(
+                PaymentRow(
+                    day=day,
+                    order_id=row["SK"].removeprefix("PAYMENT#"),
+                    gross=money(gross),
+                    fee=money(fee),
+                    commission=money(commission),
+                    refunds=money(refunds),
+                    net=SignedMoney(amount=gross - fee - commission - refunds, currency=currency),
+                )
+            )
+    sums = {k: sum(getattr(r, k).amount for r in items) for k in ("gross", "fee", "commission", "refunds", "net")}
+    total = PaymentRow(
+        day=end,
+        order_id="total",
+        **{k: money(v) for k, v in sums.items() if k != "net"},
+        net=SignedMoney(amount=sums["net"], currency=currency),
+    )
+    return PaymentsReport(start=start, end=end, items=items, total=total)

@@ -1,0 +1,217 @@
+"""The reports table, and the only module that talks to DynamoDB. Aggregate items are described in
+`reports.aggregates`; besides them:
+- `EVENT#<eventId> / EVENT`: an event applied (written in the same transaction as its increments).
+- `VISIT#<date>#<session>#<what> / VISIT`: a session counted once per campaign or product and day.
+- `RUN#<kind>#<period> / RUN` and `RUNID#<runId> / RUN`: report runs, one per kind and period.
+Markers expire by TTL; nothing relies on it for correctness within its window.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from common.dynamo import TransactionCancelled, dynamodb_client, from_item, to_item, to_value, transact_write
+from common.errors import ServiceUnavailable
+from reports.aggregates import Increment
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+MARKER_TTL = timedelta(days=60)
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def _ttl(days: timedelta = MARKER_TTL) -> int:
+    return int((datetime.now(UTC) + days).timestamp())
+
+
+class ReportsStore:
+    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
+        self.table = table
+        self._client = client
+        self.items_read = 0  # for the benchmark and the tests: reads proportional to the period
+
+    @property
+    def client(self) -> "DynamoDBClient":
+        return self._client or dynamodb_client()
+
+    # ------------------------------------------------------------ writes
+
+    def apply(self, event_id: str, increments: Sequence[Increment]) -> bool:
+        """Add the increments and mark the event applied, all or nothing; False if it was applied."""
+        marker = {"PK": f"EVENT#{event_id}", "SK": "EVENT", "ttl": _ttl()}
+        actions: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item(marker),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        ]
+        actions += [self._increment(i) for i in increments]
+        try:
+            transact_write(actions, client=self.client)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                return False
+            raise ServiceUnavailable("reports are busy; retry", code="transaction_conflict") from cancelled
+        return True
+
+    def count_once(self, marker: str, increment: Increment) -> bool:
+        """Apply `increment` if `marker` was not seen (a visiting session counted once); False if it was."""
+        item = {"PK": marker, "SK": "VISIT", "ttl": _ttl(timedelta(days=2))}
+        put = {"TableName": self.table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}
+        actions: list[Any] = [{"Put": put}, self._increment(increment)]
+        try:
+            transact_write(actions, client=self.client)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                return False
+            raise ServiceUnavailable("reports are busy; retry", code="transaction_conflict") from cancelled
+        return True
+
+    def _increment(self, increment: Increment) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        adds, sets = [], []
+        for i, (attribute, delta) in enumerate(increment.add.items()):
+            names[f"#a{i}"] = attribute
+            values[f":a{i}"] = {"N": str(delta)}
+            adds.append(f"#a{i} :a{i}")
+        for i, (attribute, value) in enumerate(increment.set_if_absent.items()):
+            names[f"#s{i}"] = attribute
+            values[f":s{i}"] = to_value(value)
+            sets.append(f"#s{i} = if_not_exists(#s{i}, :s{i})")
+        expression = ("SET " + ", ".join(sets) + " " if sets else "") + "ADD " + ", ".join(adds)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(increment.pk, increment.sk),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    # ------------------------------------------------------------ reads
+
+    def totals(self, partitions: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The `TOTAL` item of each day partition that has one, by partition."""
+        keys = [_key(pk, "TOTAL") for pk in dict.fromkeys(partitions)]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 100):
+            request: Any = {self.table: {"Keys": keys[start : start + 100]}}
+            for _ in range(5):
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    values = from_item(item)
+                    found[values["PK"]] = values
+                    self.items_read += 1
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            if request:
+                raise ServiceUnavailable("reports are busy; retry")
+        return found
+
+    def rows(self, partition: str, prefix: str) -> list[dict[str, Any]]:
+        """Every item of one partition whose sort key starts with `prefix`."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
+        }
+        while True:
+            response = self.client.query(**kwargs)
+            items = response.get("Items", [])
+            self.items_read += len(items)
+            found += [from_item(i) for i in items]
+            if not response.get("LastEvaluatedKey"):
+                return found
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------ report runs
+
+    def start_run(self, run: dict[str, Any], *, stale_after: timedelta) -> tuple[dict[str, Any], bool]:
+        """Claim the run of one kind and period: (the run, True) if this caller runs it now; (the existing
+        run, False) if it ran already, or runs elsewhere and is not stale. A FAILED or stale run is taken over."""
+        item = {**run, "PK": f"RUN#{run['kind']}#{run['period']}", "SK": "RUN"}
+        pointer = {"PK": f"RUNID#{run['runId']}", "SK": "RUN", "kind": run["kind"], "period": run["period"]}
+        try:
+            transact_write(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {"Put": {"TableName": self.table, "Item": to_item(pointer)}},
+                ],
+                client=self.client,
+            )
+        except TransactionCancelled as cancelled:
+            if 0 not in cancelled.failed():
+                raise ServiceUnavailable("reports are busy; retry") from cancelled
+            existing = self.run(run["kind"], run["period"])
+            if existing is None:
+                raise ServiceUnavailable("reports are busy; retry") from cancelled
+            started = datetime.fromisoformat(existing["startedAt"])
+            takeable = existing["status"] == "FAILED" or (
+                existing["status"] == "RUNNING" and datetime.now(UTC) - started > stale_after
+            )
+            if not takeable or not self._take_over(existing, run["startedAt"]):
+                return existing, False
+            return {**existing, "status": "RUNNING", "startedAt": run["startedAt"]}, True
+        return item, True
+
+    def _take_over(self, existing: dict[str, Any], started_at: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(f"RUN#{existing['kind']}#{existing['period']}", "RUN"),
+                UpdateExpression="SET #status = :running, startedAt = :now REMOVE #error",
+                ConditionExpression="#status = :was AND startedAt = :started",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":running": {"S": "RUNNING"},
+                    ":now": {"S": started_at},
+                    ":was": {"S": existing["status"]},
+                    ":started": {"S": existing["startedAt"]},
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def finish_run(self, kind: str, period: str, **fields: Any) -> None:
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": to_value(value) for i, value in enumerate(fields.values())}
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(f"RUN#{kind}#{period}", "RUN"),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def run(self, kind: str, period: str) -> dict[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=_key(f"RUN#{kind}#{period}", "RUN"), ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def run_by_id(self, run_id: str) -> dict[str, Any] | None:
+        pointer = self.client.get_item(
+            TableName=self.table, Key=_key(f"RUNID#{run_id}", "RUN"), ConsistentRead=True
+        ).get("Item")
+        if not pointer:
+            return None
+        values = from_item(pointer)
+        return self.run(values["kind"], values["period"])

@@ -1,0 +1,304 @@
+"""Customers against moto, in-process. The customers and inventory tables and the functions'
+environment come from `template.yaml`, so tests and template cannot drift. Payments (saved cards) and
+orders (coupons) are fakes of our own ports (`customers.ports`); SES is moto's."""
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from common.invoke import lambda_client
+from customers import adapters, api, jobs
+from customers.ports import CouponRequest, SavedCard, SavedCards
+from customers.store import CustomersStore
+from local.template import Resolver, Template
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "template.yaml"
+REGION = "eu-west-1"
+FUNCTIONS = ("CustomersApiFunction", "CustomerEventsFunction", "WinBackFunction", "DefaultAddressFunction")
+T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
+"""The tests' clock: orders are dated from here; time moves by passing `now`, never by sleeping."""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_customer_caches() -> Iterator[None]:
+    caches = (lambda_client, adapters.ses_client)
+    for cached in caches:
+        cached.cache_clear()
+    yield
+    for cached in caches:
+        cached.cache_clear()
+
+
+def _template() -> tuple[Template, Resolver]:
+    template = Template(TEMPLATE)
+    return template, Resolver(template, template.parameter_defaults({"Stage": "test"}))
+
+
+def functions_environment() -> dict[str, str]:
+    """The customers functions' variables (Globals included) as the template resolves them."""
+    template, resolver = _template()
+    merged: dict[str, str] = {}
+    for logical_id in FUNCTIONS:
+        props = template.resources[logical_id]["Properties"]
+        variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
+        merged |= {name: str(value) for name, value in variables.items()}
+    return merged
+
+
+def create_table(dynamodb: Any, logical_id: str) -> str:
+    template, resolver = _template()
+    props = resolver.resolve(dict(template.of_type("AWS::DynamoDB::Table"))[logical_id])
+    name = str(resolver.ref(logical_id))
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props["BillingMode"],
+    }
+    if "GlobalSecondaryIndexes" in props:
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**kwargs)
+    return name
+
+
+# ---------------------------------------------------------------- fakes of our own ports
+
+
+@dataclass
+class FakePayments:
+    """Our `Payments` port: the cards payments would list for each customer."""
+
+    cards: dict[str, SavedCards] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def saved_cards(self, customer_id: str) -> SavedCards:
+        self.asked.append(customer_id)
+        return self.cards.get(customer_id, SavedCards())
+
+    def give(self, customer_id: str, stripe_id: str, *cards: tuple[str, str, int, int]) -> None:
+        items = [SavedCard(brand=b, last4=l4, exp_month=m, exp_year=y) for b, l4, m, y in cards]
+        self.cards[customer_id] = SavedCards(stripe_customer_id=stripe_id, items=items)
+
+
+@dataclass
+class FakeCoupons:
+    """Our `Coupons` port, as orders' IssueCouponFunction behaves: a code is issued once; issuing it
+    again (a retry) answers it again. `fail_next` makes the next call fail as a transient error would."""
+
+    issued: dict[str, CouponRequest] = field(default_factory=dict)
+    calls: int = 0
+    fail_next: bool = False
+
+    def issue(self, request: CouponRequest) -> str:
+        self.calls += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("orders is briefly unavailable (fake)")
+        self.issued.setdefault(request.code, request)
+        return request.code
+
+
+# ---------------------------------------------------------------- the world
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class World:
+    store: CustomersStore
+    dynamodb: Any
+    ses: Any
+    inventory_table: str
+    payments: FakePayments
+    coupons: FakeCoupons
+    context: Any
+    reads: list[int] = field(default_factory=list)
+
+    # -------------------------------------------------- given
+    def stock(self, sku: str, available: int) -> None:
+        """Inventory's stock item of a SKU, as inventory keeps it (we only ever read it)."""
+        item = {
+            "PK": {"S": f"SKU#{sku}"},
+            "SK": {"S": "STOCK"},
+            "sku": {"S": sku},
+            "available": {"N": str(available)},
+            "reserved": {"N": "0"},
+            "sold": {"N": "0"},
+            "threshold": {"N": "5"},
+        }
+        self.dynamodb.put_item(TableName=self.inventory_table, Item=item)
+
+    def product(
+        self, product_id: str, *, name: str | None = None, status: str = "ACTIVE", version: int = 1, stock: int = 10
+    ) -> None:
+        """The catalog announces a product (one SKU); inventory has `stock` of it."""
+        sku = f"SKU-{product_id.upper()}"
+        data = {
+            "productId": product_id,
+            "name": name or f"Product {product_id}",
+            "status": status,
+            "version": version,
+            "variants": [{"sku": sku, "price": {"amount": 1000, "currency": "EUR"}}],
+        }
+        self.deliver("ProductChanged", f"ProductChanged#{product_id}#{version}", data, source="storekeeper.catalog")
+        self.stock(sku, stock)
+
+    def deliver(
+        self, detail_type: str, event_id: str, data: dict[str, Any], *, source: str = "storekeeper.orders"
+    ) -> Any:
+        """An EventBridge event as the rule hands it to CustomerEventsFunction."""
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": source,
+            "account": "123456789012",
+            "time": "2030-03-01T12:00:00Z",
+            "region": REGION,
+            "resources": [],
+            "detail": {"eventId": event_id, "occurredAt": T0.isoformat(), "data": data},
+        }
+        return jobs.order_events_handler(event, self.context)
+
+    # -------------------------------------------------- when
+    def call(self, event: dict[str, Any]) -> Answer:
+        raw: Any = api.handler(event, self.context)
+        headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
+        headers.update(raw.get("headers") or {})
+        body = json.loads(raw["body"]) if raw.get("body") else None
+        return Answer(status=int(raw["statusCode"]), body=body, headers=headers)
+
+    # -------------------------------------------------- then
+    def sent_mail(self) -> list[dict[str, Any]]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+        return [
+            {"to": m.destinations["ToAddresses"], "subject": m.subject, "body": m.body, "source": m.source}
+            for m in backend.sent_messages
+        ]
+
+    def count_reads(self) -> Callable[[], int]:
+        """Count the items DynamoDB returns to the handlers from now on (queries and batch reads)."""
+        counter = {"items": 0}
+
+        def after_call(parsed: dict[str, Any], **_: Any) -> None:
+            if "Items" in parsed:
+                counter["items"] += len(parsed["Items"])
+            for items in (parsed.get("Responses") or {}).values():
+                counter["items"] += len(items)
+            if "Item" in parsed:
+                counter["items"] += 1
+
+        from common.dynamo import dynamodb_client
+
+        dynamodb_client().meta.events.register("after-call.dynamodb", after_call)
+        return lambda: counter["items"]
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[World]:
+    environment = functions_environment() | {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    payments, coupons = FakePayments(), FakeCoupons()
+    monkeypatch.setattr(api, "payments", lambda: payments)
+    monkeypatch.setattr(jobs, "coupons", lambda: coupons)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        table = create_table(dynamodb, "CustomersTable")
+        assert table == environment["CUSTOMERS_TABLE"]
+        inventory = create_table(dynamodb, "InventoryTable")
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_domain_identity(Domain=environment["SHOP_SENDER_EMAIL"].rsplit("@", 1)[1])
+        yield World(
+            store=CustomersStore(table, client=dynamodb),
+            dynamodb=dynamodb,
+            ses=ses,
+            inventory_table=inventory,
+            payments=payments,
+            coupons=coupons,
+            context=lambda_context,
+        )
+
+
+# ---------------------------------------------------------------- order events
+
+
+def line(product_id: str, quantity: int = 1, *, price: int = 1000, category: str = "kitchen") -> dict[str, Any]:
+    return {
+        "sku": f"SKU-{product_id.upper()}",
+        "productId": product_id,
+        "name": f"Product {product_id}",
+        "category": category,
+        "quantity": quantity,
+        "unitPrice": {"amount": price, "currency": "EUR"},
+        "lineTotal": {"amount": price * quantity, "currency": "EUR"},
+    }
+
+
+def snapshot(
+    order_id: str,
+    customer: str,
+    lines: list[dict[str, Any]],
+    *,
+    status: str = "PAID",
+    refunded: int = 0,
+    created_at: datetime = T0,
+) -> dict[str, Any]:
+    total = sum(item["lineTotal"]["amount"] for item in lines)
+    eur = lambda amount: {"amount": amount, "currency": "EUR"}  # noqa: E731
+    return {
+        "orderId": order_id,
+        "customerId": customer,
+        "status": status,
+        "lines": lines,
+        "subtotal": eur(total),
+        "discount": eur(0),
+        "total": eur(total),
+        "refundedTotal": eur(refunded),
+        "createdAt": created_at.isoformat(),
+    }
+
+
+def paid(world: World, order_id: str, customer: str, *lines: dict[str, Any], created_at: datetime = T0) -> Any:
+    return world.deliver(
+        "OrderPaid", f"OrderPaid#{order_id}", snapshot(order_id, customer, list(lines), created_at=created_at)
+    )
+
+
+def refunded(
+    world: World, order_id: str, customer: str, lines: list[dict[str, Any]], *, refund_id: str, amount: int, total: int
+) -> Any:
+    status = "REFUNDED" if total >= sum(item["lineTotal"]["amount"] for item in lines) else "PARTIALLY_REFUNDED"
+    data = {
+        "order": snapshot(order_id, customer, lines, status=status, refunded=total),
+        "refundId": refund_id,
+        "amount": {"amount": amount, "currency": "EUR"},
+        "restocked": False,
+    }
+    return world.deliver("OrderRefunded", f"OrderRefunded#{order_id}#{refund_id}", data)

@@ -1,0 +1,159 @@
+"""Reports against moto, in-process: the table and the bucket from `template.yaml`, SES with the
+sender's domain verified. Histories are built as the events the orders domain publishes."""
+
+import copy
+import email
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from common.contracts import Attribution, OrderedLine, OrderRefunded, OrderSnapshot
+from common.money import Money
+from local.template import Template
+from reports.adapters import S3Files, SesMailer
+from reports.aggregates import increments
+from reports.runs import RunContext
+from reports.store import ReportsStore
+
+ROOT = Path(__file__).resolve().parents[3]
+REGION = "eu-west-1"
+TABLE = "reports-test"
+BUCKET = "reports-test-bucket"
+SENDER = "reports@example.com"
+RECIPIENTS = ["owner@example.com", "finance@example.com"]
+_ids = itertools.count(1)
+
+
+def eur(amount: int) -> Money:
+    return Money(amount=amount, currency="EUR")
+
+
+@dataclass
+class World:
+    store: ReportsStore
+    ses: Any
+    s3: Any
+
+    def context(self, today: datetime) -> RunContext:
+        return RunContext(
+            store=self.store,
+            files=S3Files(BUCKET, 3600, client=self.s3),
+            mailer=SesMailer(client=self.ses),
+            sender=SENDER,
+            recipients=list(RECIPIENTS),
+            currency="EUR",
+            zone_today=today.date(),
+        )
+
+    def sent(self) -> list[Message]:
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends["123456789012"][REGION]
+        return [email.message_from_string(m.raw_data) for m in backend.sent_messages]
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "MOTO_ACCOUNT_ID": "123456789012",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    props = copy.deepcopy(dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["ReportsTable"])
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=props["AttributeDefinitions"],
+            KeySchema=props["KeySchema"],
+            BillingMode=props["BillingMode"],
+        )
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_domain_identity(Domain="example.com")
+        yield World(ReportsStore(TABLE, client=dynamodb), ses, s3)
+
+
+def order(
+    *,
+    customer: str = "cust-1",
+    lines: list[tuple[str, int, int]] | None = None,
+    discount: int = 0,
+    attribution: dict[str, str] | None = None,
+    order_id: str | None = None,
+) -> OrderSnapshot:
+    """An order snapshot; `lines` are (product id, quantity, unit price in cents)."""
+    chosen = lines or [("p_tee", 2, 1500)]
+    ordered = [
+        OrderedLine(
+            sku=f"SKU-{product.upper()}",
+            product_id=product,
+            name=f"Product {product}",
+            category="apparel",
+            quantity=quantity,
+            unit_price=eur(price),
+            line_total=eur(price * quantity),
+        )
+        for product, quantity, price in chosen
+    ]
+    subtotal = sum(line.line_total.amount for line in ordered)
+    return OrderSnapshot(
+        order_id=order_id or f"o_{next(_ids):026d}",
+        customer_id=customer,
+        status="PAID",
+        lines=ordered,
+        subtotal=eur(subtotal),
+        discount=eur(discount),
+        total=eur(subtotal - discount),
+        refunded_total=eur(0),
+        attribution=Attribution(**attribution) if attribution else None,
+        created_at=datetime(2030, 1, 1, tzinfo=UTC).isoformat(),
+    )
+
+
+Event = tuple[str, str, dict[str, Any], datetime]
+"""(detail type, event id, data, occurred at): what reaches the aggregates."""
+
+
+def paid(snapshot: OrderSnapshot, at: datetime) -> Event:
+    return ("OrderPaid", f"OrderPaid#{snapshot.order_id}", snapshot.model_dump(mode="json", by_alias=True), at)
+
+
+def refunded(snapshot: OrderSnapshot, amount: int, at: datetime, refund_id: str = "r1") -> Event:
+    data = OrderRefunded(order=snapshot, refund_id=refund_id, amount=eur(amount), restocked=False)
+    return (
+        "OrderRefunded",
+        f"OrderRefunded#{snapshot.order_id}#{refund_id}",
+        data.model_dump(mode="json", by_alias=True),
+        at,
+    )
+
+
+def cancelled_after_payment(snapshot: OrderSnapshot, at: datetime) -> Event:
+    data = snapshot.model_copy(update={"status": "CANCELLED", "refunded_total": snapshot.total})
+    return ("OrderCancelled", f"OrderCancelled#{snapshot.order_id}", data.model_dump(mode="json", by_alias=True), at)
+
+
+@pytest.fixture
+def deliver(world: World) -> Callable[..., bool]:
+    """Apply one event as the events function does (in the shop's zone, UTC unless given)."""
+    from zoneinfo import ZoneInfo
+
+    def apply(event: Event, zone: str = "UTC") -> bool:
+        detail_type, event_id, data, at = event
+        found = increments(detail_type, data, at, ZoneInfo(zone))
+        return bool(found) and world.store.apply(event_id, found)
+
+    return apply
