@@ -95,3 +95,23 @@ def test_a_hundred_buyers_for_ten_units(stack: LocalStack, http: Http, tokens: d
     # And the public product page says it is sold out
     variant = http("GET", f"/products/{product_id}").json()["variants"][0]
     assert (variant["inStock"], variant["available"]) == (False, 0)
+
+
+def test_a_hundred_checkouts_for_ten_units(stack: LocalStack, http: Http, tokens: dict[str, str]) -> None:
+    """Issue 3's acceptance through the front door: 100 customers' POST /orders at once, 10 units."""
+    from concurrent.futures import ThreadPoolExecutor as Pool
+
+    from tests.e2e.shop import place, stock, stocked_sku, wait_status
+
+    admin = tokens["admin"]
+    _, sku = stocked_sku(http, admin, 10)
+    with Pool(max_workers=25) as pool:
+        placed = list(pool.map(lambda i: place(http, tokens["alice" if i % 2 else "bob"], sku, 1), range(100)))
+    assert Counter(p.status_code for p in placed) == {202: 100}
+    owners = {p.json()["orderId"]: tokens["alice" if i % 2 else "bob"] for i, p in enumerate(placed)}
+    finals = Counter(
+        wait_status(http, token, order_id, "AWAITING_PAYMENT", "REJECTED", deadline=120)["status"]
+        for order_id, token in owners.items()
+    )
+    assert finals == {"AWAITING_PAYMENT": 10, "REJECTED": 90}
+    assert stock(http, admin, sku) == (0, 10, 0)
