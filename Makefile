@@ -11,7 +11,7 @@ PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install run test lint format typecheck validate build bench openapi deploy clean
+.PHONY: help install run test lint format typecheck validate build bench openapi deploy clean fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ build: install ## sam build (arm64 wheels, no container) + compiled bytecode
 	@for fn in .aws-sam/build/*Function; do \
 	  ls $$fn/*/__pycache__/*.cpython-313.pyc >/dev/null 2>&1 || { echo "no bytecode in $$fn"; exit 1; }; \
 	done; echo "build output carries Python 3.13 bytecode"
+
+fuzz: install ## schemathesis over every route of docs/openapi.json on a local stack, 100 examples each
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz.py
 
 openapi: install ## regenerate docs/openapi.json from the code
 	$(BIN)/python -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json

@@ -4,7 +4,9 @@ It behaves like API Gateway where a client can tell: an unknown route or method 
 MISSING_AUTHENTICATION_TOKEN answer; a missing, forged, expired or wrong-audience token on a protected
 route is UNAUTHORIZED; a handler crash or a malformed proxy response is a 502 (DEFAULT_5XX). Each is
 shaped by the template's `GatewayResponses`, as in AWS. Claims reach the handler as strings under
-`requestContext.authorizer.claims`, groups comma-separated, the way REST APIs pass them.
+`requestContext.authorizer.claims`, groups comma-separated, the way REST APIs pass them. `OPTIONS` on a
+route's path is answered like SAM's CORS mock integration (never authorized, never reaches a handler),
+and `/docs` serves Swagger UI over `docs/openapi.json` (local only; see `local.docs`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from local.docs import SwaggerDocs
 from local.lambdas import Dispatcher
 from local.template import ACCOUNT_ID, Route
 
@@ -122,14 +125,25 @@ _DEFAULT_ANSWERS = {
 _FAMILY = {"MISSING_AUTHENTICATION_TOKEN": "DEFAULT_4XX", "UNAUTHORIZED": "DEFAULT_4XX", "DEFAULT_5XX": "DEFAULT_5XX"}
 
 
+def _header_value(mapping: str, request_headers: Headers | None) -> str | None:
+    """A response parameter's value as API Gateway maps it: `'static'` or `method.request.header.X`."""
+    if len(mapping) >= 2 and mapping[0] == mapping[-1] == "'":
+        return mapping[1:-1]
+    prefix = "method.request.header."
+    if mapping.startswith(prefix) and request_headers is not None:
+        return request_headers.get(mapping[len(prefix) :])
+    return None
+
+
 class GatewayAnswers:
     """The gateway's own responses, customised by the template's `GatewayResponses` as API Gateway
-    does: the specific type first, then its DEFAULT_4XX/5XX family, then API Gateway's default."""
+    does: the specific type first, then its DEFAULT_4XX/5XX family, then API Gateway's default.
+    `ResponseParameters.Headers` (CORS, for instance) are added as API Gateway maps them."""
 
     def __init__(self, customised: Mapping[str, Mapping[str, Any]]) -> None:
         self.customised = {key: dict(value) for key, value in customised.items()}
 
-    def __call__(self, kind: str, request_id: str) -> Response:
+    def __call__(self, kind: str, request_id: str, request_headers: Headers | None = None) -> Response:
         status, body = _DEFAULT_ANSWERS[kind]
         default_message = json.loads(body)["message"]
         spec = self.customised.get(kind) or self.customised.get(_FAMILY[kind]) or {}
@@ -138,7 +152,53 @@ class GatewayAnswers:
         if template:
             body = template.replace("$context.error.messageString", json.dumps(default_message))
             body = body.replace("$context.requestId", request_id)
-        return Response(body, status=status, content_type="application/json", headers={"x-amzn-RequestId": request_id})
+        headers = {"x-amzn-RequestId": request_id}
+        for name, mapping in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items():
+            value = _header_value(str(mapping), request_headers)
+            if value is not None:
+                headers[name] = value
+        return Response(body, status=status, content_type="application/json", headers=headers)
+
+
+@dataclass(frozen=True)
+class CorsPreflight:
+    """SAM's `Cors` of an API, as its generated `OPTIONS` mock integration answers: 200, `{}`, and the
+    configured headers whatever the request's `Origin` (the values are fixed at deploy time). Without
+    `AllowMethods`, SAM lists the path's own methods plus OPTIONS."""
+
+    allow_origin: str
+    allow_headers: str | None = None
+    allow_methods: str | None = None
+    max_age: str | None = None
+
+    @classmethod
+    def of(cls, spec: Any) -> CorsPreflight | None:
+        """From the resolved `Cors` property: a quoted origin string, or the object form."""
+        if not spec:
+            return None
+        if isinstance(spec, str):
+            spec = {"AllowOrigin": spec}
+
+        def unquote(key: str) -> str | None:
+            value = spec.get(key)
+            return None if value is None else str(value).strip("'")
+
+        return cls(
+            allow_origin=unquote("AllowOrigin") or "*",
+            allow_headers=unquote("AllowHeaders"),
+            allow_methods=unquote("AllowMethods"),
+            max_age=unquote("MaxAge"),
+        )
+
+    def answer(self, path_methods: Iterable[str], request_id: str) -> Response:
+        headers = {"x-amzn-RequestId": request_id, "Access-Control-Allow-Origin": self.allow_origin}
+        if self.allow_headers:
+            headers["Access-Control-Allow-Headers"] = self.allow_headers
+        methods = self.allow_methods or ",".join(sorted({*path_methods, "OPTIONS"}))
+        headers["Access-Control-Allow-Methods"] = methods
+        if self.max_age is not None:
+            headers["Access-Control-Max-Age"] = self.max_age
+        return Response("{}\n", status=200, content_type="application/json", headers=headers)
 
 
 class Gateway:
@@ -152,6 +212,8 @@ class Gateway:
         *,
         stage: str,
         answers: GatewayAnswers | None = None,
+        cors: CorsPreflight | None = None,
+        docs: SwaggerDocs | None = None,
         api_id: str = "local",
         quiet: bool = False,
     ) -> None:
@@ -162,6 +224,8 @@ class Gateway:
         self.verifiers = dict(verifiers)
         self.stage = stage
         self.answers = answers or GatewayAnswers({})
+        self.cors = cors
+        self.docs = docs
         self.api_id = api_id
         self.quiet = quiet
 
@@ -186,25 +250,36 @@ class Gateway:
             )
         return response(environ, start_response)
 
+    def path_methods(self, path: str) -> list[str]:
+        """The methods of the routes whose path matches `path` (the resource API Gateway would pick)."""
+        return [candidate.route.method for candidate in self.routes if candidate.pattern.match(path)]
+
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
+        if self.docs is not None:
+            page = self.docs.answer(request.method, request.path)
+            if page is not None:
+                return page
         found = self.match(request.method, request.path)
         if found is None:
-            return self.answers("MISSING_AUTHENTICATION_TOKEN", request_id)
+            methods = self.path_methods(request.path) if request.method == "OPTIONS" else []
+            if methods and self.cors is not None:
+                return self.cors.answer(methods, request_id)
+            return self.answers("MISSING_AUTHENTICATION_TOKEN", request_id, request.headers)
         compiled, path_parameters = found
         claims: dict[str, Any] | None = None
         if compiled.route.authorizer is not None:
             verifier = self.verifiers[compiled.route.authorizer]
             claims = verifier.claims(request.headers.get("Authorization"))
             if claims is None:
-                return self.answers("UNAUTHORIZED", request_id)
+                return self.answers("UNAUTHORIZED", request_id, request.headers)
         event = self.event(request, compiled.route, path_parameters, claims, request_id)
         try:
             result = self.dispatcher.call(compiled.route.function, event)
-            return self.response(result, request_id)
+            return self.response(result, request_id, request.headers)
         except Exception:
             log.exception("%s failed on %s %s", compiled.route.function, request.method, request.path)
-            return self.answers("DEFAULT_5XX", request_id)
+            return self.answers("DEFAULT_5XX", request_id, request.headers)
 
     def event(
         self,
@@ -292,11 +367,11 @@ class Gateway:
             "isBase64Encoded": is_base64,
         }
 
-    def response(self, result: Any, request_id: str) -> Response:
+    def response(self, result: Any, request_id: str, request_headers: Headers | None = None) -> Response:
         """Map a proxy response; anything malformed is a 502, as API Gateway answers it."""
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
             log.error("malformed Lambda proxy response: %r", result)
-            return self.answers("DEFAULT_5XX", request_id)
+            return self.answers("DEFAULT_5XX", request_id, request_headers)
         headers = Headers()
         for name, value in (result.get("headers") or {}).items():
             headers[name] = str(value)

@@ -124,6 +124,10 @@ class Dispatcher:
         self.failed_dir = failed_dir
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
+        # Lambda gives each request a container of its own; here they share one process, and Powertools'
+        # REST resolver keeps the current request in class attributes (`BaseRouter.current_event`) and
+        # its app's `context`. So API handlers run one at a time; tasks and event consumers stay concurrent.
+        self._api_lock = threading.RLock()
         self._by_logical_id = {spec.logical_id: spec for spec in self.specs.values()}
 
     def spec(self, name: str) -> FunctionSpec:
@@ -160,6 +164,9 @@ class Dispatcher:
         context = LambdaContext(spec)
         started = time.monotonic()
         try:
+            if _is_api_event(event):
+                with self._api_lock:
+                    return self.handler(name)(event, context)
             return self.handler(name)(event, context)
         finally:
             elapsed = time.monotonic() - started
@@ -181,7 +188,7 @@ class Dispatcher:
         try:
             result = self.call(name, event)
         except Exception as error:
-            log.error("%s failed: %s: %s", name, type(error).__name__, error)
+            log.error("%s failed: %s: %s", name, type(error).__name__, loggable(error))
             return _error_payload(error), True
         return json.dumps(result, default=str).encode(), False
 
@@ -211,8 +218,32 @@ class Dispatcher:
             "failedAt": stamp,
         }
         path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-        log.error("ASYNC INVOCATION FAILED: %s (%s) %s: %s -> %s", spec.name, source, type(error).__name__, error, path)
+        log.error(
+            "ASYNC INVOCATION FAILED: %s (%s) %s: %s -> %s",
+            spec.name,
+            source,
+            type(error).__name__,
+            loggable(error),
+            path,
+        )
         return path
+
+
+def loggable(error: BaseException) -> str:
+    """An error as a log line may show it: a pydantic validation error names its fields and problems but
+    not the input values (an event's address, a token), which `str()` would print."""
+    errors = getattr(error, "errors", None)
+    if type(error).__name__ == "ValidationError" and callable(errors):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+            for e in errors(include_input=False, include_url=False)
+        )
+    return str(error)
+
+
+def _is_api_event(event: Any) -> bool:
+    """An API Gateway REST proxy event (what the local gateway sends)."""
+    return isinstance(event, dict) and "httpMethod" in event and "requestContext" in event
 
 
 def _decode(payload: bytes | str | None) -> Any:

@@ -69,6 +69,7 @@ def build(template: Template) -> dict[str, Any]:
                     operation["security"] = [{SECURITY_SCHEME: []}]
                 paths.setdefault(path, {})[method] = operation
     _errors_in_one_shape(paths)
+    _errors_every_route_may_answer(paths)
     schemas = _referenced(schemas, paths)
     documented = {(m, p) for p, ops in paths.items() for m in ops}
     missing = sorted(declared - documented)
@@ -125,6 +126,30 @@ def _errors_in_one_shape(paths: dict[str, dict[str, Any]]) -> None:
             invalid = operation.get("responses", {}).get("422")
             if invalid is not None and "HTTPValidationError" in json.dumps(invalid):
                 operation["responses"]["422"] = {"description": "A field is invalid", "content": error_body}
+
+
+_SHARED_ERRORS = {
+    "400": "Malformed request",
+    "401": "Missing or invalid token",
+    "413": "Request body too large",
+}
+
+
+def _errors_every_route_may_answer(paths: dict[str, dict[str, Any]]) -> None:
+    """Statuses no route's code states but every route of a kind can answer: 401 from the gateway's
+    authorizer on a protected route, and 400/413 from `common.http` on a route that reads a body.
+    And a 204 is documented without content, as it is sent."""
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for operations in paths.values():
+        for operation in operations.values():
+            statuses = ["401"] if "security" in operation else []
+            if "requestBody" in operation:
+                statuses += ["400", "413"]
+            answers = operation.setdefault("responses", {})
+            for status in statuses:
+                answers.setdefault(status, {"description": _SHARED_ERRORS[status], "content": error_body})
+            if "204" in answers:  # Powertools documents `-> Response[None]` as a JSON null; 204 has no body
+                answers["204"].pop("content", None)
 
 
 def _referenced(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,19 @@ def seed_products(api_url: str, admin_token: str, products: Iterable[dict[str, A
     headers = {"Authorization": admin_token, "Content-Type": "application/json"}
 
     def create(product: dict[str, Any]) -> None:
-        response = session.post(f"{api_url}/products", json=product, headers=headers, timeout=30)
-        if response.status_code != 201:
-            raise SeedFailed(f"POST /products {product['name']!r} -> {response.status_code}: {response.text[:500]}")
+        # Retried on a 5xx or a timeout, as a client would: the same body again is answered with the
+        # product the first attempt created (a busy laptop can make moto slower than any timeout).
+        for attempt in range(3):
+            try:
+                response = session.post(f"{api_url}/products", json=product, headers=headers, timeout=60)
+            except requests.RequestException:
+                if attempt == 2:
+                    raise
+                continue
+            if response.status_code == 201:
+                return
+            if response.status_code < 500 or attempt == 2:
+                raise SeedFailed(f"POST /products {product['name']!r} -> {response.status_code}: {response.text[:500]}")
 
     items = list(products)
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -47,7 +57,7 @@ def seed_history(
     units: int,
     address: dict[str, str],
     workers: int = 8,
-    deadline: float = 20.0,
+    deadline: float = 60.0,
 ) -> int:
     """Put `units` of every demo SKU on the shelf, then place and pay the demo orders as their customers
     would (POST /orders, then localstripe's confirm), all in parallel. It does not wait for the orders

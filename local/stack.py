@@ -20,8 +20,9 @@ from typing import Any
 
 from local import cognito, outbox
 from local.aws import FAKE_CREDENTIALS, MotoServer, Provisioner, client
+from local.docs import SwaggerDocs
 from local.eventbridge import install_rule_hook
-from local.gateway import CognitoVerifier, Gateway, GatewayAnswers, GatewayServer
+from local.gateway import CognitoVerifier, CorsPreflight, Gateway, GatewayAnswers, GatewayServer
 from local.lambdas import Dispatcher, add_code_paths, function_specs, install_moto_hook, merged_environment
 from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret
 from local.template import REGION, Resolver, Template, TemplateError
@@ -174,8 +175,17 @@ class Stack:
             log.error("HANDLER IMPORT FAILED: %s", error)
 
         verifiers = self._verifiers(template, resolver, pools)
-        answers = GatewayAnswers(template.gateway_responses())
-        app = Gateway(template.routes(), dispatcher, verifiers, stage=stage, answers=answers, quiet=options.quiet)
+        answers = GatewayAnswers(resolver.resolve(template.gateway_responses()))
+        app = Gateway(
+            template.routes(),
+            dispatcher,
+            verifiers,
+            stage=stage,
+            answers=answers,
+            cors=CorsPreflight.of(resolver.resolve(template.cors())),
+            docs=SwaggerDocs(template.root / "docs" / "openapi.json"),
+            quiet=options.quiet,
+        )
         self.gateway = GatewayServer(app, port=options.api_port)
         self.gateway.start()
 
@@ -270,7 +280,9 @@ class Stack:
         self.gateway = self.stripe_proxy = self.stripe = self.moto = None
 
     # ------------------------------------------------------------------ banner
-    def banner(self) -> str:
+    def banner(self, *, show_tokens: bool = True) -> str:
+        """What the stack prints when ready. Tokens only on a terminal (`show_tokens`): when the output
+        goes to a file (tests, CI), it is a log, and bearer tokens do not belong in logs."""
         state = self.state
         lines = [
             "",
@@ -288,7 +300,7 @@ class Stack:
         lines.append("")
         for email, token in self.tokens.items():
             lines.append(f"  token {email}:")
-            lines.append(f"    {token}")
+            lines.append(f"    {token}" if show_tokens else f"    python -m local token --email {email}")
         lines.append("")
         lines.append(READY_PREFIX + state["apiUrl"])
         return "\n".join(lines)
@@ -308,6 +320,6 @@ def run_forever(stack: Stack) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
-    print(stack.banner(), flush=True)
+    print(stack.banner(show_tokens=sys.stdout.isatty()), flush=True)
     sys.stdout.flush()
     stop.wait()

@@ -396,6 +396,13 @@ class Template:
             found.update(props.get("GatewayResponses") or {})
         return found
 
+    def cors(self) -> Any:
+        """The `Cors` of the template's API (unresolved; the local gateway has one API), or None."""
+        for _, props in self.of_type("AWS::Serverless::Api"):
+            if props.get("Cors"):
+                return props["Cors"]
+        return ((self.raw.get("Globals") or {}).get("Api") or {}).get("Cors")
+
     def cognito_authorizers(self) -> dict[str, Any]:
         """Authorizer name → its `UserPoolArn` (unresolved), across every API of the template."""
         found: dict[str, Any] = {}

@@ -63,10 +63,11 @@ def wait_ready(process: subprocess.Popen[str], log: Path) -> str:
     raise TimeoutError(f"the local stack was not ready within {START_DEADLINE:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-def start(state_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], Path]:
-    """Start a stack in the background; its output goes to `state_dir/stack.log`."""
+def start(state_dir: Path, *extra: str, quiet: bool = True) -> tuple[subprocess.Popen[str], Path]:
+    """Start a stack in the background; its output goes to `state_dir/stack.log` (warnings only unless
+    `quiet` is False: then every handler's INFO lines too)."""
     log = state_dir / "stack.log"
-    command = [sys.executable, "-m", "local", "--state-dir", str(state_dir), "run", "--quiet", *extra]
+    command = [sys.executable, "-m", "local", "--state-dir", str(state_dir), "run", *(["--quiet"] * quiet), *extra]
     command += ["--port", str(free_port()), "--aws-port", str(free_port()), "--stripe-port", str(free_port())]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)

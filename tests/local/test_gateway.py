@@ -1,12 +1,15 @@
 """The local gateway behaves like API Gateway where a client can tell."""
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from local.gateway import Gateway, GatewayAnswers, rest_claims
+from local.docs import SwaggerDocs
+from local.gateway import CorsPreflight, Gateway, GatewayAnswers, rest_claims
 from local.template import Route
 
 ANSWERS = {
@@ -100,3 +103,121 @@ def test_a_malformed_proxy_response_is_a_502() -> None:
 def test_rest_claims_are_strings() -> None:
     claims = rest_claims({"email_verified": True, "exp": 1_700_000_000, "cognito:groups": ["a", "b"]})
     assert claims == {"email_verified": "true", "exp": "Tue Nov 14 22:13:20 UTC 2023", "cognito:groups": "a,b"}
+
+
+# ---------------------------------------------------------------- CORS, as SAM's mock preflight answers it
+
+CORS = CorsPreflight.of(
+    {
+        "AllowOrigin": "'http://shop.test'",
+        "AllowHeaders": "'Authorization,Content-Type,Idempotency-Key'",
+        "AllowMethods": "'GET,POST,PUT,DELETE,OPTIONS'",
+        "MaxAge": "'600'",
+    }
+)
+CORS_ANSWERS = {
+    **ANSWERS,
+    "UNAUTHORIZED": {
+        **ANSWERS["UNAUTHORIZED"],
+        "ResponseParameters": {"Headers": {"Access-Control-Allow-Origin": "'http://shop.test'"}},
+    },
+    "DEFAULT_4XX": {"ResponseParameters": {"Headers": {"Access-Control-Allow-Origin": "method.request.header.Origin"}}},
+}
+
+
+def _cors_gateway(dispatcher: RecordingDispatcher, cors: CorsPreflight | None = CORS) -> Gateway:
+    routes = [Route("GET", "/products", "Public", None), Route("POST", "/products", "Admin", "Cognito")]
+    return Gateway(
+        routes,
+        dispatcher,
+        {"Cognito": Verifier()},  # type: ignore[dict-item]
+        stage="dev",
+        answers=GatewayAnswers(CORS_ANSWERS),
+        cors=cors,
+    )
+
+
+def test_a_preflight_of_a_protected_route_is_answered_without_a_token_or_a_handler() -> None:
+    # Given a route behind the authorizer
+    dispatcher = RecordingDispatcher()
+    # When a browser sends its preflight (which never carries the token)
+    headers = {"Origin": "http://shop.test", "Access-Control-Request-Method": "POST"}
+    response = _cors_gateway(dispatcher).handle(_request("OPTIONS", "/products", headers=headers))
+    # Then the gateway answers it like the mock integration, and no handler runs
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://shop.test"
+    assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type,Idempotency-Key"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,PUT,DELETE,OPTIONS"
+    assert response.headers["Access-Control-Max-Age"] == "600"
+    assert dispatcher.events == []
+
+
+def test_a_preflight_names_the_configured_origin_whatever_the_request_says() -> None:
+    response = _cors_gateway(RecordingDispatcher()).handle(
+        _request("OPTIONS", "/products", headers={"Origin": "http://evil.test"})
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "http://shop.test"
+
+
+def test_without_allow_methods_a_preflight_lists_the_paths_own_methods() -> None:
+    cors = CorsPreflight.of("'*'")
+    response = _cors_gateway(RecordingDispatcher(), cors).handle(_request("OPTIONS", "/products"))
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET,OPTIONS,POST"
+
+
+def test_a_preflight_of_an_unknown_path_is_the_missing_route_answer() -> None:
+    response = _cors_gateway(RecordingDispatcher()).handle(_request("OPTIONS", "/nowhere"))
+    assert response.status_code == 403
+
+
+def test_without_cors_in_the_template_options_is_an_unknown_route() -> None:
+    response = _cors_gateway(RecordingDispatcher(), cors=None).handle(_request("OPTIONS", "/products"))
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_the_gateways_own_errors_carry_the_templates_cors_headers() -> None:
+    gateway = _cors_gateway(RecordingDispatcher())
+    unauthorized = gateway.handle(_request("POST", "/products", data="{}", headers={"Origin": "http://x.test"}))
+    assert unauthorized.status_code == 401
+    assert unauthorized.headers["Access-Control-Allow-Origin"] == "http://shop.test"
+    missing = gateway.handle(_request("GET", "/nowhere", headers={"Origin": "http://x.test"}))
+    assert missing.headers["Access-Control-Allow-Origin"] == "http://x.test"  # mapped from the request
+
+
+def test_a_handlers_cors_headers_pass_through() -> None:
+    result = {"statusCode": 200, "body": "{}", "headers": {"Access-Control-Allow-Origin": "http://shop.test"}}
+    response = _cors_gateway(RecordingDispatcher(result=result)).handle(_request("GET", "/products"))
+    assert response.headers["Access-Control-Allow-Origin"] == "http://shop.test"
+
+
+# ---------------------------------------------------------------- Swagger UI at /docs
+
+
+def _docs_gateway(tmp_path: Path) -> Gateway:
+    spec = tmp_path / "openapi.json"
+    spec.write_text('{"openapi": "3.1.0"}')
+    return Gateway([], RecordingDispatcher(), {}, stage="dev", docs=SwaggerDocs(spec))
+
+
+def test_docs_serve_swagger_ui_without_external_assets(tmp_path: Path) -> None:
+    gateway = _docs_gateway(tmp_path)
+    page = gateway.handle(_request("GET", "/docs"))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/docs/openapi.json" in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)  # nothing from a CDN
+    for asset, kind in (("/docs/swagger-ui.js", "javascript"), ("/docs/swagger-ui.css", "css")):
+        response = gateway.handle(_request("GET", asset))
+        assert response.status_code == 200, asset
+        assert kind in response.content_type
+        assert len(response.get_data()) > 10_000
+    spec = gateway.handle(_request("GET", "/docs/openapi.json"))
+    assert json.loads(spec.get_data()) == {"openapi": "3.1.0"}
+
+
+def test_docs_leave_other_paths_to_the_routes(tmp_path: Path) -> None:
+    gateway = _docs_gateway(tmp_path)
+    assert gateway.handle(_request("GET", "/docs/secret")).status_code == 403
+    assert gateway.handle(_request("POST", "/docs")).status_code == 403

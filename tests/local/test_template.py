@@ -89,3 +89,95 @@ def test_every_function_can_read_its_settings_from_its_own_environment(template:
         ]
         for settings_class in classes:
             settings_class.model_validate(spec.environment)  # raises if a required variable is missing
+
+
+# ---------------------------------------------------------------- operability and resilience
+
+
+def _async_functions(template: Template) -> set[str]:
+    """Functions that EventBridge rules or Scheduler invoke (asynchronously)."""
+    return {
+        logical_id
+        for logical_id, props in template.functions()
+        for event in (props.get("Events") or {}).values()
+        if event.get("Type") in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2")
+    }
+
+
+def test_api_functions_answer_before_api_gateway_gives_up(template: Template) -> None:
+    """API Gateway stops waiting after 29 s; a function allowed to run longer would keep working (and
+    holding locks, calling Stripe) for a client that already got a 504."""
+    for logical_id, props in template.functions():
+        if any(e.get("Type") == "Api" for e in (props.get("Events") or {}).values()):
+            assert int(props["Timeout"]) <= 28, logical_id
+
+
+def test_every_async_function_keeps_what_it_failed_on(template: Template) -> None:
+    standalone = {
+        props["FunctionName"]["Ref"]
+        for _, props in template.of_type("AWS::Lambda::EventInvokeConfig")
+        if (props.get("DestinationConfig") or {}).get("OnFailure")
+    }
+    for logical_id in _async_functions(template):
+        props = dict(template.functions())[logical_id]
+        inline = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure")
+        assert inline or logical_id in standalone, f"{logical_id} has no on-failure destination"
+
+
+def test_every_rule_target_and_schedule_has_a_dead_letter_queue(template: Template) -> None:
+    for event in template.events(lambda value: value):
+        assert (event.properties.get("DeadLetterConfig") or {}).get("Arn"), f"{event.target} {event.name}"
+
+
+def test_every_dead_letter_queue_admits_eventbridge_and_is_watched(template: Template) -> None:
+    queues = {logical_id for logical_id, _ in template.of_type("AWS::SQS::Queue")}
+    with_policy = {q["Ref"] for _, props in template.of_type("AWS::SQS::QueuePolicy") for q in props["Queues"]}
+    watched = {
+        d["Value"]["Fn::GetAtt"][0]
+        for _, props in template.of_type("AWS::CloudWatch::Alarm")
+        for d in props.get("Dimensions") or []
+        if d["Name"] == "QueueName"
+    }
+    assert queues <= with_policy
+    assert queues <= watched
+
+
+def test_every_alarm_notifies_the_alarm_topic(template: Template) -> None:
+    alarms = list(template.of_type("AWS::CloudWatch::Alarm"))
+    assert len(alarms) >= 8
+    for logical_id, props in alarms:
+        assert {"Ref": "AlarmTopic"} in props["AlarmActions"], logical_id
+
+
+def test_every_function_has_a_log_group_with_retention(template: Template) -> None:
+    groups = {
+        props["LogGroupName"]["Fn::Sub"]: props
+        for _, props in template.of_type("AWS::Logs::LogGroup")
+        if isinstance(props.get("LogGroupName"), dict)
+    }
+    for logical_id, _ in template.functions():
+        group = groups.get(f"/aws/lambda/${{{logical_id}}}")
+        assert group is not None, f"{logical_id} has no log group"
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_every_table_has_point_in_time_recovery(template: Template) -> None:
+    for logical_id, props in template.of_type("AWS::DynamoDB::Table"):
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical_id
+
+
+def test_cors_is_read_from_the_template(template: Template) -> None:
+    from local.gateway import CorsPreflight
+
+    resolver = Resolver(template, template.parameter_defaults({"AllowedOrigins": "https://a.test,https://b.test"}))
+    cors = CorsPreflight.of(resolver.resolve(template.cors()))
+    assert cors is not None
+    assert cors.allow_origin == "https://a.test"
+    assert cors.allow_headers is not None
+    assert {"Authorization", "Content-Type", "Idempotency-Key"} <= set(cors.allow_headers.split(","))
+    answers = resolver.resolve(template.gateway_responses())
+    for kind, spec in answers.items():
+        assert spec["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == "'https://a.test'", kind
+    assert template.routes()  # preflight needs no authorizer: the template says so
+    api = dict(template.of_type("AWS::Serverless::Api"))["StoreApi"]
+    assert api["Auth"]["AddDefaultAuthorizerToCorsPreflight"] is False

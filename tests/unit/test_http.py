@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common import errors
 from common.auth import ADMIN
-from common.http import caller, make_resolver, requires
+from common.http import MAX_BODY_BYTES, caller, make_resolver, requires
 from common.observability import make_logger
 
 EventFactory = Callable[..., dict[str, Any]]
@@ -146,6 +146,33 @@ def test_malformed_json_is_a_400(call: Callable[..., tuple[int, dict[str, Any]]]
     # Then it is a 400 malformed_json, not a field error
     assert status == 400
     assert body["error"]["code"] == "malformed_json"
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_parsed(
+    call: Callable[..., tuple[int, dict[str, Any]]], api_event: EventFactory
+) -> None:
+    # Given a body one byte over the limit (valid JSON, so only its size is wrong)
+    name = "a" * (MAX_BODY_BYTES - len('{"name": "", "size": 1}') + 1)
+    event = api_event("POST", "/public-widgets", body={"name": name, "size": 1})
+
+    # When it is resolved
+    status, body = call(event)
+
+    # Then it is a 413 in the one error shape
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+
+
+def test_a_body_that_is_not_utf8_is_a_400(
+    call: Callable[..., tuple[int, dict[str, Any]]], api_event: EventFactory
+) -> None:
+    # Given bytes that are not UTF-8, delivered base64-encoded as API Gateway does for binary bodies
+    event = {**api_event("POST", "/public-widgets", body="x"), "body": "8/8=", "isBase64Encoded": True}
+
+    # When it is resolved
+    status, body = call(event)
+
+    # Then it is a 400 malformed_json, not a 500
+    assert (status, body["error"]["code"]) == (400, "malformed_json")
 
 
 def test_an_invalid_field_is_a_422_naming_the_field(

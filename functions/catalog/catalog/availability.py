@@ -5,18 +5,14 @@ module is the one place in the catalog that knows their key (`SKU#<sku>` / `STOC
 attributes it reads. Rejected: copying stock into the catalog from events (a second truth that lags),
 or calling inventory's admin API from a public read (a hop and an authorizer for one GetItem's worth)."""
 
-import random
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from common.dynamo import dynamodb_client, from_item
+from common.dynamo import batch_get, dynamodb_client, from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -46,18 +42,11 @@ class StockLevels:
         if not keys or not self.table:
             return {}
         client = self._client or dynamodb_client()
-        request: Any = {self.table: {"Keys": keys, "ProjectionExpression": "sku, available, threshold"}}
+        items, unprocessed = batch_get(client, self.table, keys, projection="sku, available, threshold")
         levels: dict[str, Level | None] = {}
-        for attempt in range(_ATTEMPTS):
-            response = client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table, []):
-                values = from_item(item)
-                levels[values["sku"]] = Level(available=values["available"], threshold=values["threshold"])
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return levels
-            if attempt < _ATTEMPTS - 1:
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))
-        for key in request[self.table]["Keys"]:
+        for item in items:
+            values = from_item(item)
+            levels[values["sku"]] = Level(available=values["available"], threshold=values["threshold"])
+        for key in unprocessed:
             levels[key["PK"]["S"].removeprefix("SKU#")] = None
         return levels

@@ -13,8 +13,6 @@ Items (one table, keys PK/SK):
 Every write that could race is conditional; cancelled transactions become domain errors here.
 """
 
-import random
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +22,7 @@ from common.dynamo import (
     Key,
     Page,
     TransactionCancelled,
+    batch_get,
     check_start_key,
     dynamodb_client,
     from_item,
@@ -337,19 +336,10 @@ class CatalogStore:
         return [ProductRecord.model_validate(from_item(item)).to_domain() for item in self._batch_items(keys)]
 
     def _batch_items(self, keys: list[Key]) -> list[dict[str, Any]]:
-        """Every item of `keys` that exists, unprocessed keys retried with backoff (a 503 if they stay)."""
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request: Any = {self.table: {"Keys": keys[start : start + 100]}}
-            for attempt in range(_BATCH_GET_ATTEMPTS):
-                response = self.client.batch_get_item(RequestItems=request)
-                items += response.get("Responses", {}).get(self.table, [])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
-            if request:
-                raise ServiceUnavailable("the catalog is busy; retry")
+        """Every item of `keys` that exists (a 503 if DynamoDB keeps some unprocessed)."""
+        items, unprocessed = batch_get(self.client, self.table, keys)
+        if unprocessed:
+            raise ServiceUnavailable("the catalog is busy; retry")
         return items
 
 

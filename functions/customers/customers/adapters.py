@@ -7,13 +7,19 @@ import boto3
 
 from common.dynamo import AWS_CONFIG
 from common.invoke import RemoteError, invoke
-from customers.ports import CouponRequest, SavedCards
+from customers.ports import AnonymisedOrders, CouponRequest, SavedCards
 from customers.settings import settings
 
 
 class LambdaPayments:
     def saved_cards(self, customer_id: str) -> SavedCards:
         return SavedCards.model_validate(invoke(settings().list_payment_methods_function, {"customerId": customer_id}))
+
+
+class LambdaOrders:
+    def anonymise(self, customer_id: str) -> AnonymisedOrders:
+        payload = {"customerId": customer_id}
+        return AnonymisedOrders.model_validate(invoke(settings().anonymise_orders_function, payload))
 
 
 class LambdaCoupons:

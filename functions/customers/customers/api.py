@@ -17,10 +17,14 @@ from customers.models import (
     AddressIn,
     AddressOut,
     AddressPage,
+    ConsentsOut,
     CustomerId,
     CustomerOrderOut,
+    ExportOrderOut,
+    ExportOut,
     NoteIn,
     NoteOut,
+    OfferOut,
     PaymentMethodOut,
     PaymentMethodPage,
     ProfileIn,
@@ -30,7 +34,7 @@ from customers.models import (
     SupportViewOut,
 )
 from customers.settings import settings
-from customers.wiring import payments, stock, store
+from customers.wiring import orders, payments, stock, store
 
 logger = make_logger("customers")
 app = make_resolver(logger)
@@ -65,6 +69,46 @@ def put_me(body: Annotated[ProfileIn, Body()]) -> ProfileOut:
     me = caller(app)
     found, summary = logic.update_profile(store(), me.sub, me.email, body)
     return ProfileOut.of(found, summary, settings().shop_currency, email=me.email)
+
+
+@app.get(
+    "/me/export",
+    summary="Download everything the shop keeps about one (profile, consents, addresses, orders, offers)",
+    responses=responses(401),
+    tags=["customers"],
+)
+@requires()
+def export_me() -> Response[ExportOut]:
+    me = caller(app)
+    found = logic.export(store(), me.sub)
+    default_id = found.profile.default_address_id
+    body = ExportOut(
+        exported_at=found.exported_at,
+        customer_id=me.sub,
+        profile=ProfileOut.of(found.profile, found.summary, settings().shop_currency, email=me.email),
+        consents=ConsentsOut(marketing_email=found.profile.marketing_consent, updated_at=found.profile.updated_at),
+        addresses=[AddressOut.of(a, default_id) for a in found.addresses],
+        orders=[ExportOrderOut.of_record(o) for o in found.orders],
+        offers=[OfferOut.model_validate(d) for d in found.deals],
+    )
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"', "Cache-Control": "no-store"},
+    )
+
+
+@app.delete(
+    "/me",
+    summary="Erase one's data: profile, addresses, history; one's orders stay, anonymised, for the books",
+    responses=responses(401, 409, 503, success=204, description="Erased (or nothing left to erase)"),
+    tags=["customers"],
+)
+@requires()
+def erase_me() -> Response[None]:
+    logic.erase(store(), orders(), caller(app).sub)
+    return Response(status_code=HTTPStatus.NO_CONTENT, content_type=content_types.APPLICATION_JSON, body=None)
 
 
 @app.get("/me/addresses", summary="One's addresses", responses=responses(401), tags=["customers"])
@@ -127,7 +171,7 @@ def my_payment_methods() -> PaymentMethodPage:
 @app.get(
     "/products/<productId>/recommendations",
     summary="Customers who bought this also bought (active, in-stock products)",
-    responses=responses(422),
+    responses=responses(404, 422),
     tags=["customers"],
 )
 def product_recommendations(product_id: ProductIdPath, limit: Limit = 10) -> RecommendationPage:

@@ -24,6 +24,16 @@ class ProductNotFound(NotFound):
         super().__init__(f"no product {product_id}")
 
 
+class OrdersStillOpen(Conflict):
+    code = "orders_still_open"
+
+    def __init__(self, order_ids: list[str]) -> None:
+        super().__init__(
+            "some orders are still to ship and need their address; erase once they have shipped or been cancelled",
+            details={"orderIds": order_ids},
+        )
+
+
 class TooManyAddresses(Conflict):
     code = "too_many_addresses"
 

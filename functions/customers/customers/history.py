@@ -56,7 +56,9 @@ def apply(store: CustomersStore, detail_type: str, envelope: Envelope, *, now: d
         refund = RefundEntry(refund_id=refunded.refund_id, amount=refunded.amount.amount, at=envelope.occurred_at)
     else:
         snapshot = OrderSnapshot.model_validate(envelope.data)
-    fresh = _apply_to_customer(store, event_id, detail_type, snapshot, refund, at)
+    erased = store.erased_at(snapshot.customer_id)
+    forgotten = erased is not None and _created(snapshot) <= erased
+    fresh = not forgotten and _apply_to_customer(store, event_id, detail_type, snapshot, refund, at)
     if detail_type == ORDER_PAID:
         for line in snapshot.lines:
             store.note_category(line.product_id, name=line.name, category=line.category, at=_created(snapshot))

@@ -7,13 +7,14 @@ not under their key, which answers the same 404 as an address that never existed
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from common.errors import ServiceUnavailable
 from common.ids import ID_PATTERN, new_id
 from common.invoke import RemoteError
-from customers.errors import AddressNotFound, CustomerNotFound, TooManyAddresses
+from customers.errors import AddressNotFound, CustomerNotFound, OrdersStillOpen, TooManyAddresses
 from customers.models import (
     MAX_ADDRESSES,
     Address,
@@ -24,7 +25,7 @@ from customers.models import (
     ProfileIn,
     Summary,
 )
-from customers.ports import Payments, SavedCard
+from customers.ports import Orders, Payments, SavedCard
 from customers.store import CustomersStore, LimitReached
 
 logger = Logger(service="customers")
@@ -160,6 +161,44 @@ def add_note(store: CustomersStore, customer_id: str, author: str, text: str, *,
     note = Note(note_id=new_id("n"), text=text, author=author, at=_now(now))
     store.add_note(customer_id, note)
     return note
+
+
+# ---------------------------------------------------------------- the customer's data rights
+
+
+@dataclass(frozen=True)
+class Export:
+    profile: Profile
+    summary: Summary
+    addresses: list[Address]
+    orders: list[OrderRecord]
+    deals: list[dict[str, Any]]
+    exported_at: datetime
+
+
+def export(store: CustomersStore, sub: str, *, now: datetime | None = None) -> Export:
+    """Everything customers keeps about the caller. Support's notes are not in it: they are the shop's
+    internal working notes (see docs/decisions-privacy.md)."""
+    return Export(
+        profile=store.get_profile(sub) or Profile(customer_id=sub),
+        summary=store.get_summary(sub) or Summary(),
+        addresses=store.list_addresses(sub, MAX_ADDRESSES),
+        orders=store.all_orders(sub),
+        deals=store.all_deals(sub),
+        exported_at=_now(now),
+    )
+
+
+def erase(store: CustomersStore, orders: Orders, sub: str, *, now: datetime | None = None) -> None:
+    """Forget the customer: orders first redacts their orders (the books keep the orders, not the person),
+    then every item customers keeps of them goes. An order still to ship needs its address, so then
+    nothing here is deleted and the caller learns which orders to wait for (`OrdersStillOpen`).
+    Idempotent: a second erasure finds nothing left to delete."""
+    result = orders.anonymise(sub)
+    if result.open:
+        raise OrdersStillOpen(result.open)
+    deleted = store.erase(sub, _now(now))
+    logger.info("customer erased", extra={"itemsDeleted": deleted, "ordersAnonymised": len(result.anonymised)})
 
 
 def _is_id(value: str, prefix: str) -> bool:

@@ -318,3 +318,48 @@ class SupportViewOut(_Out):
     addresses: list[AddressOut]
     orders: list[CustomerOrderOut] = Field(description="Newest first, up to 50")
     notes: list[NoteOut] = Field(description="Newest first, up to 50")
+
+
+class PurchasedLineOut(_Out):
+    product_id: str
+    sku: str
+    name: str
+    category: str
+    quantity: int
+    line_total: int = Field(description="In the order's currency, minor units")
+
+
+class ExportOrderOut(CustomerOrderOut):
+    lines: list[PurchasedLineOut]
+
+    @classmethod
+    def of_record(cls, order: OrderRecord) -> Self:
+        summary = CustomerOrderOut.of(order)
+        return cls(
+            **summary.model_dump(by_alias=False), lines=[PurchasedLineOut(**line.model_dump()) for line in order.lines]
+        )
+
+
+class ConsentsOut(_Out):
+    marketing_email: bool = Field(description="May the shop send offers by email")
+    updated_at: datetime | None = Field(description="When the profile (and so the consent) was last saved")
+
+
+class OfferOut(_Out):
+    deal_id: str
+    code: str
+    created_at: datetime
+    issued_at: datetime | None = None
+    emailed_at: datetime | None = None
+
+
+class ExportOut(_Out):
+    """Everything the shop keeps about the caller in the customers domain, as one JSON document."""
+
+    exported_at: datetime
+    customer_id: str
+    profile: ProfileOut
+    consents: ConsentsOut
+    addresses: list[AddressOut]
+    orders: list[ExportOrderOut] = Field(description="Purchase history as the order events told it, newest first")
+    offers: list[OfferOut] = Field(description="Win-back offers made to the customer")

@@ -42,6 +42,14 @@ class CouponRequest(_Contract):
     valid_until: str
 
 
+class AnonymisedOrders(_Contract):
+    """What `AnonymiseOrdersFunction` (orders) answers for `{"customerId"}`: the orders it redacted now,
+    and those it left because they are still to ship."""
+
+    anonymised: list[str] = Field(default_factory=list)
+    open: list[str] = Field(default_factory=list)
+
+
 class Payments(Protocol):
     def saved_cards(self, customer_id: str) -> SavedCards: ...
 
@@ -49,6 +57,12 @@ class Payments(Protocol):
 class Coupons(Protocol):
     def issue(self, request: CouponRequest) -> str:
         """Issue the coupon; issuing a code that exists already (a retry) must not fail."""
+        ...
+
+
+class Orders(Protocol):
+    def anonymise(self, customer_id: str) -> AnonymisedOrders:
+        """Redact the customer's personal data from their orders; idempotent."""
         ...
 
 

@@ -10,6 +10,8 @@ Items (one table, keys PK/SK):
 - `CUSTOMER#<sub> / ORDER#<orderId>`: the order as its events told it (order ids sort by time).
 - `CUSTOMER#<sub> / BOUGHT#<productId> {units}`: what the customer bought, to exclude it from suggestions.
 - `CUSTOMER#<sub> / NOTE#<noteId>`: support's notes. `CUSTOMER#<sub> / DEAL#<dealId>`: a win-back deal.
+- `CUSTOMER#<sub> / ERASED {erasedAt}`: the customer erased their data then; the only item left of them.
+  Events of orders placed before it are not applied (they would bring the history back).
 - `PRODUCT#<productId> / META {name, status, category, skus, version}`: the catalog projection.
 - `COPURCHASE#<a> / PRODUCT#<b> {hits}` and `BESTSELLER#<category|*> / PRODUCT#<id> {hits}`: counters.
   Each carries `GSI2PK` = its PK and `GSI2SK` = the zero-padded count then the product id, so the
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-PROFILE, SUMMARY, META = "PROFILE", "SUMMARY", "META"
+PROFILE, SUMMARY, META, ERASED = "PROFILE", "SUMMARY", "META", "ERASED"
 ALL_CATEGORIES = "*"
 COUNT_DIGITS = 12
 MARKER_TTL = timedelta(days=30)
@@ -547,6 +549,55 @@ class CustomersStore:
     def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo]:
         keys = [_key(f"PRODUCT#{pid}", META) for pid in dict.fromkeys(product_ids)]
         return {p.product_id: p for p in (_product_of(v) for v in self._batch_get(keys))}
+
+    # ------------------------------------------------------------ export and erasure
+
+    def _all(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        """Every item of `pk` whose SK starts with `prefix`, page after page."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk" + (" AND begins_with(SK, :prefix)" if prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":prefix": {"S": prefix}} if prefix else {}),
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**kwargs)
+            found += [from_item(item) for item in response.get("Items", [])]
+            if not response.get("LastEvaluatedKey"):
+                return found
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def all_orders(self, sub: str) -> list[OrderRecord]:
+        """All the customer's orders, newest first."""
+        return sorted((_order_of(v) for v in self._all(customer_pk(sub), "ORDER#")), key=lambda o: o.order_id)[::-1]
+
+    def all_deals(self, sub: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in d.items() if k not in ("PK", "SK")} for d in self._all(customer_pk(sub), "DEAL#")]
+
+    def erased_at(self, sub: str) -> datetime | None:
+        values = self._get(customer_pk(sub), ERASED)
+        return _dt(values.get("erasedAt")) if values else None
+
+    def erase(self, sub: str, now: datetime) -> int:
+        """Delete every item of the customer (profile, addresses, summary, orders as told by events, what
+        they bought, notes, deals) and leave the `ERASED` marker, written first so that an order event
+        racing the deletion cannot bring the history back. The number of items deleted; a retry deletes
+        what is left."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item({"PK": customer_pk(sub), "SK": ERASED, "erasedAt": _iso(now)}),
+        )
+        keys = [_key(v["PK"], v["SK"]) for v in self._all(customer_pk(sub), "") if v["SK"] != ERASED]
+        for start in range(0, len(keys), 25):
+            request: Any = {self.table: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
+            for _ in range(5):
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+            if request:
+                raise ServiceUnavailable("customers are busy; retry")
+        return len(keys)
 
     # ------------------------------------------------------------ notes
 

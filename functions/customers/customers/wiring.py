@@ -1,6 +1,6 @@
 """The adapters every customers handler shares, built from the settings on first use."""
 
-from customers.adapters import LambdaCoupons, LambdaPayments, SesMailer
+from customers.adapters import LambdaCoupons, LambdaOrders, LambdaPayments, SesMailer
 from customers.settings import settings
 from customers.stock import StockLevels
 from customers.store import CustomersStore
@@ -16,6 +16,10 @@ def stock() -> StockLevels:
 
 def payments() -> LambdaPayments:
     return LambdaPayments()
+
+
+def orders() -> LambdaOrders:
+    return LambdaOrders()
 
 
 def coupons() -> LambdaCoupons:

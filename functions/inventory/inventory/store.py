@@ -23,6 +23,7 @@ from common.dynamo import (
     Key,
     Page,
     TransactionCancelled,
+    batch_get,
     check_start_key,
     dynamodb_client,
     from_item,
@@ -168,20 +169,11 @@ class InventoryStore:
     def get_stocks(self, skus: Iterable[str], *, consistent: bool = True) -> dict[str, Stock]:
         """Stock of each SKU that has a record, by SKU."""
         keys = [_key(sku_pk(sku), STOCK) for sku in dict.fromkeys(skus)]
-        found: dict[str, Stock] = {}
-        for start in range(0, len(keys), 100):
-            request: Any = {self.table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
-            for _ in range(5):
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    stock = _stock_of(from_item(item))
-                    found[stock.sku] = stock
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            if request:
-                raise ServiceUnavailable("inventory is busy; retry")
-        return found
+        items, unprocessed = batch_get(self.client, self.table, keys, consistent=consistent)
+        if unprocessed:
+            raise ServiceUnavailable("inventory is busy; retry")
+        stocks = [_stock_of(from_item(item)) for item in items]
+        return {stock.sku: stock for stock in stocks}
 
     def set_threshold(self, sku: str, threshold: int) -> Stock | None:
         try:

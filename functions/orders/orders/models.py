@@ -138,6 +138,7 @@ class Order(BaseModel):
     refunds: tuple[Refund, ...] = ()
     cancellation: dict[str, Any] | None = None
     ship_token: str | None = None
+    anonymised: bool = False
     restocked: bool = False
     created_at: datetime
     updated_at: datetime

@@ -367,6 +367,25 @@ class OrdersStore:
             {"#status": "status", "#rid": refund.refund_id},
         )
 
+    def redact(self, order_id: str, customer_id: str, sets: dict[str, Any]) -> bool:
+        """Overwrite the customer's personal data on an order (`sets`: attribute → redacted value) and mark
+        it `anonymised`, if the order is still the customer's; False if it is not (or is gone)."""
+        names = {f"#set{i}": attribute for i, attribute in enumerate(sets)}
+        values = {f":set{i}": to_value(value) for i, value in enumerate(sets.values())}
+        assignments = [f"{name} = :set{i}" for i, name in enumerate(names)]
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(order_pk(order_id)),
+                UpdateExpression="SET " + ", ".join([*assignments, "anonymised = :yes"]) + " REMOVE client_secret",
+                ConditionExpression="attribute_exists(PK) AND customer_id = :customer",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**values, ":yes": {"BOOL": True}, ":customer": {"S": customer_id}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def _update(
         self, order_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
     ) -> Order | None:

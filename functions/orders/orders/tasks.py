@@ -4,18 +4,20 @@ callback."""
 import json
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from common.money import Money
-from common.observability import make_logger
+from common.observability import make_logger, make_metrics
 from orders import logic
 from orders.coupons import CouponIn
 from orders.models import OrderStatus
 from orders.wiring import publisher, store, workflow
 
 logger = make_logger("orders")
+metrics = make_metrics("orders")
 
 
 class TransitionInput(BaseModel):
@@ -42,6 +44,14 @@ class TransitionInput(BaseModel):
         return detail.get("message", self.reason), detail.get("short", self.short)
 
 
+class AnonymiseCustomerInput(BaseModel):
+    """`AnonymiseOrdersFunction`'s input (customers' erasure); it answers `{"anonymised": [...], "open": [...]}`."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    customer_id: str = Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+
 class AwaitShipmentInput(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
@@ -50,6 +60,7 @@ class AwaitShipmentInput(BaseModel):
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")
+@metrics.log_metrics
 def transition_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     task = TransitionInput.model_validate(event)
     reason, short = task.why()
@@ -65,7 +76,19 @@ def transition_handler(event: dict[str, Any], _context: LambdaContext) -> dict[s
         restocked=task.restocked,
     )
     logger.info("order status", extra={"status": order.status.value, "changed": changed})
+    if changed:  # a retried step moves nothing and counts nothing
+        _business_metrics(order.status, order.total)
     return {"orderId": order.order_id, "status": order.status.value, "changed": changed}
+
+
+def _business_metrics(status: OrderStatus, total: Money) -> None:
+    """Revenue (minor units, per currency) on PAID; out-of-stock rejections on REJECTED."""
+    if status is OrderStatus.PAID:
+        metrics.add_dimension(name="currency", value=total.currency)
+        metrics.add_metric(name="Revenue", unit=MetricUnit.NoUnit, value=total.amount)
+        metrics.add_metric(name="OrdersPaid", unit=MetricUnit.Count, value=1)
+    elif status is OrderStatus.REJECTED:
+        metrics.add_metric(name="OutOfStockRejections", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")
@@ -80,3 +103,12 @@ def issue_coupon_handler(event: dict[str, Any], _context: LambdaContext) -> dict
     """Create a coupon for another domain (the customers' win-back job); a retry answers the same code."""
     coupon = logic.create_coupon(store(), CouponIn.model_validate(event))
     return {"code": coupon.code}
+
+
+@logger.inject_lambda_context
+def anonymise_customer_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """Redact a customer's personal data from their orders (customers' `DELETE /me`); safe to retry."""
+    task = AnonymiseCustomerInput.model_validate(event)
+    result = logic.anonymise_customer(store(), task.customer_id)
+    logger.info("customer's orders anonymised", extra={"anonymised": len(result.anonymised), "open": len(result.open)})
+    return {"anonymised": result.anonymised, "open": result.open}

@@ -57,6 +57,8 @@ def stripe_webhook() -> WebhookAck:
         the_store.release_event(event_id)  # let Stripe's redelivery try again
         raise
     logger.info("stripe event handled", extra={"outcome": outcome})
+    if outcome == "failed":  # decided once: a redelivered or late failure is not counted again
+        metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
     return WebhookAck(received=True, outcome=outcome)
 
 

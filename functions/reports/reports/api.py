@@ -26,7 +26,7 @@ from reports.queries import (
     ProductRow,
     SalesReport,
 )
-from reports.runs import Kind
+from reports.runs import Kind, period_days
 from reports.settings import settings
 from reports.wiring import store
 
@@ -156,6 +156,8 @@ class RunOut(BaseModel):
 )
 @requires(ADMIN)
 def start_run(body: Annotated[RunIn, Body()]) -> Response[RunOut]:
+    if body.period is not None:
+        period_days(body.kind, body.period)  # a 422 here, not the run function's error as a 500
     record = invoke(settings().report_run_function, body.model_dump(exclude_none=True))
     run = RunOut.of(record)
     return created(run, f"/reports/runs/{run.run_id}")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from common.dynamo import TransactionCancelled, dynamodb_client, from_item, to_item, to_value, transact_write
+from common.dynamo import TransactionCancelled, batch_get, dynamodb_client, from_item, to_item, to_value, transact_write
 from common.errors import ServiceUnavailable
 from reports.aggregates import Increment
 
@@ -102,21 +102,11 @@ class ReportsStore:
     def totals(self, partitions: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The `TOTAL` item of each day partition that has one, by partition."""
         keys = [_key(pk, "TOTAL") for pk in dict.fromkeys(partitions)]
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), 100):
-            request: Any = {self.table: {"Keys": keys[start : start + 100]}}
-            for _ in range(5):
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    values = from_item(item)
-                    found[values["PK"]] = values
-                    self.items_read += 1
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            if request:
-                raise ServiceUnavailable("reports are busy; retry")
-        return found
+        items, unprocessed = batch_get(self.client, self.table, keys)
+        if unprocessed:
+            raise ServiceUnavailable("reports are busy; retry")
+        self.items_read += len(items)
+        return {values["PK"]: values for values in (from_item(item) for item in items)}
 
     def rows(self, partition: str, prefix: str) -> list[dict[str, Any]]:
         """Every item of one partition whose sort key starts with `prefix`."""

@@ -134,3 +134,36 @@ def check_start_key(start_key: Key | None, names: Sequence[str], partition_name:
     )
     if not well_formed:
         raise BadRequest("the cursor is invalid or belongs to another query", code="invalid_cursor")
+
+
+_BATCH_ATTEMPTS = 5
+
+
+def batch_get(
+    client: "DynamoDBClient",
+    table: str,
+    keys: Sequence[Key],
+    *,
+    consistent: bool = False,
+    projection: str | None = None,
+) -> tuple[list[dict[str, Any]], list[Key]]:
+    """Read `keys` (any number, 100 per request) as raw items; keys DynamoDB left unprocessed are
+    retried with backoff and jitter. Answers (items found, keys still unprocessed): a caller decides
+    whether unprocessed means "busy, retry" (503) or "unknown for now"."""
+    items: list[dict[str, Any]] = []
+    unprocessed: list[Key] = []
+    for start in range(0, len(keys), 100):
+        request: Any = {table: {"Keys": list(keys[start : start + 100]), "ConsistentRead": consistent}}
+        if projection:
+            request[table]["ProjectionExpression"] = projection
+        for attempt in range(_BATCH_ATTEMPTS):
+            response = client.batch_get_item(RequestItems=request)
+            items += response.get("Responses", {}).get(table, [])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            if attempt < _BATCH_ATTEMPTS - 1:
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        if request:
+            unprocessed += request[table]["Keys"]
+    return items, unprocessed

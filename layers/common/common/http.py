@@ -1,12 +1,15 @@
 """The one HTTP resolver factory and the one error mapping: every domain answers errors the same way,
 `{"error": {"code", "message", "details"}}`, and this module is the only place that knows statuses."""
 
+import base64
+import binascii
+import os
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -39,6 +42,8 @@ _TRANSIENT_AWS_CODES = {
 
 
 JSON = content_types.APPLICATION_JSON
+MAX_BODY_BYTES = 64 * 1024
+"""The largest request body any route reads (API Gateway's own limit is 10 MB); larger ones get 413."""
 RouteFn = TypeVar("RouteFn", bound=Callable[..., Any])
 
 
@@ -130,7 +135,48 @@ class _AuthorizeThenValidate(BaseMiddlewareHandler[Any]):
             caller = require_caller(app.current_event.raw_event)
             if groups:
                 caller.require(*sorted(groups))
+        _check_body(app.current_event.raw_event)
         return self.validation.handler(app, next_middleware)
+
+
+def _check_body(event: Mapping[str, Any]) -> None:
+    """Refuse, before anything parses it, a body over `MAX_BODY_BYTES` (413) or one that is not UTF-8
+    text (400: it cannot be JSON)."""
+    body = event.get("body")
+    if body is None:
+        return
+    try:
+        raw = (
+            base64.b64decode(body, validate=True)
+            if event.get("isBase64Encoded")
+            else str(body).encode("utf-8", "surrogatepass")
+        )
+    except binascii.Error:
+        raise errors.BadRequest("the request body is not valid base64", code="malformed_body") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"a request body is at most {MAX_BODY_BYTES} bytes")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.BadRequest("the request body is not valid JSON", code="malformed_json") from None
+
+
+def cors_config(origins: str | None = None) -> CORSConfig | None:
+    """CORS of the API's answers from `ALLOWED_ORIGINS` (comma-separated, set in the template's Globals):
+    a request whose `Origin` is one of them gets it echoed in `Access-Control-Allow-Origin`, any other
+    origin gets no CORS header. API Gateway's preflight can name one origin only; this is how the
+    others are served. None (no CORS headers at all) when no origin is configured."""
+    allowed = [o.strip() for o in (os.environ.get("ALLOWED_ORIGINS", "") if origins is None else origins).split(",")]
+    allowed = [o for o in allowed if o]
+    if not allowed:
+        return None
+    return CORSConfig(
+        allow_origin=allowed[0],
+        extra_origins=allowed[1:],
+        allow_headers=["Idempotency-Key"],
+        expose_headers=["Location"],
+        max_age=600,
+    )
 
 
 class JsonApiResolver(APIGatewayRestResolver):
@@ -139,7 +185,7 @@ class JsonApiResolver(APIGatewayRestResolver):
     nonsense field errors, and a body in another type would escape the one error shape."""
 
     def __init__(self) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, cors=cors_config())
         validation = self._request_validation_middleware
         self._request_validation_middleware = _AuthorizeThenValidate(validation)  # type: ignore[assignment]
 

@@ -1,0 +1,156 @@
+"""A customer's data rights: `GET /me/export` hands over everything customers keeps about the caller,
+`DELETE /me` forgets it (after orders has anonymised the caller's orders) and leaves others alone."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from customers import api
+from customers.ports import AnonymisedOrders
+
+from .conftest import World, line, paid, refunded, snapshot
+
+Event = Callable[..., dict[str, Any]]
+ADDRESS = {
+    "name": "Alice Example",
+    "line1": "1 Harbour Street",
+    "city": "Hamburg",
+    "postalCode": "20457",
+    "country": "DE",
+}
+
+
+@dataclass
+class FakeOrders:
+    """Our `Orders` port, as `AnonymiseOrdersFunction` behaves: it names the orders still to ship."""
+
+    open: dict[str, list[str]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def anonymise(self, customer_id: str) -> AnonymisedOrders:
+        self.asked.append(customer_id)
+        return AnonymisedOrders(anonymised=[], open=self.open.get(customer_id, []))
+
+
+@pytest.fixture
+def orders(monkeypatch: pytest.MonkeyPatch) -> FakeOrders:
+    fake = FakeOrders()
+    monkeypatch.setattr(api, "orders", lambda: fake)
+    return fake
+
+
+def me(world: World, api_event: Event, method: str, path: str, sub: str = "alice", **kwargs: Any) -> Any:
+    return world.call(api_event(method, path, sub=sub, **kwargs))
+
+
+def _customer_with_history(world: World, api_event: Event, sub: str) -> None:
+    me(world, api_event, "PUT", "/me", sub=sub, body={"name": f"{sub} Example", "marketingConsent": True})
+    assert me(world, api_event, "POST", "/me/addresses", sub=sub, body=ADDRESS).status == 201
+    lines = [line("p1", 2, price=1500)]
+    paid(world, f"o_{sub}1", sub, *lines)
+    refunded(world, f"o_{sub}1", sub, lines, refund_id="r_1", amount=500, total=500)
+
+
+def _items_of(world: World, sub: str) -> list[str]:
+    response = world.dynamodb.query(
+        TableName=world.store.table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{sub}"}},
+    )
+    return sorted(item["SK"]["S"] for item in response["Items"])
+
+
+def test_the_export_holds_profile_consents_addresses_and_orders(world: World, api_event: Event) -> None:
+    # Given Alice with a profile, an address and a paid, partly refunded order; support noted something
+    _customer_with_history(world, api_event, "alice")
+    staff = api_event("POST", "/admin/customers/alice/notes", sub="sam", groups=["support"], body={"text": "VIP"})
+    assert world.call(staff).status == 201
+    # When she exports her data
+    exported = me(world, api_event, "GET", "/me/export")
+    # Then it is a JSON download of everything customers keeps about her, staff notes excepted
+    assert exported.status == 200, exported.body
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    body = exported.body
+    assert body["customerId"] == "alice"
+    assert body["profile"]["name"] == "alice Example"
+    assert body["consents"]["marketingEmail"] is True
+    assert [a["line1"] for a in body["addresses"]] == ["1 Harbour Street"]
+    (order,) = body["orders"]
+    assert order["orderId"] == "o_alice1"
+    assert order["total"] == {"amount": 3000, "currency": "EUR"}
+    assert order["refundedTotal"] == {"amount": 500, "currency": "EUR"}
+    assert order["lines"][0]["sku"] == "SKU-P1" and order["lines"][0]["quantity"] == 2
+    assert body["offers"] == []
+    assert "notes" not in body and "VIP" not in str(body)
+
+
+def test_the_export_of_a_stranger_is_empty_not_an_error(world: World, api_event: Event) -> None:
+    exported = me(world, api_event, "GET", "/me/export", sub="nobody")
+    assert exported.status == 200
+    assert (exported.body["addresses"], exported.body["orders"]) == ([], [])
+
+
+def test_erasure_forgets_the_customer_and_asks_orders_to_anonymise(
+    world: World, api_event: Event, orders: FakeOrders
+) -> None:
+    # Given Alice and Bob, both with profiles, addresses and orders
+    _customer_with_history(world, api_event, "alice")
+    _customer_with_history(world, api_event, "bob")
+    bob_before = _items_of(world, "bob")
+    # When Alice erases her data
+    erased = me(world, api_event, "DELETE", "/me")
+    # Then orders was asked to anonymise her orders, and nothing of her is left but the erasure marker
+    assert erased.status == 204, erased.body
+    assert orders.asked == ["alice"]
+    assert _items_of(world, "alice") == ["ERASED"]
+    assert me(world, api_event, "GET", "/me/addresses").body["items"] == []
+    profile = me(world, api_event, "GET", "/me").body
+    assert (profile["name"], profile["summary"]["orderCount"]) == (None, 0)
+    # And Bob's data is untouched
+    assert _items_of(world, "bob") == bob_before
+    assert me(world, api_event, "GET", "/me/addresses", sub="bob").body["items"][0]["line1"] == "1 Harbour Street"
+    # And a second erasure is harmless
+    assert me(world, api_event, "DELETE", "/me").status == 204
+    assert _items_of(world, "alice") == ["ERASED"]
+
+
+def test_a_late_event_of_an_erased_customers_old_order_does_not_bring_the_history_back(
+    world: World, api_event: Event, orders: FakeOrders
+) -> None:
+    # Given Alice erased after her first order (placed yesterday)
+    lines = [line("p1", 1)]
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    paid(world, "o_1", "alice", *lines, created_at=yesterday)
+    assert me(world, api_event, "DELETE", "/me").status == 204
+    # When a refund of that old order arrives afterwards
+    data = {
+        "order": snapshot("o_1", "alice", lines, status="REFUNDED", refunded=1000, created_at=yesterday),
+        "refundId": "r_9",
+        "amount": {"amount": 1000, "currency": "EUR"},
+        "restocked": False,
+    }
+    world.deliver("OrderRefunded", "OrderRefunded#o_1#r_9", data)
+    # Then nothing of hers is written again
+    assert _items_of(world, "alice") == ["ERASED"]
+
+
+def test_erasure_waits_for_orders_still_to_ship(world: World, api_event: Event, orders: FakeOrders) -> None:
+    # Given an order of Alice that is paid but not shipped
+    _customer_with_history(world, api_event, "alice")
+    orders.open["alice"] = ["o_open"]
+    # When she asks to be erased, she is told which orders need their address still
+    refused = me(world, api_event, "DELETE", "/me")
+    assert refused.status == 409
+    assert refused.body["error"]["code"] == "orders_still_open"
+    assert refused.body["error"]["details"] == {"orderIds": ["o_open"]}
+    # And nothing was deleted
+    assert "PROFILE" in _items_of(world, "alice")
+
+
+def test_erasure_needs_a_signed_in_caller(world: World, api_event: Event, orders: FakeOrders) -> None:
+    assert world.call(api_event("DELETE", "/me")).status == 401
+    assert world.call(api_event("GET", "/me/export")).status == 401
+    assert orders.asked == []
