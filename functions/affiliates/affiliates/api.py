@@ -20,7 +20,7 @@ from affiliates.models import (
     CommissionPage,
 )
 from affiliates.settings import settings
-from affiliates.wiring import groups, store
+from affiliates.wiring import groups, publisher, store
 from common.auth import ADMIN, AFFILIATE
 from common.http import caller, created, make_resolver, requires, responses
 from common.observability import make_logger
@@ -122,7 +122,13 @@ def approve(affiliate_id: AffiliateId, approval: Annotated[ApprovalIn, Body()]) 
 )
 @requires(ADMIN)
 def pay_out(affiliate_id: AffiliateId, idempotency_key: IdempotencyKey = None) -> AffiliatePayoutOut:
-    payout = logic.pay_out(store(), affiliate_id, currency=settings().shop_currency, idempotency_key=idempotency_key)
+    payout = logic.pay_out(
+        store(),
+        affiliate_id,
+        currency=settings().shop_currency,
+        idempotency_key=idempotency_key,
+        publish=publisher(),
+    )
     logger.info("affiliate paid out", extra={"affiliateId": affiliate_id, "payoutId": payout.payout_id})
     return AffiliatePayoutOut.of(payout)
 

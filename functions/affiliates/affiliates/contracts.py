@@ -40,3 +40,16 @@ class CommissionReversed(BaseModel):
     order_id: str
     amount: Money = Field(description="What this step reversed")
     reversed_total: Money
+
+
+class CommissionPaid(BaseModel):
+    """Published when a payout is complete; the envelope's eventId is `CommissionPaid#{payoutId}`."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    DETAIL_TYPE: ClassVar[str] = "CommissionPaid"
+
+    affiliate_id: str
+    payout_id: str
+    amount: Money = Field(description="The payout's total")
+    commissions: int

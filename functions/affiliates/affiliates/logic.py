@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from affiliates.contracts import CommissionEarned, CommissionReversed
+from affiliates.contracts import CommissionEarned, CommissionPaid, CommissionReversed
 from affiliates.errors import AffiliateNotFound, AlreadyApplied, AlreadyApproved
 from affiliates.models import (
     AFFILIATE_ID_PATTERN,
@@ -381,6 +381,7 @@ def pay_out(
     *,
     currency: str,
     idempotency_key: str | None,
+    publish: Publisher | None = None,
     now: datetime | None = None,
 ) -> Payout:
     """Mark every APPROVED commission of the affiliate PAID under one payout, and answer its total. With an
@@ -416,7 +417,16 @@ def pay_out(
         for commission in new:
             seen.add(commission.order_id)
             _pay_one(store, commission, payout, at)
-    return store.complete_payout(affiliate_id, payout_id)
+    done = store.complete_payout(affiliate_id, payout_id)
+    if publish is not None and done.total > 0:
+        paid = CommissionPaid(
+            affiliate_id=affiliate_id,
+            payout_id=payout_id,
+            amount=Money(amount=done.total, currency=done.currency),
+            commissions=done.count,
+        )
+        publish([new_event(CommissionPaid.DETAIL_TYPE, f"CommissionPaid#{payout_id}", paid)])
+    return done
 
 
 def _pay_one(store: AffiliatesStore, commission: Commission | None, payout: Payout, at: datetime) -> None:
