@@ -2,7 +2,8 @@
 and as a customer, with valid and invalid inputs. No answer may be a 5xx, answer a status the document
 does not list, or carry a body its schema rejects.
 
-`FUZZ_EXAMPLES` bounds the examples per operation, role and mode (5 in CI; `make fuzz` runs 15, about 3,000 requests)."""
+`FUZZ_EXAMPLES` bounds the examples per operation, role and mode (5 in CI; `make fuzz` runs 15,
+about 3,000 requests)."""
 
 import os
 import time
