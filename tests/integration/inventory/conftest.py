@@ -3,7 +3,7 @@ tests and template cannot drift; the event publisher and the workflow probe are 
 
 import copy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from common.contracts import OrderLine, ReserveStockInput
 from common.events import DomainEvent
@@ -86,22 +85,6 @@ def raw_items(store: InventoryStore) -> list[dict[str, Any]]:
 
 def order(order_id: str, *lines: tuple[str, int]) -> ReserveStockInput:
     return ReserveStockInput(order_id=order_id, lines=[OrderLine(sku=sku, quantity=q) for sku, q in lines])
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A fresh moto account for one test, with no way to reach real AWS."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
-from moto import mock_aws
 
 from common.events import DomainEvent
 from common.invoke import lambda_client
@@ -78,22 +77,6 @@ def webhook_environment() -> dict[str, str]:
     props = template.resources[WEBHOOK_FUNCTION]["Properties"]
     variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
     return {name: str(value) for name, value in variables.items()}
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A fresh moto account for one test, with no way to reach real AWS."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield
 
 
 def scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
