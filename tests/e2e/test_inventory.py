@@ -2,7 +2,6 @@
 through the real task functions invoked the way Step Functions invokes them."""
 
 import json
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -14,10 +13,10 @@ import requests
 
 from local.aws import client
 from tests.e2e.localstack import LocalStack
+from tests.e2e.shop import poll
 
 pytestmark = pytest.mark.e2e
 Http = Callable[..., requests.Response]
-DEADLINE = 10.0
 
 
 def _new_sku(http: Http, admin: str) -> tuple[str, str]:
@@ -35,21 +34,11 @@ def _new_sku(http: Http, admin: str) -> tuple[str, str]:
     return created.json()["productId"], sku
 
 
-def _poll(call: Callable[[], requests.Response], until: Callable[[requests.Response], bool]) -> requests.Response:
-    """Call until `until` holds or the deadline passes (events reach inventory asynchronously)."""
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        response = call()
-        if until(response) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
-
-
 def test_a_new_sku_gets_stock_and_adjustments_are_ledgered(http: Http, tokens: dict[str, str]) -> None:
     admin = tokens["admin"]
     _, sku = _new_sku(http, admin)
     # Then its stock record appears at zero, flagged low
-    stock = _poll(lambda: http("GET", f"/inventory/{sku}", token=admin), lambda r: r.status_code == 200)
+    stock = poll(lambda: http("GET", f"/inventory/{sku}", token=admin), lambda r: r.status_code == 200)
     assert (stock.json()["available"], stock.json()["lowStock"]) == (0, True)
     # When staff restock with an idempotency key, twice (a retry)
     headers = {"Idempotency-Key": f"restock-{sku}"}
@@ -73,7 +62,7 @@ def test_a_hundred_buyers_for_ten_units(stack: LocalStack, http: Http, tokens: d
     # Given a SKU with 10 units
     admin = tokens["admin"]
     product_id, sku = _new_sku(http, admin)
-    _poll(lambda: http("GET", f"/inventory/{sku}", token=admin), lambda r: r.status_code == 200)
+    poll(lambda: http("GET", f"/inventory/{sku}", token=admin), lambda r: r.status_code == 200)
     adjusted = http("POST", f"/inventory/{sku}/adjustments", json={"delta": 10, "reason": "restock"}, token=admin)
     assert adjusted.status_code == 201
     lambdas = client("lambda", stack.state()["awsEndpoint"])

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from catalog import admin_api, public_api
+from local.aws import MotoServer
 from local.template import Resolver, Template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -224,3 +225,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[MotoServer]:
+    """moto in server mode, as the local stack runs it (DynamoDB requests serialised like DynamoDB's
+    writes to an item): for tests that need real concurrency, which in-process moto does not survive."""
+    moto = MotoServer(port=0)
+    moto.start()
+    yield moto
+    moto.stop()

@@ -3,7 +3,6 @@ requests as DynamoDB serialises writes to an item), exactly the units on the she
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -22,14 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SKU = "HOT-1"
 UNITS = 10
 BUYERS = 120
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    moto = MotoServer(port=0)
-    moto.start()
-    yield moto
-    moto.stop()
 
 
 @pytest.fixture

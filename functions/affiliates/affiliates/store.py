@@ -20,7 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from affiliates.models import Affiliate, AffiliateStatus, Commission, CommissionStatus, Payout, Totals
-from common.dynamo import Key, Page, TransactionCancelled, check_start_key, dynamodb_client, from_item, to_item
+from common.dynamo import (
+    Key,
+    Page,
+    TransactionCancelled,
+    check_start_key,
+    dynamodb_client,
+    from_item,
+    query_page,
+    to_item,
+)
 from common.dynamo import transact_write as _transact_write
 from common.errors import ServiceUnavailable
 
@@ -261,11 +270,9 @@ class AffiliatesStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        items = [_affiliate_of(from_item(item)) for item in response.get("Items", [])]
-        return Page(items, response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        items = [_affiliate_of(item) for item in page.items]
+        return Page(items, page.next_key)
 
     # ------------------------------------------------------------ commissions
 
@@ -286,11 +293,9 @@ class AffiliatesStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        items = [_commission_of(from_item(item)) for item in response.get("Items", [])]
-        return Page(items, response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        items = [_commission_of(item) for item in page.items]
+        return Page(items, page.next_key)
 
     def apply_event(self, event_id: str, before: Commission | None, after: Commission, now: datetime) -> None:
         """Write an order event's effect on one commission: the event's marker, the commission (new, or
@@ -353,11 +358,9 @@ class AffiliatesStore:
             "ExpressionAttributeValues": {":p": _s(PENDING_PARTITION), ":cutoff": _s(iso(cutoff))},
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        items = [_commission_of(from_item(item)) for item in response.get("Items", [])]
-        return Page(items, response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        items = [_commission_of(item) for item in page.items]
+        return Page(items, page.next_key)
 
     def approved_of(self, affiliate_id: str, *, start_key: Key | None, limit: int) -> Page[Commission]:
         kwargs: dict[str, Any] = {
@@ -367,11 +370,9 @@ class AffiliatesStore:
             "ExpressionAttributeValues": {":p": _s(f"APPROVED#{affiliate_id}")},
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        items = [_commission_of(from_item(item)) for item in response.get("Items", [])]
-        return Page(items, response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        items = [_commission_of(item) for item in page.items]
+        return Page(items, page.next_key)
 
     # ------------------------------------------------------------ payouts
 

@@ -25,7 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from common.dynamo import Key, Page, TransactionCancelled, dynamodb_client, from_item, to_item, to_value, transact_write
+from common.dynamo import (
+    Key,
+    Page,
+    TransactionCancelled,
+    dynamodb_client,
+    from_item,
+    query_page,
+    to_item,
+    to_value,
+    transact_write,
+)
 from common.errors import ServiceUnavailable
 from customers.models import Address, Note, OrderRecord, ProductInfo, Profile, PurchasedLine, RefundEntry, Summary
 
@@ -491,15 +501,13 @@ class CustomersStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
+        page = query_page(self.client, kwargs, start_key)
         ranked_items = []
-        for item in response.get("Items", []):
-            values = from_item(item)
+        for item in page.items:
+            values = item
             count, _, product_id = str(values["GSI2SK"]).partition("#")
             ranked_items.append((product_id, int(count)))
-        return Page(ranked_items, response.get("LastEvaluatedKey"))
+        return Page(ranked_items, page.next_key)
 
     # ------------------------------------------------------------ the product projection
 
@@ -629,14 +637,12 @@ class CustomersStore:
             "ExpressionAttributeValues": {":day": {"S": f"LASTORDER#{day}"}},
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
+        page = query_page(self.client, kwargs, start_key)
         found = []
-        for item in response.get("Items", []):
-            last, _, sub = str(from_item(item)["GSI1SK"]).partition("#")
+        for item in page.items:
+            last, _, sub = str(item["GSI1SK"]).partition("#")
             found.append((sub, datetime.fromisoformat(last)))
-        return Page(found, response.get("LastEvaluatedKey"))
+        return Page(found, page.next_key)
 
     def claim_deal(self, sub: str, deal_id: str, code: str, now: datetime) -> dict[str, Any]:
         """The customer's deal `deal_id`, created with `code` if it did not exist."""

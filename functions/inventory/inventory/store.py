@@ -27,6 +27,7 @@ from common.dynamo import (
     check_start_key,
     dynamodb_client,
     from_item,
+    query_page,
     to_item,
     transact_write,
 )
@@ -350,11 +351,9 @@ class InventoryStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        items = [_ledger_of(from_item(item)) for item in response.get("Items", [])]
-        return Page(items, response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        items = [_ledger_of(item) for item in page.items]
+        return Page(items, page.next_key)
 
     def list_stock(self, *, low_only: bool, start_key: Key | None, limit: int) -> Page[Stock]:
         """SKUs by name from a keys-only index, then their counters by batch read."""
@@ -368,12 +367,10 @@ class InventoryStore:
             "ExpressionAttributeValues": {":pk": _s(partition)},
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        skus = [from_item(item)["PK"].removeprefix("SKU#") for item in response.get("Items", [])]
+        page = query_page(self.client, kwargs, start_key)
+        skus = [item["PK"].removeprefix("SKU#") for item in page.items]
         stocks = self.get_stocks(skus, consistent=False)
-        return Page([stocks[sku] for sku in skus if sku in stocks], response.get("LastEvaluatedKey"))
+        return Page([stocks[sku] for sku in skus if sku in stocks], page.next_key)
 
     # ------------------------------------------------------------ holds
 
@@ -456,13 +453,13 @@ class InventoryStore:
             "ExpressionAttributeValues": {":held": _s(HELD_PARTITION), ":now": _s(_iso(now))},
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        order_ids = [from_item(item)["PK"].removeprefix("HOLD#") for item in response.get("Items", [])]
-        holds = [self.get_hold(order_id) for order_id in order_ids]
-        held = [hold for hold in holds if hold is not None and hold.status is HoldStatus.HELD]
-        return Page(held, response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        keys = [_key(item["PK"], HOLD) for item in page.items]  # the index holds keys only: one batch read
+        items, unprocessed = batch_get(self.client, self.table, keys, consistent=True)
+        if unprocessed:
+            raise ServiceUnavailable("inventory is busy; retry")
+        holds = sorted((_hold_of(from_item(item)) for item in items), key=lambda h: h.expires_at or now)
+        return Page([hold for hold in holds if hold.status is HoldStatus.HELD], page.next_key)
 
     def rename_release(self, order_id: str, reason: str, *, replacing: str) -> bool:
         """Replace the reason of a released hold (an expiry followed by a cancellation becomes a

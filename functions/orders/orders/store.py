@@ -20,6 +20,7 @@ from common.dynamo import (
     check_start_key,
     dynamodb_client,
     from_item,
+    query_page,
     to_item,
     to_value,
     transact_write,
@@ -220,10 +221,8 @@ class OrdersStore:
             "ExpressionAttributeValues": {":coupons": {"S": COUPONS}},
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        return Page([_coupon_of(from_item(i)) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        return Page([_coupon_of(i) for i in page.items], page.next_key)
 
     def has_orders(self, customer_id: str, *, excluding: str) -> bool:
         """Whether the customer has an order, other than `excluding`, that was not cancelled or rejected."""
@@ -263,10 +262,8 @@ class OrdersStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self.client.query(**kwargs)
-        return Page([_order_of(from_item(i)) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
+        page = query_page(self.client, kwargs, start_key)
+        return Page([_order_of(i) for i in page.items], page.next_key)
 
     # ------------------------------------------------------------ changes
 

@@ -167,3 +167,12 @@ def batch_get(
         if request:
             unprocessed += request[table]["Keys"]
     return items, unprocessed
+
+
+def query_page(client: "DynamoDBClient", request: Mapping[str, Any], start_key: Key | None) -> Page[dict[str, Any]]:
+    """One page of a query, resumed after `start_key`, as plain items with the key to resume after."""
+    kwargs = dict(request)
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    response = client.query(**kwargs)
+    return Page([from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey"))

@@ -3,7 +3,6 @@ transaction (so a limit holds under any concurrency), and a cancelled order give
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -159,14 +158,6 @@ def test_a_rejected_order_gives_its_use_back(
     coupon = store.get_coupon(code)
     assert coupon is not None
     assert coupon.redemptions == 0
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    moto = MotoServer(port=0)
-    moto.start()
-    yield moto
-    moto.stop()
 
 
 def test_fifty_racing_checkouts_redeem_a_ten_use_coupon_ten_times(

@@ -3,7 +3,6 @@ and idempotent, who may read and cancel, shipments, refunds and the workflow's s
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -169,14 +168,6 @@ def test_keys_belong_to_one_customer(
 
 
 # ---------------------------------------------------------------- ten retries racing one key (moto server: thread-safe)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    moto = MotoServer(port=0)
-    moto.start()
-    yield moto
-    moto.stop()
 
 
 @pytest.fixture
