@@ -11,7 +11,7 @@ PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install run test lint format typecheck validate build bench openapi deploy clean fuzz
+.PHONY: help install run test lint format typecheck validate build bench openapi deploy clean fuzz chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ build: install ## sam build (arm64 wheels, no container) + compiled bytecode
 
 fuzz: install ## schemathesis over every route on a local stack (~3,000 requests; FUZZ_EXAMPLES=100 for a long run)
 	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-15} $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz.py
+
+chaos: install ## the whole fault matrix: every Stripe call x fault x journey on a local stack (make test runs a subset)
+	FAULT_MATRIX=full $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_fault_matrix.py
 
 openapi: install ## regenerate docs/openapi.json from the code
 	$(BIN)/python -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json

@@ -47,6 +47,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         seed=not args.no_seed,
         quiet=args.quiet,
         parameters=dict(_pair(p) for p in args.param),
+        workers=args.workers,
+        quick_retries=args.quick_retries,
     )
     stack = Stack(options)
     try:
@@ -103,6 +105,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--stripe-port", type=int, default=int(os.environ.get("LOCAL_STRIPE_PORT", "8420")))
     run.add_argument("--no-seed", action="store_true", help="start without the demo shop")
     run.add_argument("--quiet", action="store_true", help="log warnings only")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("LOCAL_WORKERS", "4")),
+        metavar="N",
+        help="worker processes per function, at most (Lambda's concurrency, in small; default 4)",
+    )
+    run.add_argument(
+        "--quick-retries",
+        action="store_true",
+        help="state machine retries after 1 s, twice at most (tests: the same failure paths in seconds, not hours)",
+    )
     run.add_argument(
         "--param",
         action="append",

@@ -2,7 +2,7 @@
 
 moto matches rules itself but raises `NotImplementedError` for a Lambda target. The stack wraps the
 rule's target dispatch: matching stays moto's (its own pattern matcher), Lambda targets are invoked
-asynchronously in-process (as EventBridge does), state machine targets get a `StartExecution`, and
+asynchronously through their workers (as EventBridge does), state machine targets get a `StartExecution`, and
 every other target (SQS, logs, archives, buses) still goes through moto's code.
 """
 

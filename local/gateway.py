@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local.docs import SwaggerDocs
-from local.lambdas import Dispatcher
+from local.lambdas import Dispatcher, InvokeError
 from local.template import ACCOUNT_ID, Route
 
 log = logging.getLogger("local.gateway")
@@ -277,6 +277,10 @@ class Gateway:
         try:
             result = self.dispatcher.call(compiled.route.function, event)
             return self.response(result, request_id, request.headers)
+        except InvokeError as error:
+            trace = "".join(error.payload.get("stackTrace") or [])
+            log.error("%s failed on %s %s: %s\n%s", compiled.route.function, request.method, request.path, error, trace)
+            return self.answers("DEFAULT_5XX", request_id, request.headers)
         except Exception:
             log.exception("%s failed on %s %s", compiled.route.function, request.method, request.path)
             return self.answers("DEFAULT_5XX", request_id, request.headers)

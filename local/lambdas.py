@@ -1,38 +1,43 @@
-"""Run the template's Lambda functions in this process.
+"""Run the template's Lambda functions as Lambda does: each in worker processes of its own.
 
 moto's Docker-free Lambda backend (`moto.awslambda_simple`) answers every invoke with a canned
-string. The local stack replaces its `invoke` with one that imports the function's real `Handler`
-and calls it, so API requests, Step Functions tasks, EventBridge targets and direct `lambda:Invoke`
-calls all run the project's code. Async invokes run on a thread; their failures are logged and
-written to `<state dir>/failed-invocations/`, never lost.
+string. The local stack replaces its `invoke` with one that hands the event to the function's pool of
+workers (`local.workers`), so API requests, Step Functions tasks, EventBridge targets and direct
+`lambda:Invoke` calls all run the project's code. Async invokes run on a thread; their failures are
+logged and written to `<state dir>/failed-invocations/`, never lost.
 
-moto does not apply a function's environment variables, and every function shares this process's
-`os.environ`. So the stack applies the union of all functions' variables once, and refuses to start
-when two functions give one variable different values: the project's rule is that services name
-themselves in code, so a variable means the same thing wherever it is set.
+moto does not apply a function's environment variables, so the stack builds each worker's environment
+itself (`lambda_environment`): the function's own template variables, what the Lambda runtime sets,
+and the local stack's switches. Nothing of one function's environment reaches another, and requests
+run concurrently, one per worker, as they do in AWS.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
+import os
 import sys
 import threading
-import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from local.aws import FAKE_CREDENTIALS
 from local.template import ACCOUNT_ID, REGION, Resolver, Template, TemplateError
+from local.worker import loggable
+from local.workers import Environment, InvokeError, Pools
+
+__all__ = ["Dispatcher", "FunctionSpec", "InvokeError", "function_specs", "lambda_environment", "loggable"]
 
 log = logging.getLogger("local.lambdas")
 
-Handler = Callable[[Any, Any], Any]
+# Variables of the stack's own environment that reach every worker when set: developer switches.
+PASSED_THROUGH = ("POWERTOOLS_DEV", "POWERTOOLS_METRICS_DISABLED", "AWS_CLIENT_READ_TIMEOUT")
 
 
 @dataclass(frozen=True)
@@ -77,57 +82,74 @@ def function_specs(template: Template, resolver: Resolver) -> dict[str, Function
     return specs
 
 
-def merged_environment(specs: Mapping[str, FunctionSpec]) -> dict[str, str]:
-    """The union of every function's variables; a variable set to two values fails loudly."""
-    merged: dict[str, str] = {}
-    owner: dict[str, str] = {}
-    conflicts: list[str] = []
-    for spec in specs.values():
-        for key, value in spec.environment.items():
-            if key in merged and merged[key] != value:
-                conflicts.append(f"  {key}: {owner[key]}={merged[key]!r} but {spec.logical_id}={value!r}")
-                continue
-            merged.setdefault(key, value)
-            owner.setdefault(key, spec.logical_id)
-    if conflicts:
-        raise TemplateError(
-            "functions disagree on environment variables; in one process a variable can have one value "
-            "(name services in code, not in the environment):\n" + "\n".join(conflicts)
+def lambda_environment(
+    spec: FunctionSpec,
+    *,
+    endpoint: str,
+    overrides: Mapping[str, str] | None = None,
+    switches: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A worker's whole `os.environ`: what the Lambda runtime sets (region, credentials, the function's
+    name; here also `AWS_ENDPOINT_URL`, the local AWS), then the function's own template variables, then
+    the local stack's `switches` (tracing off, log level), then `overrides` — but an override only where
+    the function declares that variable in the template (`STRIPE_API_BASE` reaches the functions that
+    call Stripe, no other)."""
+    variables = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_CLIENT_READ_TIMEOUT": "60",  # moto under load is slow; DynamoDB is not
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "_HANDLER": spec.handler,
+    }
+    variables.update({key: os.environ[key] for key in PASSED_THROUGH if key in os.environ})
+    variables.update(spec.environment)
+    variables.update(switches or {})
+    variables.update({key: value for key, value in (overrides or {}).items() if key in spec.environment})
+    return variables
+
+
+def worker_environments(
+    template: Template,
+    specs: Mapping[str, FunctionSpec],
+    *,
+    endpoint: str,
+    overrides: Mapping[str, str] | None = None,
+    switches: Mapping[str, str] | None = None,
+) -> list[Environment]:
+    """What each function's workers start with: `sys.path` = its CodeUri, then the layers (Lambda's
+    /var/task and /opt/python), then the installed packages; its environment from `lambda_environment`."""
+    layers = [str(path.resolve()) for path in template.layer_dirs()]
+    return [
+        Environment(
+            name=spec.name,
+            arn=spec.arn,
+            handler=spec.handler,
+            paths=(str(spec.code_dir), *layers),
+            variables=lambda_environment(spec, endpoint=endpoint, overrides=overrides, switches=switches),
+            timeout=float(spec.timeout),
+            memory=spec.memory,
         )
-    return merged
-
-
-class LambdaContext:
-    """The attributes of the Lambda context object that handlers and Powertools read."""
-
-    def __init__(self, spec: FunctionSpec) -> None:
-        self.function_name = spec.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = spec.arn
-        self.memory_limit_in_mb = spec.memory
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{spec.name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + spec.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        for spec in specs.values()
+    ]
 
 
 class Dispatcher:
-    """Imports handlers (once) and calls them with real Lambda semantics for results and errors."""
+    """Routes invokes to the functions' worker pools, with Lambda's semantics for results and errors."""
 
-    def __init__(self, specs: Mapping[str, FunctionSpec], failed_dir: Path) -> None:
+    def __init__(self, specs: Mapping[str, FunctionSpec], failed_dir: Path, pools: Pools) -> None:
         self.specs = dict(specs)
         self.failed_dir = failed_dir
-        self._handlers: dict[str, Handler] = {}
-        self._lock = threading.Lock()
-        # Lambda gives each request a container of its own; here they share one process, and Powertools'
-        # REST resolver keeps the current request in class attributes (`BaseRouter.current_event`) and
-        # its app's `context`. So API handlers run one at a time; tasks and event consumers stay concurrent.
-        self._api_lock = threading.RLock()
+        self.pools = pools
         self._by_logical_id = {spec.logical_id: spec for spec in self.specs.values()}
 
     def spec(self, name: str) -> FunctionSpec:
@@ -138,45 +160,16 @@ class Dispatcher:
             raise KeyError(f"no function {name!r} in the template")
         return spec
 
-    def handler(self, name: str) -> Handler:
-        spec = self.spec(name)
-        with self._lock:
-            if spec.name not in self._handlers:
-                module_name, _, attribute = spec.handler.rpartition(".")
-                module = importlib.import_module(module_name)
-                self._handlers[spec.name] = getattr(module, attribute)
-            return self._handlers[spec.name]
-
-    def warm(self) -> list[str]:
-        """Import every handler now, so a broken one is reported at start and first calls are fast.
-        Returns the errors rather than raising: one broken function should not hide the others."""
-        errors = []
-        for spec in self.specs.values():
-            try:
-                self.handler(spec.name)
-            except Exception as error:
-                errors.append(f"{spec.logical_id} ({spec.handler}): {type(error).__name__}: {error}")
-        return errors
-
     def call(self, name: str, event: Any) -> Any:
-        """Call the handler; exceptions propagate (the caller decides how Lambda would report them)."""
+        """The handler's result; `InvokeError` when it raised, timed out or crashed (the caller decides
+        how Lambda would report it)."""
         spec = self.spec(name)
-        context = LambdaContext(spec)
-        started = time.monotonic()
         try:
-            if _is_api_event(event):
-                with self._api_lock:
-                    return self.handler(name)(event, context)
-            return self.handler(name)(event, context)
-        finally:
-            elapsed = time.monotonic() - started
-            if elapsed > spec.timeout:
-                log.warning(
-                    "%s ran %.1f s, over its %d s timeout (Lambda would have killed it)",
-                    spec.name,
-                    elapsed,
-                    spec.timeout,
-                )
+            return self.pools.invoke(spec.name, event)
+        except InvokeError as error:
+            if error.error_type in ("Sandbox.Timedout", "Runtime.ExitError"):
+                log.error("%s: %s (its worker was replaced)", spec.name, error)
+            raise
 
     def invoke_sync(self, name: str, payload: bytes | str | None) -> tuple[bytes, bool]:
         """RequestResponse semantics: (payload, function_error). A handler exception becomes Lambda's
@@ -187,9 +180,9 @@ class Dispatcher:
             return _error_payload(error), True
         try:
             result = self.call(name, event)
-        except Exception as error:
-            log.error("%s failed: %s: %s", name, type(error).__name__, loggable(error))
-            return _error_payload(error), True
+        except InvokeError as error:
+            log.error("%s failed: %s", name, error)
+            return json.dumps(error.payload).encode(), True
         return json.dumps(result, default=str).encode(), False
 
     def invoke_async(self, name: str, event: Any, *, source: str) -> None:
@@ -208,42 +201,25 @@ class Dispatcher:
         self.failed_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.failed_dir / f"{stamp}-{spec.name}-{uuid.uuid4().hex[:8]}.json"
+        shape = error.payload if isinstance(error, InvokeError) else json.loads(_error_payload(error))
         record = {
             "function": spec.name,
             "source": source,
-            "errorType": type(error).__name__,
-            "errorMessage": str(error),
-            "stackTrace": traceback.format_exception(error),
+            "errorType": shape.get("errorType"),
+            "errorMessage": shape.get("errorMessage"),
+            "stackTrace": shape.get("stackTrace", []),
             "event": event,
             "failedAt": stamp,
         }
         path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
         log.error(
-            "ASYNC INVOCATION FAILED: %s (%s) %s: %s -> %s",
+            "ASYNC INVOCATION FAILED: %s (%s) %s -> %s",
             spec.name,
             source,
-            type(error).__name__,
-            loggable(error),
+            error if isinstance(error, InvokeError) else f"{type(error).__name__}: {loggable(error)}",
             path,
         )
         return path
-
-
-def loggable(error: BaseException) -> str:
-    """An error as a log line may show it: a pydantic validation error names its fields and problems but
-    not the input values (an event's address, a token), which `str()` would print."""
-    errors = getattr(error, "errors", None)
-    if type(error).__name__ == "ValidationError" and callable(errors):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
-            for e in errors(include_input=False, include_url=False)
-        )
-    return str(error)
-
-
-def _is_api_event(event: Any) -> bool:
-    """An API Gateway REST proxy event (what the local gateway sends)."""
-    return isinstance(event, dict) and "httpMethod" in event and "requestContext" in event
 
 
 def _decode(payload: bytes | str | None) -> Any:
@@ -264,7 +240,8 @@ def _error_payload(error: BaseException) -> bytes:
 
 
 def add_code_paths(template: Template, specs: Mapping[str, FunctionSpec]) -> None:
-    """Put layers and every function's CodeUri on `sys.path`, as Lambda's /opt/python and /var/task."""
+    """Put layers and every function's CodeUri on this process's `sys.path`: for tools that import every
+    handler at once (`local.openapi`), never for the stack, whose functions run in their own workers."""
     for path in [*template.layer_dirs(), *(spec.code_dir for spec in specs.values())]:
         text = str(path.resolve())
         if text not in sys.path:
@@ -272,7 +249,7 @@ def add_code_paths(template: Template, specs: Mapping[str, FunctionSpec]) -> Non
 
 
 def install_moto_hook(dispatcher: Dispatcher) -> None:
-    """Replace the Docker-free Lambda backend's canned answer with a call into the real handler."""
+    """Replace the Docker-free Lambda backend's canned answer with an invoke of the function's workers."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     original = LambdaSimpleBackend.invoke

@@ -2,7 +2,7 @@
 
 The running stack recorded each schedule's target in its state file. The trigger calls the target
 through the local AWS (a synchronous `lambda:Invoke`, or `StartExecution` for a state machine), so the
-handler runs inside the stack's process exactly as a scheduled invocation would, and its result or
+handler runs in its function's worker exactly as a scheduled invocation would, and its result or
 error comes back here."""
 
 from __future__ import annotations

@@ -1,14 +1,17 @@
 """The whole local stack, started in dependency order and stopped in reverse.
 
-Order matters: moto's config before any resource (it switches backends), Cognito before anything
-whose environment refers to the pool, the environment before any handler is imported (Powertools
-reads it at import), the gateway before localstripe's webhook and the seed (both call it).
-The running stack publishes its ports and ids in `<state dir>/stack.json` for `token`, `pay`, `trigger`.
+Order matters: moto's config before any resource (it switches backends), the run's signing key before
+Cognito, Cognito before anything whose environment refers to the pool, every resource before the
+functions' environments are built (they name them), the gateway before localstripe's webhook and the
+seed (both call it). Functions run in worker processes started on first use (`local.workers`); stopping
+the stack stops them all. The running stack publishes its ports and ids in `<state dir>/stack.json` for
+`token`, `pay`, `trigger`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -23,9 +26,10 @@ from local.aws import FAKE_CREDENTIALS, MotoServer, Provisioner, client
 from local.docs import SwaggerDocs
 from local.eventbridge import install_rule_hook
 from local.gateway import CognitoVerifier, CorsPreflight, Gateway, GatewayAnswers, GatewayServer
-from local.lambdas import Dispatcher, add_code_paths, function_specs, install_moto_hook, merged_environment
-from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret
+from local.lambdas import Dispatcher, FunctionSpec, function_specs, install_moto_hook, worker_environments
+from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret, write_faults_secret
 from local.template import REGION, Resolver, Template, TemplateError
+from local.workers import DEFAULT_IDLE_SECONDS, DEFAULT_SIZE, Pools
 
 log = logging.getLogger("local")
 
@@ -50,6 +54,9 @@ class Options:
     stripe: bool = True
     quiet: bool = False
     parameters: dict[str, str] = field(default_factory=dict)
+    workers: int = DEFAULT_SIZE  # per function, at most
+    idle_seconds: float = DEFAULT_IDLE_SECONDS
+    quick_retries: bool = False
 
 
 def read_state(state_dir: Path) -> dict[str, Any]:
@@ -94,6 +101,8 @@ class Stack:
         self.gateway: GatewayServer | None = None
         self.stripe: LocalStripe | None = None
         self.stripe_proxy: StripeProxy | None = None
+        self.pools: Pools | None = None
+        self._undo_signing_key: Any = None
         self.state: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.seeded = 0
@@ -134,45 +143,50 @@ class Stack:
         install_rule_hook_later = self.moto.endpoint
         self.moto.start()
 
-        provisioner = Provisioner(template, resolver, self.moto.endpoint)
+        provisioner = Provisioner(template, resolver, self.moto.endpoint, quick_retries=options.quick_retries)
         provisioner.role()
         provisioner.tables()
         provisioner.buses()
         provisioner.buckets()
         provisioner.queues()
         provisioner.parameters()
+        self._undo_signing_key = cognito.install_signing_key()
         pools = cognito.create_pools(template, resolver, self.moto.endpoint)
 
         specs = function_specs(template, resolver)
-        environment = merged_environment(specs)
-        os.environ.update(environment)
-        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Storekeeper")
-        os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
-        os.environ.setdefault("POWERTOOLS_DEV", "false")
-        if options.quiet:
-            os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        specs = _stripe_callers_declare_the_base(specs)
         secret = webhook_secret()
+        faults_secret_file = write_faults_secret(self.state_dir)
+        overrides: dict[str, str] = {}
         if self.stripe is not None:
             # The functions reach localstripe through the proxy that adds the webhooks it never sends.
             self.stripe_proxy = StripeProxy(
-                self.stripe.url, f"http://127.0.0.1:{options.api_port}/payments/webhook", secret, options.stripe_port
+                self.stripe.url,
+                f"http://127.0.0.1:{options.api_port}/payments/webhook",
+                secret,
+                options.stripe_port,
+                faults_secret=faults_secret_file.read_text(encoding="utf-8").strip(),
             )
             self.stripe_proxy.start()
-            os.environ["STRIPE_API_BASE"] = self.stripe_proxy.url
-
-        dispatcher = Dispatcher(specs, self.failed_dir)
+            overrides["STRIPE_API_BASE"] = self.stripe_proxy.url
+        switches = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
+        if options.quiet:
+            switches["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        self.pools = Pools(
+            worker_environments(template, specs, endpoint=self.moto.endpoint, overrides=overrides, switches=switches),
+            size=options.workers,
+            idle_seconds=options.idle_seconds,
+        )
+        dispatcher = Dispatcher(specs, self.failed_dir, self.pools)
         install_moto_hook(dispatcher)
         install_rule_hook(dispatcher, install_rule_hook_later)
         outbox.install_ses_hook(outbox.Outbox(self.outbox_dir))
 
-        domains = provisioner.email_identities(environment, extra_domains=["example.com"])
+        values = {f"{spec.name}.{key}": value for spec in specs.values() for key, value in spec.environment.items()}
+        domains = provisioner.email_identities(values, extra_domains=["example.com"])
         provisioner.functions(specs.values())
         provisioner.state_machines()
         provisioner.rules_and_schedules(template.events(resolver.resolve))
-
-        add_code_paths(template, specs)
-        for error in dispatcher.warm():
-            log.error("HANDLER IMPORT FAILED: %s", error)
 
         verifiers = self._verifiers(template, resolver, pools)
         answers = GatewayAnswers(resolver.resolve(template.gateway_responses()))
@@ -216,6 +230,8 @@ class Stack:
             "stripePid": self.stripe.pid if self.stripe else None,
             "outbox": str(self.outbox_dir),
             "failedInvocations": str(self.failed_dir),
+            "faultsSecretFile": str(faults_secret_file),
+            "workersPerFunction": options.workers,
             "userPoolId": pool.id if pool else None,
             "userPoolClientId": pool.client_ids[0] if pool and pool.client_ids else None,
             "tables": provisioner.created.tables,
@@ -271,13 +287,16 @@ class Stack:
         if self.state.get("pid") == os.getpid():
             with contextlib.suppress(FileNotFoundError):
                 (self.state_dir / STATE_FILE).unlink()
-        for component in (self.gateway, self.stripe_proxy, self.stripe, self.moto):
+        for component in (self.gateway, self.pools, self.stripe_proxy, self.stripe, self.moto):
             if component is not None:
                 try:
                     component.stop()
                 except Exception:
                     log.exception("failed to stop %s", type(component).__name__)
-        self.gateway = self.stripe_proxy = self.stripe = self.moto = None
+        self.gateway = self.pools = self.stripe_proxy = self.stripe = self.moto = None
+        if self._undo_signing_key is not None:
+            self._undo_signing_key()
+            self._undo_signing_key = None
 
     # ------------------------------------------------------------------ banner
     def banner(self, *, show_tokens: bool = True) -> str:
@@ -293,6 +312,7 @@ class Stack:
             f"  failed async {state['failedInvocations']}",
             f"  user pool    {state['userPoolId']}  client {state['userPoolClientId']}",
             f"  demo data    {self.seeded} products;  demo password {cognito.DEMO_PASSWORD}",
+            f"  functions    {len(state['functions'])}, each in up to {state['workersPerFunction']} worker processes",
             f"  started in   {state.get('startSeconds', 0):.1f} s",
         ]
         if state["schedules"]:
@@ -304,6 +324,23 @@ class Stack:
         lines.append("")
         lines.append(READY_PREFIX + state["apiUrl"])
         return "\n".join(lines)
+
+
+def _stripe_callers_declare_the_base(specs: dict[str, FunctionSpec]) -> dict[str, FunctionSpec]:
+    """A function that reads a Stripe key must declare `STRIPE_API_BASE` (empty in AWS: Stripe itself),
+    because the local Stripe's address reaches only the functions that declare it
+    (`tests/local/test_template.py` holds the template to that). One that does not would call
+    api.stripe.com from the local stack: it is given the variable, with a loud error in the log."""
+    fixed = dict(specs)
+    for name, spec in specs.items():
+        if "STRIPE_SECRET_KEY_PARAMETER" in spec.environment and "STRIPE_API_BASE" not in spec.environment:
+            log.error(
+                '%s reads a Stripe key but does not declare STRIPE_API_BASE: add `STRIPE_API_BASE: ""` to its '
+                "Environment in template.yaml (empty = Stripe itself); pointing it at the local Stripe anyway",
+                spec.logical_id,
+            )
+            fixed[name] = dataclasses.replace(spec, environment={**spec.environment, "STRIPE_API_BASE": ""})
+    return fixed
 
 
 def run_forever(stack: Stack) -> None:

@@ -15,6 +15,8 @@ import logging
 import os
 import secrets
 import signal
+import socket
+import struct
 import subprocess
 import threading
 import time
@@ -145,6 +147,48 @@ def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 FAULTS_PATH = "/_storekeeper/faults"
+FAULTS_SECRET_HEADER = "X-Storekeeper-Faults-Secret"  # noqa: S105 - a header's name
+FAULTS_SECRET_FILE = "stripe-faults.secret"  # noqa: S105 - a file's name
+
+
+def write_faults_secret(state_dir: Path) -> Path:
+    """A new secret for the fault switch, in a file only this user may read (0600), under the state
+    dir: whoever may read the stack's state may break its Stripe, nobody else on the machine."""
+    path = state_dir / FAULTS_SECRET_FILE
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(secrets.token_urlsafe(32))
+    return path
+
+
+def _faults_request(state: dict[str, Any], method: str, fault: dict[str, Any] | None = None) -> dict[str, Any]:
+    secret = Path(state["faultsSecretFile"]).read_text(encoding="utf-8").strip()
+    response = requests.request(
+        method, state["stripeUrl"] + FAULTS_PATH, json=fault, headers={FAULTS_SECRET_HEADER: secret}, timeout=5
+    )
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def inject_fault(state: dict[str, Any], fault: dict[str, Any]) -> dict[str, Any]:
+    """Make the running stack's Stripe fail: `fault` is `{"method", "path", "status", "times"}`
+    (see `StripeProxy`); `state` is the stack's state file (`local.stack.read_state`)."""
+    return _faults_request(state, "POST", fault)
+
+
+def clear_faults(state: dict[str, Any]) -> dict[str, Any]:
+    return _faults_request(state, "DELETE")
+
+
+def faults(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The faults in place, each with the `times` it has left."""
+    return list(_faults_request(state, "GET")["faults"])
+
+
+def remove_fault(state: dict[str, Any], fault_id: str) -> dict[str, Any]:
+    """Clear the one fault injected with `"id": fault_id` (others stay)."""
+    return _faults_request(state, "DELETE", {"id": fault_id})
 
 
 class StripeProxy:
@@ -152,13 +196,16 @@ class StripeProxy:
     no webhook (refunds, cancellations), posts the event Stripe would send, signed with the webhook
     secret, shortly after the call succeeded — so the same webhook code runs locally as in AWS."""
 
-    def __init__(self, upstream: str, webhook_url: str, secret: str, port: int) -> None:
+    def __init__(self, upstream: str, webhook_url: str, secret: str, port: int, *, faults_secret: str) -> None:
         self.upstream = upstream
         self.webhook_url = webhook_url
         self.secret = secret
+        self.faults_secret = faults_secret
         self._refunded: dict[str, int] = {}
         self._faults: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._answered: dict[str, tuple[int, bytes, str | None]] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
         self._server = make_server("127.0.0.1", port, self, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="stripe-proxy", daemon=True)
@@ -174,10 +221,32 @@ class StripeProxy:
         request = Request(environ)
         if request.path == FAULTS_PATH:
             return self._configure_faults(request)(environ, start_response)
-        fault = self._take_fault(request.method, request.path)
-        if fault is not None:
-            body = json.dumps({"error": {"type": "api_error", "message": "injected by the local stack"}})
-            return Response(body, status=fault, content_type="application/json")(environ, start_response)
+        fault = self._take_fault(request.method, request.path, request.get_data(as_text=True))
+        if fault is not None and not fault.get("after"):
+            return self._fail(fault, environ)(environ, start_response)
+        status, content, content_type = self._forward(request)
+        if fault is not None:  # Stripe acted, but its answer is lost on the way back
+            return self._fail(fault, environ)(environ, start_response)
+        return Response(content, status=status, content_type=content_type)(environ, start_response)
+
+    def _forward(self, request: Request) -> tuple[int, bytes, str | None]:
+        """Send the call to localstripe. A POST with an `Idempotency-Key` seen before is answered what it
+        was answered the first time, as Stripe does (localstripe ignores the header): a retry after a lost
+        answer must not create or refund twice locally when it would not on Stripe."""
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        if key is None:
+            return self._call_upstream(request)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key in self._answered:
+                return self._answered[key]
+            answer = self._call_upstream(request)
+            if answer[0] < 400:  # Stripe saves no result for a request that failed validation
+                self._answered[key] = answer
+            return answer
+
+    def _call_upstream(self, request: Request) -> tuple[int, bytes, str | None]:
         upstream = requests.request(
             request.method,
             f"{self.upstream}{request.full_path.rstrip('?')}",
@@ -187,27 +256,57 @@ class StripeProxy:
         )
         if request.method == "POST" and upstream.ok:
             self._follow_up(request.path, upstream.json())
-        response = Response(
-            upstream.content, status=upstream.status_code, content_type=upstream.headers.get("Content-Type")
-        )
-        return response(environ, start_response)
+        return upstream.status_code, upstream.content, upstream.headers.get("Content-Type")
+
+    @staticmethod
+    def _fail(fault: dict[str, Any], environ: dict[str, Any]) -> Response:
+        """The fault's effect: an error status (500, 429...), an answer slower than any client waits
+        (`timeout`), or the connection dropped without an answer (`reset`)."""
+        kind = fault.get("kind", "status")
+        if kind == "timeout":
+            time.sleep(float(fault.get("delay", 10)))
+        elif kind == "reset":
+            connection = environ.get("werkzeug.socket")
+            if connection is not None:
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.close()
+            raise ConnectionResetError("fault injected by the local stack: connection dropped")
+        body = json.dumps({"error": {"type": "api_error", "message": "injected by the local stack"}})
+        return Response(body, status=int(fault.get("status", 500)), content_type="application/json")
 
     def _configure_faults(self, request: Request) -> Response:
         """`POST /_storekeeper/faults {"method", "path", "status", "times"}`: the next `times` calls whose
-        path starts with `path` answer `status` (tests make Stripe fail); `DELETE` clears them."""
+        path starts with `path` answer `status` (tests make Stripe fail); `DELETE` clears them. Only with
+        the run's secret in `X-Storekeeper-Faults-Secret` (`inject_fault` sends it); else 403."""
+        given = request.headers.get(FAULTS_SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.faults_secret.encode()):
+            body = json.dumps({"error": {"type": "forbidden", "message": f"{FAULTS_SECRET_HEADER} required"}})
+            return Response(body, status=403, content_type="application/json")
         with self._lock:
-            if request.method == "DELETE":
+            given_fault = dict(json.loads(request.get_data() or b"{}") or {})
+            if request.method == "GET":
+                pass
+            elif request.method == "DELETE" and given_fault.get("id"):
+                self._faults = [f for f in self._faults if f.get("id") != given_fault["id"]]
+            elif request.method == "DELETE":
                 self._faults.clear()
             else:
-                self._faults.append(dict(json.loads(request.get_data() or b"{}")))
+                self._faults.append(given_fault)
             return Response(json.dumps({"faults": self._faults}), content_type="application/json")
 
-    def _take_fault(self, method: str, path: str) -> int | None:
+    def _take_fault(self, method: str, path: str, body: str) -> dict[str, Any] | None:
+        """The first fault that applies to this call, counted down; None if none does. A fault applies to
+        calls with its `method`, a path starting with its `path`, and `match` in the path or the body."""
         with self._lock:
             for fault in self._faults:
-                if fault.get("method", method) == method and path.startswith(fault["path"]) and fault["times"] > 0:
+                if (
+                    fault.get("method", method) == method
+                    and path.startswith(fault["path"])
+                    and str(fault.get("match", "")) in f"{path} {body}"
+                    and fault["times"] > 0
+                ):
                     fault["times"] -= 1
-                    return int(fault.get("status", 500))
+                    return dict(fault)
         return None
 
     def _follow_up(self, path: str, body: dict[str, Any]) -> None:

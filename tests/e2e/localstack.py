@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,26 @@ class LocalStack:
     def token(self, email: str, group: str | None = None) -> str:
         args = ["token", "--email", email] + (["--group", group] if group else [])
         return self.cli(*args).stdout.strip()
+
+    def workers(self) -> Counter[str]:
+        """How many worker processes each function has right now. Idle workers live for minutes, so
+        after a burst this counts how many ran at once."""
+        return Counter(worker_pids(self.process.pid).values())
+
+
+def worker_pids(stack_pid: int) -> dict[int, str]:
+    """The stack's function workers (Linux: read from /proc): pid -> function name."""
+    found: dict[int, str] = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (proc / "stat").read_text()
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == stack_pid and len(argv) > 5 and argv[3].endswith(b"worker.py"):
+            found[int(proc.name)] = argv[5].decode()
+    return found
 
 
 def wait_ready(process: subprocess.Popen[str], log: Path) -> str:

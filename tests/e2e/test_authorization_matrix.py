@@ -117,6 +117,9 @@ def matrix() -> dict[Route, Row]:
         ("PUT", "/inventory/{sku}"): admin_only(200, body={"lowStockThreshold": 3}),
         ("POST", "/inventory/{sku}/adjustments"): admin_only(201, body={"delta": 1, "reason": "restock"}),
         ("GET", "/admin/orders"): staff(200, 200, query={"status": "PENDING"}),
+        # alice's order is not flagged for staff: nothing to re-drive or clear
+        ("POST", "/admin/orders/{orderId}/redrive"): admin_only(409),
+        ("POST", "/admin/orders/{orderId}/attention/clear"): admin_only(409, body={"note": "matrix"}),
         ("POST", "/orders/{orderId}/shipments"): admin_only(409, body={"carrier": "DHL", "trackingNumber": "MTX1"}),
         ("POST", "/orders/{orderId}/refunds"): staff(409, 409, body={"reason": "matrix"}),
         ("POST", "/coupons"): admin_only(201, body="coupon"),
@@ -124,6 +127,7 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/admin/customers/{customerId}"): staff(200, 200),
         ("POST", "/admin/customers/{customerId}/notes"): staff(201, 201, body={"text": "matrix note"}),
         ("GET", "/admin/affiliates"): admin_only(200),
+        ("GET", "/admin/reconciliation"): admin_only(200),
         ("POST", "/affiliates/{affiliateId}/approve"): admin_only(200, body={"commissionRate": 0.1}),
         ("POST", "/affiliates/{affiliateId}/payouts"): admin_only(200),
         ("GET", "/reports/sales"): admin_only(200),

@@ -98,3 +98,48 @@ def test_my_recommendations_exclude_what_i_bought(http: Http, tokens: dict[str, 
     # Then she is offered what others bought with her things, never what she has
     names = {item["name"] for item in answer["items"]}
     assert names.isdisjoint({"Cast Iron Skillet", "Chef's Knife", "Olive Wood Cutting Board", "Stoneware Mug"})
+
+
+def test_erasure_removes_the_stripe_customer_and_the_login(
+    stack: LocalStack, http: Http, tokens: dict[str, str], newcomer: tuple[str, str]
+) -> None:
+    # Given a newcomer who paid an order (so Stripe keeps a Customer with our id), shipped by staff
+    token, sub = newcomer
+    _, sku = stocked_sku(http, tokens["admin"], units=3)
+    placed = place(http, token, sku)
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["orderId"]
+    wait_status(http, token, order_id, "AWAITING_PAYMENT")
+    pay(stack, order_id)
+    wait_status(http, token, order_id, "PAID")
+    shipment = {"carrier": "DHL", "trackingNumber": f"E2E{uuid.uuid4().hex[:12]}"}
+    assert http("POST", f"/orders/{order_id}/shipments", token=tokens["admin"], json=shipment).status_code == 200
+    wait_status(http, token, order_id, "SHIPPED")
+    state = stack.state()
+    stripe = state["stripeUrl"]
+    found = requests.get(f"{stripe}/v1/customers", auth=("sk_test_storekeeper_local", ""), timeout=5).json()["data"]
+    mine = [c["id"] for c in found if (c.get("metadata") or {}).get("customerId") == sub]
+    assert len(mine) == 1
+
+    # When they erase their data
+    erased = http("DELETE", "/me", token=token)
+
+    # Then it is done, their Stripe Customer is gone, and so is their login in the pool
+    assert erased.status_code == 204, erased.text
+    gone = requests.get(f"{stripe}/v1/customers/{mine[0]}", auth=("sk_test_storekeeper_local", ""), timeout=5)
+    assert gone.status_code == 404 or gone.json().get("deleted") is True
+    import boto3
+
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=state["awsEndpoint"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=state["userPoolId"], Username=sub)
+    # And their export (the ID token lives on until it expires) shows nothing of them
+    exported = http("GET", "/me/export", token=token).json()
+    assert exported["profile"]["stripeCustomerId"] is None
+    assert (exported["addresses"], exported["orders"]) == ([], [])

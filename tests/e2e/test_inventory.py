@@ -104,3 +104,5 @@ def test_a_hundred_checkouts_for_ten_units(stack: LocalStack, http: Http, tokens
     )
     assert finals == {"AWAITING_PAYMENT": 10, "REJECTED": 90}
     assert stock(http, admin, sku) == (0, 10, 0)
+    # And the checkouts really ran side by side: the API function needed more than one worker
+    assert stack.workers()["OrdersApiFunction"] > 1

@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests.e2e.localstack import pid_alive, start, wait_ready
+from tests.e2e.localstack import pid_alive, start, wait_ready, worker_pids
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +17,13 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     # Given a stack without demo data
     process, log = start(tmp_path, "--no-seed")
     wait_ready(process, log)
-    stripe_pid = json.loads((tmp_path / "stack.json").read_text())["stripePid"]
+    state = json.loads((tmp_path / "stack.json").read_text())
+    stripe_pid = state["stripePid"]
     assert pid_alive(stripe_pid)
+    # ...that has started a function's worker
+    assert requests.get(f"{state['apiUrl']}/products", timeout=60).status_code == 200
+    workers = worker_pids(process.pid)
+    assert "CatalogPublicFunction" in workers.values(), workers
     # When it gets Ctrl-C
     process.send_signal(signal.SIGINT)
     # Then it exits, its localstripe goes with it, and its state file is gone
@@ -26,4 +32,5 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     while pid_alive(stripe_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pid_alive(stripe_pid)
+    assert not [pid for pid in workers if pid_alive(pid)], "a function's worker outlived the stack"
     assert not (tmp_path / "stack.json").exists()

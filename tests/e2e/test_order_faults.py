@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.stripe import FAULTS_PATH
+from local.stripe import clear_faults, inject_fault
 from tests.e2e.localstack import LocalStack, start, stop, wait_ready
 from tests.e2e.shop import place, stock, stocked_sku, wait_status
 
@@ -45,8 +45,7 @@ def call(faulty: LocalStack) -> Http:
 
 
 def _stripe_fails(stack: LocalStack, path: str, times: int, status: int = 500) -> None:
-    fault = {"method": "POST", "path": path, "status": status, "times": times}
-    requests.post(stack.state()["stripeUrl"] + FAULTS_PATH, json=fault, timeout=5).raise_for_status()
+    inject_fault(stack.state(), {"method": "POST", "path": path, "status": status, "times": times})
 
 
 def test_an_unpaid_order_is_cancelled_when_the_window_closes(call: Http, people: dict[str, str]) -> None:
@@ -79,6 +78,6 @@ def test_stripe_down_for_good_is_compensated(faulty: LocalStack, call: Http, peo
         # Then, its retries spent, the order is cancelled with a reason and its stock released
         cancelled = wait_status(call, people["alice"], order_id, "CANCELLED", deadline=60)
     finally:
-        requests.delete(faulty.state()["stripeUrl"] + FAULTS_PATH, timeout=5)
+        clear_faults(faulty.state())
     assert cancelled["reason"] == "the payment could not be started"
     assert stock(call, people["admin"], sku) == (1, 0, 0)

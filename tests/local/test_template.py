@@ -63,8 +63,8 @@ def test_every_placeholder_of_a_state_machine_is_substituted(template: Template)
 
 
 def test_every_function_can_read_its_settings_from_its_own_environment(template: Template) -> None:
-    """The local stack runs all functions in one process with the union of their variables, which
-    would hide a function whose own environment lacks a variable its settings require."""
+    """Each function gets only its own variables (in AWS, and in the local stack's workers): a function
+    whose environment lacks a variable its settings require fails its cold start."""
     import importlib
     import inspect
 
@@ -89,6 +89,15 @@ def test_every_function_can_read_its_settings_from_its_own_environment(template:
         ]
         for settings_class in classes:
             settings_class.model_validate(spec.environment)  # raises if a required variable is missing
+
+
+def test_every_function_that_calls_stripe_declares_where_stripe_is(template: Template) -> None:
+    """`STRIPE_API_BASE` (empty in AWS: Stripe itself) must be declared by every function that reads a
+    Stripe key: the local stack gives the local Stripe's address only to functions that declare it."""
+    for logical_id, props in template.functions():
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        if "STRIPE_SECRET_KEY_PARAMETER" in variables:
+            assert variables.get("STRIPE_API_BASE") == "", logical_id
 
 
 # ---------------------------------------------------------------- operability and resilience

@@ -334,3 +334,42 @@ def test_a_handler_returning_the_wrong_shape_is_our_500_not_the_callers_422(
     # Then the caller sees an internal error without the validation details
     assert status == 500
     assert body["error"] == {"code": "internal_error", "message": "something went wrong on our side", "details": None}
+
+
+HOSTILE_JSON = {
+    "nested 20,000 deep": "[" * 20_000 + "]" * 20_000,
+    "an object nested 10,000 deep": '{"a":' * 10_000 + "1" + "}" * 10_000,
+    "opened 20,000 deep and never closed": "[" * 20_000,
+    "nested deeper than any body needs": '{"name": "a", "size": 1, "x": ' + "[" * 100 + "]" * 100 + "}",
+    "an integer of 5,000 digits": '{"name": "a", "size": ' + "9" * 5_000 + "}",
+    "a negative integer of 5,000 digits": '{"name": "a", "size": -' + "9" * 5_000 + "}",
+    "NaN, which is not JSON": '{"name": "a", "size": NaN}',
+    "Infinity, which is not JSON": '{"name": "a", "size": Infinity}',
+}
+
+
+@pytest.mark.parametrize("route", ["/public-widgets", "/widgets"])
+@pytest.mark.parametrize("hostile", HOSTILE_JSON.values(), ids=HOSTILE_JSON.keys())
+def test_hostile_json_is_a_400_malformed_json_not_a_500(
+    call: Callable[..., tuple[int, dict[str, Any]]], api_event: EventFactory, route: str, hostile: str
+) -> None:
+    # Given a body that is (or parses like) JSON but would exhaust the parser's stack or int conversion
+    event = api_event("POST", route, body=hostile, groups=[ADMIN])
+
+    # When it is resolved
+    status, body = call(event)
+
+    # Then it is the malformed-JSON answer in the one error shape, as for any body that is not JSON
+    assert (status, body["error"]["code"]) == (400, "malformed_json")
+
+
+def test_json_as_deep_and_numbers_as_long_as_a_real_body_needs_still_pass(
+    call: Callable[..., tuple[int, dict[str, Any]]], api_event: EventFactory
+) -> None:
+    # Given a body nested a few levels, with a long (but sane) integer and strings full of brackets
+    widget = {"name": '[[{{"]]}}' * 10, "size": 10**18}
+    event = api_event("POST", "/public-widgets", body=widget)
+
+    # When it is resolved, then it reaches the route as sent
+    status, body = call(event)
+    assert (status, body) == (200, {"created": widget})

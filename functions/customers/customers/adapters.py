@@ -5,6 +5,7 @@ from typing import Any
 
 import boto3
 
+from common.contracts import ForgetCustomerInput, ForgetCustomerResult
 from common.dynamo import AWS_CONFIG
 from common.invoke import RemoteError, invoke
 from customers.ports import AnonymisedOrders, CouponRequest, SavedCards
@@ -14,6 +15,34 @@ from customers.settings import settings
 class LambdaPayments:
     def saved_cards(self, customer_id: str) -> SavedCards:
         return SavedCards.model_validate(invoke(settings().list_payment_methods_function, {"customerId": customer_id}))
+
+    def forget(self, customer_id: str) -> ForgetCustomerResult:
+        payload = ForgetCustomerInput(customer_id=customer_id).model_dump(mode="json", by_alias=True)
+        return ForgetCustomerResult.model_validate(invoke(settings().forget_customer_function, payload))
+
+
+@cache
+def cognito_client() -> Any:
+    """The user pool's client. Typed `Any`: the project does not install the cognito-idp stubs for one call."""
+    return boto3.client("cognito-idp", config=AWS_CONFIG)
+
+
+class CognitoLogins:
+    """Sign-ins in the shop's user pool. The pool signs in by email (`UsernameAttributes`), so a user's
+    Cognito user name is their `sub`: the customer id is enough to find them."""
+
+    def __init__(self, user_pool_id: str | None = None, client: Any = None) -> None:
+        self.user_pool_id = user_pool_id if user_pool_id is not None else settings().user_pool_id
+        self._client = client
+
+    def delete(self, customer_id: str) -> None:
+        if not self.user_pool_id:
+            raise RuntimeError("USER_POOL_ID is not configured")
+        client = self._client or cognito_client()
+        try:
+            client.admin_delete_user(UserPoolId=self.user_pool_id, Username=customer_id)
+        except client.exceptions.UserNotFoundException:
+            return
 
 
 class LambdaOrders:

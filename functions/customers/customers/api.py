@@ -34,7 +34,7 @@ from customers.models import (
     SupportViewOut,
 )
 from customers.settings import settings
-from customers.wiring import orders, payments, stock, store
+from customers.wiring import logins, orders, payments, stock, store
 
 logger = make_logger("customers")
 app = make_resolver(logger)
@@ -101,13 +101,14 @@ def export_me() -> Response[ExportOut]:
 
 @app.delete(
     "/me",
-    summary="Erase one's data: profile, addresses, history; one's orders stay, anonymised, for the books",
+    summary="Erase one's data: profile, addresses, history, saved cards and login; one's orders stay, "
+    "anonymised, for the books",
     responses=responses(401, 409, 503, success=204, description="Erased (or nothing left to erase)"),
     tags=["customers"],
 )
 @requires()
 def erase_me() -> Response[None]:
-    logic.erase(store(), orders(), caller(app).sub)
+    logic.erase(store(), orders(), payments(), logins(), caller(app).sub)
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type=content_types.APPLICATION_JSON, body=None)
 
 

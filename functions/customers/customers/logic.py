@@ -25,7 +25,7 @@ from customers.models import (
     ProfileIn,
     Summary,
 )
-from customers.ports import Orders, Payments, SavedCard
+from customers.ports import Logins, Orders, Payments, SavedCard
 from customers.store import CustomersStore, LimitReached
 
 logger = Logger(service="customers")
@@ -189,16 +189,34 @@ def export(store: CustomersStore, sub: str, *, now: datetime | None = None) -> E
     )
 
 
-def erase(store: CustomersStore, orders: Orders, sub: str, *, now: datetime | None = None) -> None:
+def erase(
+    store: CustomersStore,
+    orders: Orders,
+    payments: Payments,
+    logins: Logins,
+    sub: str,
+    *,
+    now: datetime | None = None,
+) -> None:
     """Forget the customer: orders first redacts their orders (the books keep the orders, not the person),
-    then every item customers keeps of them goes. An order still to ship needs its address, so then
-    nothing here is deleted and the caller learns which orders to wait for (`OrdersStillOpen`).
-    Idempotent: a second erasure finds nothing left to delete."""
+    payments deletes their Stripe Customer and its record of it, then every item customers keeps of them
+    goes, and last their login, so that until everything else is gone they can still sign in to retry.
+    An order still to ship needs its address, so then nothing is deleted and the caller learns which
+    orders to wait for (`OrdersStillOpen`). Idempotent: a second erasure finds nothing left to delete."""
     result = orders.anonymise(sub)
     if result.open:
         raise OrdersStillOpen(result.open)
+    forgotten = payments.forget(sub)
     deleted = store.erase(sub, _now(now))
-    logger.info("customer erased", extra={"itemsDeleted": deleted, "ordersAnonymised": len(result.anonymised)})
+    logins.delete(sub)
+    logger.info(
+        "customer erased",
+        extra={
+            "itemsDeleted": deleted,
+            "ordersAnonymised": len(result.anonymised),
+            "stripeCustomerDeleted": forgotten.stripe_customer_deleted,
+        },
+    )
 
 
 def _is_id(value: str, prefix: str) -> bool:

@@ -27,7 +27,7 @@ class _In(BaseModel):
 class ProfileIn(_In):
     name: Text
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()./-]{4,32}$", examples=["+49 40 1234567"])] | None = None
-    marketing_consent: bool = Field(description="May the shop send this customer offers by email")
+    marketing_consent: bool = Field(strict=True, description="May the shop send this customer offers by email")
 
 
 class AddressIn(_In):
@@ -37,7 +37,9 @@ class AddressIn(_In):
     city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["DE"])]
-    default: bool = Field(default=False, description="Make this the default shipping address (the first one is)")
+    default: bool = Field(
+        default=False, strict=True, description="Make this the default shipping address (the first one is)"
+    )
 
 
 class NoteIn(_In):

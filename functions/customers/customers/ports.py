@@ -10,6 +10,8 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from common.contracts import ForgetCustomerResult
+
 
 class _Contract(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
@@ -52,6 +54,15 @@ class AnonymisedOrders(_Contract):
 
 class Payments(Protocol):
     def saved_cards(self, customer_id: str) -> SavedCards: ...
+    def forget(self, customer_id: str) -> ForgetCustomerResult:
+        """Delete the customer's Stripe Customer and payments' record of it; idempotent."""
+        ...
+
+
+class Logins(Protocol):
+    def delete(self, customer_id: str) -> None:
+        """Delete the customer's sign-in (their user in the pool); one already gone is not an error."""
+        ...
 
 
 class Coupons(Protocol):

@@ -1,6 +1,6 @@
 """The adapters every customers handler shares, built from the settings on first use."""
 
-from customers.adapters import LambdaCoupons, LambdaOrders, LambdaPayments, SesMailer
+from customers.adapters import CognitoLogins, LambdaCoupons, LambdaOrders, LambdaPayments, SesMailer
 from customers.settings import settings
 from customers.stock import StockLevels
 from customers.store import CustomersStore
@@ -20,6 +20,10 @@ def payments() -> LambdaPayments:
 
 def orders() -> LambdaOrders:
     return LambdaOrders()
+
+
+def logins() -> CognitoLogins:
+    return CognitoLogins()
 
 
 def coupons() -> LambdaCoupons:

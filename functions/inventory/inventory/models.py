@@ -27,7 +27,9 @@ Reason = Literal["restock", "shrinkage", "correction", "return"]
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delta: Annotated[int, Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, description="Units added (negative: removed)")]
+    delta: Annotated[
+        int, Field(strict=True, ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, description="Units added (negative: removed)")
+    ]
     reason: Reason
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
@@ -35,7 +37,7 @@ class AdjustmentIn(BaseModel):
 class StockSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
-    low_stock_threshold: Annotated[int, Field(ge=0, le=MAX_ADJUSTMENT)]
+    low_stock_threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_ADJUSTMENT)]
 
 
 # ---------------------------------------------------------------- domain

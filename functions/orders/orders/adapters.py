@@ -53,11 +53,13 @@ class LambdaCustomers:
 
 
 class StepFunctionsWorkflow(TaskCallbacks):
-    def start(self, order_id: str, execution_input: dict[str, Any]) -> None:
-        """Start the order's execution, named after the order: starting it twice is harmless."""
+    def start(self, execution_name: str, execution_input: dict[str, Any]) -> None:
+        """Start an execution named after the order (or its re-drive): starting it twice is harmless."""
         try:
             self.client.start_execution(
-                stateMachineArn=settings().order_state_machine_arn, name=order_id, input=json.dumps(execution_input)
+                stateMachineArn=settings().order_state_machine_arn,
+                name=execution_name,
+                input=json.dumps(execution_input),
             )
         except self.client.exceptions.ExecutionAlreadyExists:
             logger.info("the order's workflow already runs")

@@ -8,12 +8,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.auth import ADMIN, SUPPORT
-from common.http import created, make_resolver, requires, responses
+from common.http import accepted, caller, created, make_resolver, requires, responses
 from common.observability import make_logger
 from orders import logic
 from orders.coupons import CouponIn, CouponOut, CouponPage
-from orders.models import OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
-from orders.wiring import inventory, payments, publisher, store, workflow
+from orders.models import AttentionNoteIn, OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
+from orders.wiring import deadlines, inventory, payments, publisher, store, workflow
 
 logger = make_logger("orders")
 app = make_resolver(logger)
@@ -23,18 +23,48 @@ OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
 
 @app.get(
     "/admin/orders",
-    summary="Orders in one status, newest first (staff)",
+    summary="Orders in one status, newest first; or, with attention=true, the orders waiting for staff, "
+    "oldest first (staff)",
     responses=responses(400, 401, 403, 422),
     tags=["orders-admin"],
 )
 @requires(ADMIN, SUPPORT)
 def list_orders(
     status: Annotated[OrderStatus, Query()] = OrderStatus.PAID,
+    attention: Annotated[
+        bool, Query(description="Only orders flagged for staff (a step failed for good, or money does not add up)")
+    ] = False,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> OrderPage:
-    orders, next_cursor = logic.orders_by_status(store(), status, cursor=cursor, limit=limit)
+    if attention:
+        orders, next_cursor = logic.orders_needing_attention(store(), cursor=cursor, limit=limit)
+    else:
+        orders, next_cursor = logic.orders_by_status(store(), status, cursor=cursor, limit=limit)
     return OrderPage(items=[OrderSummary.of(o) for o in orders], next_cursor=next_cursor)
+
+
+@app.post(
+    "/admin/orders/<orderId>/redrive",
+    summary="Re-drive an order flagged for staff: its workflow resumes where it stopped (admin)",
+    responses=responses(400, 401, 403, 404, 409, 422, success=202, description="Workflow resumed"),
+    tags=["orders-admin"],
+)
+@requires(ADMIN)
+def redrive_order(order_id: OrderId) -> Response[OrderOut]:
+    order = logic.redrive(store(), workflow(), caller(app), order_id, deadlines=deadlines())
+    return accepted(OrderOut.of(order), f"/orders/{order_id}")
+
+
+@app.post(
+    "/admin/orders/<orderId>/attention/clear",
+    summary="Take a flagged order off the staff queue after settling it by hand, with a note (admin)",
+    responses=responses(400, 401, 403, 404, 409, 422),
+    tags=["orders-admin"],
+)
+@requires(ADMIN)
+def clear_attention(order_id: OrderId, body: Annotated[AttentionNoteIn, Body()]) -> OrderOut:
+    return OrderOut.of(logic.clear_attention(store(), caller(app), order_id, body.note))
 
 
 @app.post(

@@ -13,8 +13,7 @@ from common.observability import make_logger, make_metrics
 from orders import logic
 from orders.errors import IdempotencyKeyRequired
 from orders.models import CancelIn, CheckoutIn, OrderOut, OrderPage, OrderSummary
-from orders.settings import settings
-from orders.wiring import customers, payments, pricing, publisher, store, workflow
+from orders.wiring import customers, deadlines, payments, pricing, publisher, store, workflow
 
 logger = make_logger("orders")
 metrics = make_metrics("orders")
@@ -37,8 +36,6 @@ IdempotencyKey = Annotated[
 def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: IdempotencyKey = None) -> Response[OrderOut]:
     if not idempotency_key:
         raise IdempotencyKeyRequired
-    config = settings()
-    deadlines = logic.Deadlines(config.hold_seconds, config.shipment_days * 24 * 3600)
     placed = logic.checkout(
         store(),
         pricing(),
@@ -48,7 +45,7 @@ def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: Idempoten
         caller(app),
         order,
         idempotency_key,
-        deadlines=deadlines,
+        deadlines=deadlines(),
     )
     logger.append_keys(order_id=placed.order_id)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)

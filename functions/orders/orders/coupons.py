@@ -10,7 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from common.contracts import OrderedLine
 from common.errors import ValidationFailed
-from common.money import Money
+from common.money import Money, MoneyIn
 
 CouponCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9_-]{3,40}$")]
 
@@ -22,14 +22,14 @@ class CouponIn(BaseModel):
 
     code: CouponCode
     type: Literal["percent", "fixed"]
-    value: int = Field(ge=1, le=100_000_00, description="Percent (1-100) or an amount in minor units")
+    value: int = Field(strict=True, ge=1, le=100_000_00, description="Percent (1-100) or an amount in minor units")
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(default=None, description="For fixed")
-    min_subtotal: Money | None = None
+    min_subtotal: MoneyIn | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
-    max_redemptions: int | None = Field(default=None, ge=1, le=10_000_000)
-    max_per_customer: int | None = Field(default=None, ge=1, le=1000)
-    first_order_only: bool = False
+    max_redemptions: int | None = Field(default=None, strict=True, ge=1, le=10_000_000)
+    max_per_customer: int | None = Field(default=None, strict=True, ge=1, le=1000)
+    first_order_only: bool = Field(default=False, strict=True)
     customer_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
         default=None, max_length=1000, description="Only these customers (their user ids)"
     )

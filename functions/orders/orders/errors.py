@@ -24,8 +24,8 @@ class IdempotencyKeyRequired(BadRequest):
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 
-    def __init__(self) -> None:
-        super().__init__("this Idempotency-Key was used for a different order")
+    def __init__(self, what: str = "order") -> None:
+        super().__init__(f"this Idempotency-Key was used for a different {what}")
 
 
 class UnknownSkus(ValidationFailed):
@@ -58,3 +58,16 @@ class InvalidTransition(Conflict):
 
 class RefundNotPossible(Conflict):
     code = "refund_not_possible"
+
+
+class BelowMinimumCharge(ValidationFailed):
+    """A total above 0 that the payment provider cannot charge (Stripe has a minimum per currency)."""
+
+    code = "amount_below_minimum"
+
+    def __init__(self, total: int, minimum: int, currency: str) -> None:
+        super().__init__(
+            f"the order's total of {total} {currency} (minor units) is below the smallest amount that can be "
+            f"charged, {minimum}; add to the order, or use a coupon that covers it all",
+            details=[{"field": "body", "message": f"total below {minimum} {currency}", "type": "amount_below_minimum"}],
+        )

@@ -1,6 +1,7 @@
 """Order use cases. No HTTP, no Lambda events, no boto3: the store and the ports (`orders.ports`) are
 passed in, so the rules read in one place and tests run them against fakes of our own ports."""
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from common.contracts import (
     CancelPaymentInput,
     OrderedLine,
     OrderRefunded,
+    OrderState,
+    OrderStatesOutput,
     RefundInput,
     RestockInput,
 )
@@ -22,9 +25,10 @@ from common.errors import Conflict, ServiceUnavailable, ValidationFailed
 from common.events import DomainEvent, new_event
 from common.ids import new_id
 from common.invoke import RemoteError
-from common.money import Money
+from common.money import MAX_AMOUNT, AmountTooLarge, Money, minimum_charge
 from orders import coupons
 from orders.errors import (
+    BelowMinimumCharge,
     IdempotencyKeyReused,
     InvalidTransition,
     NotCancellable,
@@ -32,7 +36,18 @@ from orders.errors import (
     RefundNotPossible,
     UnknownSkus,
 )
-from orders.models import OPEN, REFUNDABLE, CheckoutIn, Order, OrderStatus, Refund, RefundIn, ShipmentIn, StatusChange
+from orders.models import (
+    OPEN,
+    REFUNDABLE,
+    CheckoutIn,
+    Order,
+    OrderStatus,
+    Refund,
+    RefundHold,
+    RefundIn,
+    ShipmentIn,
+    StatusChange,
+)
 from orders.ports import Customers, Inventory, Payments, Pricing, Workflow
 from orders.store import CouponExists, CouponUsedUp, KeyTaken, OrdersStore
 
@@ -123,6 +138,9 @@ def checkout(
                 {"field": "body.shippingAddress", "message": "required without a default address", "type": "missing"}
             ],
         )
+    total = subtotal - off
+    if 0 < total.amount < minimum_charge(currency):
+        raise BelowMinimumCharge(total.amount, minimum_charge(currency), currency)
     order = Order(
         order_id=order_id,
         customer_id=caller.sub,
@@ -130,7 +148,7 @@ def checkout(
         lines=tuple(lines),
         subtotal=subtotal,
         discount=off,
-        total=subtotal - off,
+        total=total,
         refunded_total=Money(amount=0, currency=currency),
         shipping_address=address,
         coupon_code=coupon.code if coupon else None,
@@ -187,18 +205,19 @@ def _replay(
 
 
 def _start(workflow: Workflow, publish: Publisher, order: Order, deadlines: Deadlines) -> None:
-    workflow.start(
-        order.order_id,
-        {
-            "orderId": order.order_id,
-            "customerId": order.customer_id,
-            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in order.lines],
-            "amount": order.total.model_dump(),
-            "holdSeconds": deadlines.payment_seconds,
-            "shipmentSeconds": deadlines.shipment_seconds,
-        },
-    )
+    workflow.start(order.order_id, _execution_input(order, deadlines))
     publish([order_event(order, "OrderPlaced")])
+
+
+def _execution_input(order: Order, deadlines: Deadlines) -> dict[str, Any]:
+    return {
+        "orderId": order.order_id,
+        "customerId": order.customer_id,
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in order.lines],
+        "amount": order.total.model_dump(),
+        "holdSeconds": deadlines.payment_seconds,
+        "shipmentSeconds": deadlines.shipment_seconds,
+    }
 
 
 def _priced_lines(pricing: Pricing, request: CheckoutIn) -> list[OrderedLine]:
@@ -214,8 +233,12 @@ def _priced_lines(pricing: Pricing, request: CheckoutIn) -> list[OrderedLine]:
     if problems:
         raise UnknownSkus(problems)
     lines = []
-    for item in request.items:
+    for index, item in enumerate(request.items):
         found = by_sku[item.sku]
+        try:
+            line_total = found.price.times(item.quantity)
+        except AmountTooLarge as too_large:
+            raise _too_large(too_large.message, f"body.items.{index}.quantity") from None
         lines.append(
             OrderedLine(
                 sku=item.sku,
@@ -224,10 +247,16 @@ def _priced_lines(pricing: Pricing, request: CheckoutIn) -> list[OrderedLine]:
                 category=found.category,
                 quantity=item.quantity,
                 unit_price=found.price,
-                line_total=found.price.times(item.quantity),
+                line_total=line_total,
             )
         )
+    if sum(line.line_total.amount for line in lines) > MAX_AMOUNT:
+        raise _too_large(f"the order comes to more than {MAX_AMOUNT} minor units", "body.items")
     return lines
+
+
+def _too_large(message: str, field: str) -> AmountTooLarge:
+    return AmountTooLarge(message, details=[{"field": field, "message": message, "type": AmountTooLarge.code}])
 
 
 # ---------------------------------------------------------------- reads
@@ -295,7 +324,7 @@ def cancel(
         raise NotCancellable(order_id, order.status.value)
     if order.status is not OrderStatus.PAID:
         result = payments.cancel(CancelPaymentInput(order_id=order_id, reason=why, refund_if_paid=False))
-        if result.cancelled:
+        if result.cancelled or result.pending:  # pending: Stripe is down, the workflow's compensation retries
             return order
         order = readable(store, caller, order_id)  # paid meanwhile: the shipment step undoes it
     if order.ship_token:
@@ -361,18 +390,70 @@ def refund(
     now: datetime | None = None,
 ) -> Order:
     """Refund part or all of a paid order through Stripe, optionally putting its units back on sale.
-    The refund's id comes from the Idempotency-Key, so a retried request refunds once."""
+    The refund's id comes from the Idempotency-Key, so a retried request refunds once; the same key with
+    another body is `IdempotencyKeyReused`. The amount is set aside on the order (a conditional write)
+    before payments is asked, so refunds racing under different keys never refund more than was paid."""
     at = _now(now)
     order = store.get(order_id) if _is_order_id(order_id) else None
     if order is None:
         raise OrderNotFound(order_id)
     refund_id = f"r_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}" if idempotency_key else new_id("r")
-    if any(r.refund_id == refund_id for r in order.refunds):
+    digest = _refund_digest(request)
+    made = next((r for r in order.refunds if r.refund_id == refund_id), None)
+    if made is not None:
+        if made.request_hash not in (None, digest):
+            raise IdempotencyKeyReused("refund")
         return order
+    hold = order.refund_holds.get(refund_id) or _hold(store, order, refund_id, request, digest, at)
+    if hold.request_hash != digest:
+        raise IdempotencyKeyReused("refund")
+    try:
+        result = payments.refund(
+            RefundInput(order_id=order_id, refund_id=refund_id, amount=hold.amount, reason=request.reason)
+        )
+    except RemoteError as error:
+        store.release_refund(order_id, refund_id, hold.amount.amount)
+        raise RefundNotPossible(f"the payment provider refused the refund: {error.message}") from error
+    restocked = order.restocked
+    if request.restock and not order.restocked:
+        lines = [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
+        inventory.restock(RestockInput(order_id=order_id, lines=lines, reason=request.reason))
+        restocked = True
+    entry = Refund(
+        refund_id=refund_id,
+        amount=result.amount,
+        reason=request.reason,
+        restock=request.restock,
+        at=at,
+        request_hash=digest,
+    )
+    updated = _record_refund(store, order_id, entry, restocked=restocked, now=at)
+    event = OrderRefunded(
+        order=updated.snapshot(), refund_id=refund_id, amount=result.amount, restocked=request.restock
+    )
+    publish([new_event(OrderRefunded.DETAIL_TYPE, f"OrderRefunded#{order_id}#{refund_id}", event)])
+    if updated.status is OrderStatus.REFUNDED and updated.shipment is None and updated.ship_token:
+        workflow.fail(updated.ship_token, "OrderRefunded", "refunded before shipment")
+    return updated
+
+
+RECORD_ATTEMPTS = 5
+
+
+def _refund_digest(request: RefundIn) -> str:
+    canonical = json.dumps(request.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _hold(store: OrdersStore, order: Order, refund_id: str, request: RefundIn, digest: str, at: datetime) -> RefundHold:
+    """Set the refund's amount aside on the order: what is asked, or all that is neither refunded nor
+    held for another refund. `RefundNotPossible` if that much is not left (a refund racing under another
+    key may have taken it); a 503 if this very refund is being set aside by a concurrent retry."""
     if order.status not in REFUNDABLE:
-        raise RefundNotPossible(f"order {order_id} is {order.status.value}: there is no payment to refund")
-    remaining = order.total.amount - order.refunded_total.amount
-    amount = request.amount or Money(amount=remaining, currency=order.total.currency)
+        raise RefundNotPossible(f"order {order.order_id} is {order.status.value}: there is no payment to refund")
+    not_refunded = order.total.amount - order.refunded_total.amount
+    remaining = not_refunded - sum(h.amount.amount for h in order.refund_holds.values())
+    amount = request.amount.money() if request.amount else Money(amount=remaining, currency=order.total.currency)
     if amount.currency != order.total.currency:
         raise ValidationFailed(
             f"refunds of this order are in {order.total.currency}",
@@ -380,30 +461,47 @@ def refund(
         )
     if not 0 < amount.amount <= remaining:
         raise RefundNotPossible(f"cannot refund {amount.amount}: {remaining} is left to refund")
-    try:
-        result = payments.refund(
-            RefundInput(order_id=order_id, refund_id=refund_id, amount=amount, reason=request.reason)
+    hold = RefundHold(amount=amount, request_hash=digest, at=at)
+    if store.reserve_refund(order.order_id, refund_id, hold, left=not_refunded) is not None:
+        return hold
+    current = store.get(order.order_id) or order
+    if refund_id in current.refund_holds or any(r.refund_id == refund_id for r in current.refunds):
+        raise ServiceUnavailable("this refund is being made right now; retry to see it")
+    if current.status not in REFUNDABLE:
+        raise RefundNotPossible(f"order {order.order_id} is {current.status.value}: there is no payment to refund")
+    left = (
+        current.total.amount
+        - current.refunded_total.amount
+        - sum(h.amount.amount for h in current.refund_holds.values())
+    )
+    raise RefundNotPossible(f"cannot refund {amount.amount}: {max(left, 0)} is left to refund")
+
+
+def _record_refund(store: OrdersStore, order_id: str, entry: Refund, *, restocked: bool, now: datetime) -> Order:
+    """Record a refund payments made: the order's refunded total grows by its amount, and the order is
+    REFUNDED once nothing is left. Conditional on the total read, so refunds finishing together each
+    count (a lost race reads again)."""
+    for _ in range(RECORD_ATTEMPTS):
+        current = store.get(order_id)
+        if current is None:
+            raise OrderNotFound(order_id)
+        if any(r.refund_id == entry.refund_id for r in current.refunds):
+            return current
+        before = current.refunded_total.amount
+        after = Money(amount=before + entry.amount.amount, currency=current.total.currency)
+        to = OrderStatus.REFUNDED if after.amount >= current.total.amount else OrderStatus.PARTIALLY_REFUNDED
+        recorded = store.record_refund(
+            order_id,
+            entry,
+            to=to,
+            refunded_total=after.model_dump(),
+            refunded_before=before,
+            restocked=restocked or current.restocked,
+            now=now,
         )
-    except RemoteError as error:
-        raise RefundNotPossible(f"the payment provider refused the refund: {error.message}") from error
-    restocked = order.restocked
-    if request.restock and not order.restocked:
-        lines = [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
-        inventory.restock(RestockInput(order_id=order_id, lines=lines, reason=request.reason))
-        restocked = True
-    to = OrderStatus.REFUNDED if result.refunded_total.amount >= order.total.amount else OrderStatus.PARTIALLY_REFUNDED
-    entry = Refund(refund_id=refund_id, amount=result.amount, reason=request.reason, restock=request.restock, at=at)
-    updated = store.record_refund(
-        order_id, entry, to=to, refunded_total=result.refunded_total.model_dump(), restocked=restocked, now=at
-    )
-    updated = updated or store.get(order_id) or order
-    event = OrderRefunded(
-        order=updated.snapshot(), refund_id=refund_id, amount=result.amount, restocked=request.restock
-    )
-    publish([new_event(OrderRefunded.DETAIL_TYPE, f"OrderRefunded#{order_id}#{refund_id}", event)])
-    if to is OrderStatus.REFUNDED and updated.shipment is None and updated.ship_token:
-        workflow.fail(updated.ship_token, "OrderRefunded", "refunded before shipment")
-    return updated
+        if recorded is not None:
+            return recorded
+    raise ServiceUnavailable("refunds of this order are busy; retry with the same Idempotency-Key")
 
 
 # ---------------------------------------------------------------- workflow steps
@@ -551,3 +649,121 @@ def anonymise_customer(store: OrdersStore, customer_id: str) -> Anonymised:
         if not page.next_key:
             return Anonymised(anonymised=done, open=still_open)
         start_key = page.next_key
+
+
+# ---------------------------------------------------------------- orders that need staff
+
+
+def flag(store: OrdersStore, order_id: str, reason: str, source: str, *, now: datetime | None = None) -> Order:
+    """Put the order on the staff queue (`GET /admin/orders?attention=true`): a step failed after all its
+    retries, or reconciliation found money that does not add up. Flagging twice keeps one entry."""
+    attention = {"reason": reason[:500], "source": source, "since": _now(now).isoformat()}
+    flagged = store.flag(order_id, attention) if _is_order_id(order_id) else None
+    if flagged is None:
+        raise OrderNotFound(order_id)
+    return flagged
+
+
+def workflow_failure(error: dict[str, Any] | None, execution: str) -> str:
+    """A readable reason from a Catch's `{Error, Cause}` (the Cause is often Lambda's JSON error)."""
+    error = error or {}
+    name, cause = str(error.get("Error") or "unknown error"), str(error.get("Cause") or "")
+    with contextlib.suppress(ValueError, AttributeError):
+        cause = str(json.loads(cause).get("errorMessage") or cause)
+    return f"workflow {execution} stopped: {name}: {cause}"[:500]
+
+
+def orders_needing_attention(store: OrdersStore, *, cursor: str | None, limit: int) -> tuple[list[Order], str | None]:
+    scope = "orders|attention"
+    page = store.needing_attention(start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+def resume_point(order: Order) -> str | None:
+    """Where a re-driven workflow picks up, by what the order says: an unpaid order is compensated (cancel
+    or refund at Stripe, stock back, CANCELLED); a paid order being cancelled is refunded and restocked; a
+    paid order waits for its shipment again. An order in a final status has no workflow to resume."""
+    if order.status in (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT):
+        return "compensate"
+    if order.status is OrderStatus.PAID:
+        return "refund" if order.cancellation is not None else "shipment"
+    return None
+
+
+def redrive(
+    store: OrdersStore,
+    workflow: Workflow,
+    caller: Caller,
+    order_id: str,
+    *,
+    deadlines: Deadlines = Deadlines(),
+    now: datetime | None = None,
+) -> Order:
+    """Staff re-drive a flagged order: a new execution (named after the order and the re-drive's number,
+    so a retried request starts it once) resumes where the failed one stopped. If it fails again, it flags
+    the order again."""
+    order = store.get(order_id) if _is_order_id(order_id) else None
+    if order is None:
+        raise OrderNotFound(order_id)
+    if order.attention is None:
+        raise Conflict(f"order {order_id} is not waiting for staff", code="not_flagged")
+    resume = resume_point(order)
+    if resume is None:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}: there is no workflow to resume; settle it by hand and "
+            "clear the flag",
+            code="nothing_to_redrive",
+        )
+    note = _staff_note(order, caller, f"re-driven by staff ({resume})", now)
+    cleared = store.clear_flag(order_id, note, redrives=True)
+    if cleared is None:  # another staff member re-drove it first
+        return store.get(order_id) or order
+    reason = order.reason or str((order.cancellation or {}).get("reason") or "cancelled after a failed step")
+    execution_input = _execution_input(order, deadlines) | {"resume": resume, "reason": reason}
+    workflow.start(f"{order_id}-redrive-{cleared.redrives}", execution_input)
+    return cleared
+
+
+def clear_attention(
+    store: OrdersStore, caller: Caller, order_id: str, note: str, *, now: datetime | None = None
+) -> Order:
+    """Staff settled a flagged order by hand: take it off the queue, with their note in its history."""
+    order = store.get(order_id) if _is_order_id(order_id) else None
+    if order is None:
+        raise OrderNotFound(order_id)
+    cleared = store.clear_flag(order_id, _staff_note(order, caller, f"settled by staff: {note}", now))
+    if cleared is None:
+        raise Conflict(f"order {order_id} is not waiting for staff", code="not_flagged")
+    return cleared
+
+
+def _staff_note(order: Order, caller: Caller, what: str, now: datetime | None) -> dict[str, Any]:
+    who = caller.email or caller.sub
+    return StatusChange(status=order.status, at=_now(now), reason=f"{what} — {who}"[:500]).model_dump(mode="json")
+
+
+# ---------------------------------------------------------------- order states (payments' reconciliation)
+
+
+def order_states(store: OrdersStore, order_ids: list[str]) -> OrderStatesOutput:
+    """How each order stands, for payments' reconciliation: status, total, refunded total and the
+    PaymentIntent orders recorded. Ids that are not orders (malformed, or never created) are `unknown`:
+    a payment naming one belongs to no order. Read consistently, one order at a time (at most
+    `MAX_ORDER_STATES`), so a status written a moment ago is seen."""
+    items: list[OrderState] = []
+    unknown: list[str] = []
+    for order_id in dict.fromkeys(order_ids):
+        order = store.get(order_id) if _is_order_id(order_id) else None
+        if order is None:
+            unknown.append(order_id)
+            continue
+        items.append(
+            OrderState(
+                order_id=order.order_id,
+                status=order.status.value,
+                total=order.total,
+                refunded_total=order.refunded_total,
+                payment_intent_id=order.payment_intent_id,
+            )
+        )
+    return OrderStatesOutput(items=items, unknown=unknown)

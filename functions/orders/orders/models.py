@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from common.contracts import MAX_LINE_QUANTITY, Attribution, OrderedLine, OrderSnapshot
 from common.ids import Sku
-from common.money import Money
+from common.money import Money, MoneyIn
 
 MAX_ITEMS = 50
 
@@ -52,7 +52,7 @@ class _In(BaseModel):
 
 class ItemIn(_In):
     sku: Sku
-    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+    quantity: int = Field(strict=True, ge=1, le=MAX_LINE_QUANTITY)
 
 
 class AddressIn(_In):
@@ -84,9 +84,15 @@ class ShipmentIn(_In):
 
 
 class RefundIn(_In):
-    amount: Money | None = Field(default=None, description="Omit to refund everything not yet refunded")
-    restock: bool = Field(default=False, description="The goods came back: put the order's units on sale again")
+    amount: MoneyIn | None = Field(default=None, description="Omit to refund everything not yet refunded")
+    restock: bool = Field(
+        default=False, strict=True, description="The goods came back: put the order's units on sale again"
+    )
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AttentionNoteIn(_In):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
 class CancelIn(_In):
@@ -111,6 +117,18 @@ class Refund(BaseModel):
     amount: Money
     reason: str
     restock: bool
+    at: datetime
+    request_hash: str | None = Field(default=None, description="None on refunds recorded before keys were checked")
+
+
+class RefundHold(BaseModel):
+    """An amount set aside for a refund while payments makes it: refunds racing for the same money
+    cannot both have it. Released if payments refuses; replaced by the `Refund` once it is made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Money
+    request_hash: str
     at: datetime
 
 
@@ -140,6 +158,9 @@ class Order(BaseModel):
     ship_token: str | None = None
     anonymised: bool = False
     restocked: bool = False
+    refund_holds: dict[str, RefundHold] = Field(default_factory=dict)
+    attention: dict[str, Any] | None = None
+    redrives: int = 0
     created_at: datetime
     updated_at: datetime
 
@@ -187,6 +208,12 @@ class RefundOut(_Out):
     at: datetime
 
 
+class AttentionOut(_Out):
+    reason: str = Field(description="What could not be put right automatically")
+    source: str = Field(description="Who raised the flag: workflow, reconciliation or webhook")
+    since: datetime
+
+
 class OrderOut(_Out):
     order_id: str
     customer_id: str
@@ -207,6 +234,10 @@ class OrderOut(_Out):
     shipment: dict[str, Any] | None
     refunds: list[RefundOut]
     cancellation_requested: bool
+    attention: AttentionOut | None = Field(
+        description="Set while the order needs staff: a step failed after all its retries, or reconciliation "
+        "found money that does not add up. Staff re-drive it (`POST /admin/orders/{orderId}/redrive`)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -235,6 +266,7 @@ class OrderOut(_Out):
             shipment=order.shipment,
             refunds=[RefundOut(**r.model_dump()) for r in order.refunds],
             cancellation_requested=order.cancellation is not None,
+            attention=AttentionOut.model_validate(order.attention) if order.attention else None,
             created_at=order.created_at,
             updated_at=order.updated_at,
         )
@@ -245,6 +277,7 @@ class OrderSummary(_Out):
     status: OrderStatus
     total: Money
     items: int = Field(description="Units in the order")
+    needs_attention: bool = Field(description="Flagged for staff (see the order's `attention`)")
     created_at: datetime
 
     @classmethod
@@ -254,6 +287,7 @@ class OrderSummary(_Out):
             status=order.status,
             total=order.total,
             items=sum(line.quantity for line in order.lines),
+            needs_attention=order.attention is not None,
             created_at=order.created_at,
         )
 

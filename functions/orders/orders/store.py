@@ -4,12 +4,14 @@ Items (keys PK/SK):
 - `ORDER#<id> / META`: the order with its lines, totals, status history, refunds (a map by refund id)
   and, while it awaits payment, the PaymentIntent's client secret. `GSI1PK=CUSTOMER#<sub>,
   GSI1SK=<createdAt>#<id>` lists a customer's orders newest first; `GSI2PK=STATUS#<status>` the same
-  for staff by status.
+  for staff by status; `GSI3PK=ATTENTION, GSI3SK=<since>#<id>` (sparse: only while flagged) lists the
+  orders that need staff, oldest first.
 - `IDEMPOTENCY#<sub>#<key> / META {orderId, requestHash}`: written in the order's own transaction,
   so two racing checkouts with one key create one order.
 Every status change is conditional on the statuses it may come from (`models.ALLOWED_FROM`).
 """
 
+import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +29,13 @@ from common.dynamo import (
 )
 from common.errors import ServiceUnavailable
 from orders.coupons import Coupon
-from orders.models import ALLOWED_FROM, Order, OrderStatus, Refund, StatusChange
+from orders.models import ALLOWED_FROM, REFUNDABLE, Order, OrderStatus, Refund, RefundHold, StatusChange
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 META = "META"
+ATTENTION = "ATTENTION"
 
 
 class KeyTaken(Exception):
@@ -251,7 +254,12 @@ class OrdersStore:
     def by_status(self, status: OrderStatus, *, start_key: Key | None, limit: int) -> Page[Order]:
         return self._query("GSI2", f"STATUS#{status.value}", start_key, limit)
 
-    def _query(self, index: str, partition: str, start_key: Key | None, limit: int) -> Page[Order]:
+    def needing_attention(self, *, start_key: Key | None, limit: int) -> Page[Order]:
+        return self._query("GSI3", ATTENTION, start_key, limit, newest_first=False)
+
+    def _query(
+        self, index: str, partition: str, start_key: Key | None, limit: int, *, newest_first: bool = True
+    ) -> Page[Order]:
         check_start_key(start_key, ("PK", "SK", f"{index}PK", f"{index}SK"), f"{index}PK", partition)
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -259,7 +267,7 @@ class OrdersStore:
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": f"{index}PK"},
             "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "ScanIndexForward": False,
+            "ScanIndexForward": not newest_first,
             "Limit": limit,
         }
         page = query_page(self.client, kwargs, start_key)
@@ -328,6 +336,58 @@ class OrdersStore:
         expression = "SET " + ", ".join(f"#set{i} = :set{i}" for i in range(len(sets)))
         return self._update(order_id, expression, condition, all_values, names | {"#status": "status"})
 
+    def flag(self, order_id: str, attention: dict[str, Any]) -> Order | None:
+        """Flag the order for staff (listed by `needing_attention`). A flag already raised keeps its
+        `since` (the queue's order) and takes the newest reason. None if there is no such order."""
+        since = str(attention["since"])
+        values = {":attention": attention, ":attn": ATTENTION, ":since": f"{since}#{order_id}"}
+        return self._update(
+            order_id,
+            "SET attention = :attention, GSI3PK = :attn, GSI3SK = if_not_exists(GSI3SK, :since)",
+            "attribute_exists(PK)",
+            values,
+            {},
+        )
+
+    def clear_flag(self, order_id: str, history: dict[str, Any], *, redrives: bool = False) -> Order | None:
+        """Take the order off the staff queue, noting why in its history (and counting a re-drive, whose
+        number names the new execution); None if it was not flagged."""
+        expression = "SET history = list_append(history, :change)" + (
+            ", redrives = if_not_exists(redrives, :zero) + :one" if redrives else ""
+        )
+        values: dict[str, Any] = {":change": [history]} | ({":zero": 0, ":one": 1} if redrives else {})
+        return self._update(
+            order_id, expression + " REMOVE attention, GSI3PK, GSI3SK", "attribute_exists(attention)", values, {}
+        )
+
+    def reserve_refund(self, order_id: str, refund_id: str, hold: RefundHold, *, left: int) -> Order | None:
+        """Set `hold.amount` aside for refund `refund_id` before payments is asked, so that of refunds
+        racing for the same money only one gets it. `refund_left` counts down what may still be set
+        aside; `left` (what the caller read as not yet refunded) starts it on the order's first refund.
+        None if less is left, the order cannot be refunded, or the id is recorded or held already."""
+        self._ensure_map(order_id, "refund_holds")
+        statuses = {f":refundable{i}": s.value for i, s in enumerate(sorted(REFUNDABLE))}
+        values: dict[str, Any] = {":hold": hold.model_dump(mode="json"), ":amount": hold.amount.amount, ":left": left}
+        return self._update(
+            order_id,
+            "SET refund_holds.#rid = :hold, refund_left = if_not_exists(refund_left, :left) - :amount",
+            f"#status IN ({', '.join(statuses)}) AND attribute_not_exists(refunds.#rid) "
+            "AND attribute_not_exists(refund_holds.#rid) "
+            "AND (attribute_not_exists(refund_left) OR refund_left >= :amount)",
+            values | statuses,
+            {"#status": "status", "#rid": refund_id},
+        )
+
+    def release_refund(self, order_id: str, refund_id: str, amount: int) -> Order | None:
+        """Give back what a refund that payments refused had set aside (once); None if it held nothing."""
+        return self._update(
+            order_id,
+            "SET refund_left = refund_left + :amount REMOVE refund_holds.#rid",
+            "attribute_exists(refund_holds.#rid)",
+            {":amount": amount},
+            {"#rid": refund_id},
+        )
+
     def record_refund(
         self,
         order_id: str,
@@ -335,11 +395,13 @@ class OrdersStore:
         *,
         to: OrderStatus,
         refunded_total: dict[str, Any],
+        refunded_before: int,
         restocked: bool,
         now: datetime,
     ) -> Order | None:
-        """Record one refund under its id with the new total and status; None if the status does not
-        allow it or that refund was recorded before (a retry)."""
+        """Record one refund under its id with the new total and status, and drop its hold; None if the
+        status does not allow it, that refund was recorded before (a retry), or the refunded total is no
+        longer `refunded_before` (another refund was recorded meanwhile: read again and recompute)."""
         allowed = sorted(s.value for s in ALLOWED_FROM[to])
         values: dict[str, Any] = {
             ":to": to.value,
@@ -348,21 +410,34 @@ class OrdersStore:
             ":change": [_change(to, now, f"refunded: {refund.reason}")],
             ":refund": refund.model_dump(mode="json"),
             ":total": refunded_total,
+            ":before": refunded_before,
             ":restocked": restocked,
             **{f":from{i}": status for i, status in enumerate(allowed)},
         }
         expression = (
             "SET #status = :to, GSI2PK = :status_key, updated_at = :now, history = list_append(history, :change), "
-            "refunds.#rid = :refund, refunded_total = :total, restocked = :restocked"
+            "refunds.#rid = :refund, refunded_total = :total, restocked = :restocked REMOVE refund_holds.#rid"
         )
         allowed_expr = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
         return self._update(
             order_id,
             expression,
-            f"{allowed_expr} AND attribute_not_exists(refunds.#rid)",
+            f"{allowed_expr} AND attribute_not_exists(refunds.#rid) AND refunded_total.#amount = :before",
             values,
-            {"#status": "status", "#rid": refund.refund_id},
+            {"#status": "status", "#rid": refund.refund_id, "#amount": "amount"},
         )
+
+    def _ensure_map(self, order_id: str, attribute: str) -> None:
+        """Give an order written before `attribute` existed an empty map there, so a path in it can be set."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(order_pk(order_id)),
+                UpdateExpression="SET #map = :empty",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#map)",
+                ExpressionAttributeNames={"#map": attribute},
+                ExpressionAttributeValues={":empty": {"M": {}}},
+            )
 
     def redact(self, order_id: str, customer_id: str, sets: dict[str, Any]) -> bool:
         """Overwrite the customer's personal data on an order (`sets`: attribute → redacted value) and mark

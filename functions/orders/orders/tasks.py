@@ -9,6 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from common.contracts import AttentionRequested, OrderStatesInput
+from common.events import Envelope
 from common.money import Money
 from common.observability import make_logger, make_metrics
 from orders import logic
@@ -98,6 +100,40 @@ def await_shipment_handler(event: dict[str, Any], _context: LambdaContext) -> di
     return {"orderId": task.order_id, "waiting": True}
 
 
+class FlagOrderInput(BaseModel):
+    """The workflow's NeedsAttention step: the order, the Catch's `{Error, Cause}` and the execution."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    order_id: str = Field(min_length=1, max_length=64)
+    error: dict[str, Any] | None = None
+    execution: str = Field(default="", max_length=200)
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId")
+@metrics.log_metrics
+def flag_order_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """A workflow step failed after all its retries: flag the order for staff (the alarm counts it)."""
+    task = FlagOrderInput.model_validate(event)
+    reason = logic.workflow_failure(task.error, task.execution)
+    logic.flag(store(), task.order_id, reason, "workflow")
+    logger.error("order needs staff", extra={"reason": reason})
+    metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
+    return {"orderId": task.order_id, "flagged": True}
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def attention_requested_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """`AttentionRequested` from the bus (reconciliation, webhooks): flag the order for staff. Flagging
+    twice keeps one entry, so a redelivered event changes nothing more."""
+    requested = AttentionRequested.model_validate(Envelope.model_validate(event["detail"]).data)
+    logic.flag(store(), requested.order_id, requested.reason, requested.source)
+    logger.error("order needs staff", extra={"orderId": requested.order_id, "source": requested.source})
+    metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
+    return {"orderId": requested.order_id, "flagged": True}
+
+
 @logger.inject_lambda_context
 def issue_coupon_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """Create a coupon for another domain (the customers' win-back job); a retry answers the same code."""
@@ -112,3 +148,12 @@ def anonymise_customer_handler(event: dict[str, Any], _context: LambdaContext) -
     result = logic.anonymise_customer(store(), task.customer_id)
     logger.info("customer's orders anonymised", extra={"anonymised": len(result.anonymised), "open": len(result.open)})
     return {"anonymised": result.anonymised, "open": result.open}
+
+
+@logger.inject_lambda_context
+def order_states_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """How the orders named stand (payments' reconciliation asks; it never reads the orders table)."""
+    task = OrderStatesInput.model_validate(event)
+    states = logic.order_states(store(), task.order_ids)
+    logger.info("order states read", extra={"asked": len(task.order_ids), "unknown": len(states.unknown)})
+    return states.model_dump(mode="json", by_alias=True)

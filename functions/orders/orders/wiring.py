@@ -4,7 +4,7 @@ from functools import partial
 
 from common.events import publish
 from orders.adapters import LambdaCustomers, LambdaInventory, LambdaPayments, LambdaPricing, StepFunctionsWorkflow
-from orders.logic import Publisher
+from orders.logic import Deadlines, Publisher
 from orders.settings import settings
 from orders.store import OrdersStore
 
@@ -35,3 +35,8 @@ def workflow() -> StepFunctionsWorkflow:
 
 def customers() -> LambdaCustomers:
     return LambdaCustomers()
+
+
+def deadlines() -> Deadlines:
+    config = settings()
+    return Deadlines(config.hold_seconds, config.shipment_days * 24 * 3600)

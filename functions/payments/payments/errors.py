@@ -33,3 +33,16 @@ class PaymentNotFound(NotFound):
 
 class InvalidSignature(BadRequest):
     code = "invalid_signature"
+
+
+class MalformedEvent(BadRequest):
+    """A Stripe event whose signature is good but whose content is not an event we can read."""
+
+    code = "malformed_event"
+
+
+class EventInProgress(ServiceUnavailable):
+    """Another delivery of the same Stripe event holds its lease: Stripe retries, and by then it is done
+    (or its lease has run out)."""
+
+    code = "event_in_progress"

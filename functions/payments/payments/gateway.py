@@ -6,15 +6,19 @@ network trouble, rate limits and Stripe's 5xx are `PaymentProviderUnavailable` (
 other API errors are `PaymentRejected`."""
 
 import json
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from common.money import Money
-from payments.errors import InvalidSignature, PaymentProviderUnavailable, PaymentRejected
+from payments.errors import InvalidSignature, MalformedEvent, PaymentProviderUnavailable, PaymentRejected
 
 if TYPE_CHECKING:
     import stripe
+
+LIST_PAGE = 100
+"""Stripe's largest page."""
 
 
 class StripeGateway:
@@ -60,7 +64,15 @@ class StripeGateway:
         return str(_plain(self._call(lambda c: c.v1.customers.create(params=params, options=options)))["id"])
 
     def delete_customer(self, stripe_customer_id: str) -> None:
-        self._call(lambda c: c.v1.customers.delete(stripe_customer_id))
+        """Delete a Stripe Customer (and the cards saved to it). One Stripe no longer knows is deleted
+        already: a retry after a lost answer, or a second erasure."""
+        import stripe
+
+        try:
+            self._call(lambda c: c.v1.customers.delete(stripe_customer_id), raw=True)
+        except stripe.InvalidRequestError as error:
+            if error.http_status != 404:
+                raise self._rejected(error) from error
 
     def list_cards(self, stripe_customer_id: str) -> list[dict[str, Any]]:
         """The cards saved to a Stripe Customer: Stripe's `card` objects (brand, last4, expiry...)."""
@@ -89,6 +101,42 @@ class StripeGateway:
         )
         return _plain(refund)
 
+    def list_intents(self, created_from: int, created_to: int) -> Iterator[dict[str, Any]]:
+        """Every PaymentIntent created between the two Unix times (both included), a page of 100 at a
+        time (`starting_after`), each with its latest charge expanded: Stripe keeps the refunded amount
+        there. A provider that cannot filter on `created` (localstripe answers 400 "Unexpected created")
+        is listed whole and filtered here; the filter is applied here in any case."""
+        import stripe
+
+        params: dict[str, Any] = {
+            "limit": LIST_PAGE,
+            "created": {"gte": created_from, "lte": created_to},
+            "expand": ["data.latest_charge"],
+        }
+        try:
+            page = _plain(self._call(lambda c: c.v1.payment_intents.list(params=params), raw=True))  # type: ignore[arg-type]
+        except stripe.InvalidRequestError as error:
+            if "created" not in str(error):
+                raise self._rejected(error) from error
+            params.pop("created")
+            page = _plain(self._call(lambda c: c.v1.payment_intents.list(params=params)))  # type: ignore[arg-type]
+        yield from (i for i in page.get("data", []) if created_from <= int(i.get("created", 0)) <= created_to)
+        while page.get("has_more") and page.get("data"):
+            params["starting_after"] = page["data"][-1]["id"]
+            page = _plain(self._call(lambda c: c.v1.payment_intents.list(params=params)))  # type: ignore[arg-type]
+            yield from (i for i in page.get("data", []) if created_from <= int(i.get("created", 0)) <= created_to)
+
+    def list_refunds(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        """Every refund of a PaymentIntent, whatever its status, a page of 100 at a time."""
+        params: dict[str, Any] = {"payment_intent": payment_intent_id, "limit": LIST_PAGE}
+        refunds: list[dict[str, Any]] = []
+        while True:
+            page = _plain(self._call(lambda c: c.v1.refunds.list(params=params)))  # type: ignore[arg-type]
+            refunds += page.get("data", [])
+            if not page.get("has_more") or not page.get("data"):
+                return refunds
+            params["starting_after"] = page["data"][-1]["id"]
+
     def _call(self, call: Callable[["stripe.StripeClient"], Any], *, raw: bool = False) -> Any:
         import stripe
 
@@ -109,9 +157,12 @@ class StripeGateway:
         return PaymentRejected(f"Stripe refused the request: {message}")
 
 
-def verify_webhook(payload: bytes, signature: str | None, secrets: Sequence[str], tolerance: int) -> dict[str, Any]:
-    """The event, if `signature` is Stripe's over exactly `payload` with one of `secrets` (several during
-    a rotation) and not older than `tolerance` seconds; `InvalidSignature` otherwise."""
+def verify_webhook(payload: bytes, signature: str | None, secrets: Sequence[str], tolerance: int) -> Any:
+    """The event's JSON, if `signature` is Stripe's over exactly `payload` with one of `secrets` (several
+    during a rotation) and signed within `tolerance` seconds of now, either way: Stripe's library refuses
+    only old timestamps, and one from the future would stay replayable for that much longer.
+    `InvalidSignature` otherwise; `MalformedEvent` for a signed payload that is not JSON (too deep, or a
+    number too long to read, included). The shape is the caller's to check."""
     import stripe
 
     if not signature:
@@ -122,12 +173,18 @@ def verify_webhook(payload: bytes, signature: str | None, secrets: Sequence[str]
             stripe.WebhookSignature.verify_header(text, signature, secret, tolerance)
         except stripe.SignatureVerificationError:
             continue
+        if _signed_at(signature) > time.time() + tolerance:
+            raise InvalidSignature("the Stripe signature's timestamp is in the future")
         try:
-            event: dict[str, Any] = json.loads(text)
-        except ValueError as error:
-            raise InvalidSignature("the signed payload is not JSON") from error
-        return event
+            return json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise MalformedEvent("the signed payload is not JSON we can read", code="malformed_json") from error
     raise InvalidSignature("the Stripe signature does not match, or is too old")
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` of a Stripe-Signature header the library has accepted (it read the same first one)."""
+    return int(next(part.split("=", 1)[1] for part in signature.split(",") if part.split("=", 1)[0] == "t"))
 
 
 @cache

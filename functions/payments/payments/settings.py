@@ -21,3 +21,25 @@ class PaymentsSettings(Settings):
 def settings() -> PaymentsSettings:
     loaded: PaymentsSettings = load_settings(PaymentsSettings)
     return loaded
+
+
+class ReconcileSettings(PaymentsSettings):
+    """The reconciliation job's own: the orders function it asks, and its window and grace."""
+
+    order_states_function: str = Field(
+        default="", alias="ORDER_STATES_FUNCTION", description="Only the reconciliation job has it"
+    )
+    window_hours: int = Field(
+        default=25, alias="RECONCILE_WINDOW_HOURS", ge=1, le=24 * 31, description="Longer than the schedule's period"
+    )
+    grace_minutes: int = Field(
+        default=60,
+        alias="RECONCILE_GRACE_MINUTES",
+        ge=0,
+        description="How long a payment may wait for its order to catch up before staff are told",
+    )
+
+
+def reconcile_settings() -> ReconcileSettings:
+    loaded: ReconcileSettings = load_settings(ReconcileSettings)
+    return loaded

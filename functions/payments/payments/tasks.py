@@ -4,6 +4,7 @@
 - CancelPayment: a workflow compensation, and what orders calls when a customer cancels.
 - RefundPayment: what orders calls for a refund, and a workflow compensation.
 - ListPaymentMethods: what customers calls for a customer's saved cards.
+- ForgetCustomer: what customers calls to erase a customer (their Stripe Customer and our record of it).
 Errors surface as the exception's class name (`PaymentCanceled`, `PaymentProviderUnavailable`, ...),
 which the workflow's Retry and Catch match."""
 
@@ -11,7 +12,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.contracts import AwaitPaymentInput, CancelPaymentInput, CreatePaymentIntentInput, RefundInput
+from common.contracts import (
+    AwaitPaymentInput,
+    CancelPaymentInput,
+    CreatePaymentIntentInput,
+    ForgetCustomerInput,
+    RefundInput,
+)
 from common.observability import make_logger
 from payments import logic
 from payments.wiring import callbacks, gateway, store
@@ -48,6 +55,15 @@ def refund_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, 
     task = RefundInput.model_validate(event)
     result = logic.refund(store(), gateway(), task)
     logger.info("refund made", extra={"refundId": task.refund_id, "amount": result.amount.amount})
+    return result.model_dump(mode="json", by_alias=True)
+
+
+@logger.inject_lambda_context
+def forget_customer_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """Erase a customer's Stripe Customer and our record of it (customers' `DELETE /me`)."""
+    task = ForgetCustomerInput.model_validate(event)
+    result = logic.forget_customer(store(), gateway(), task.customer_id)
+    logger.info("customer forgotten", extra={"stripeCustomerDeleted": result.stripe_customer_deleted})
     return result.model_dump(mode="json", by_alias=True)
 
 

@@ -1,5 +1,9 @@
-"""`POST /payments/webhook`: Stripe's events, verified over the raw body before anything is read or
-written. No authorizer: the signature is the authentication."""
+"""`POST /payments/webhook`: Stripe's events, verified over the raw body and parsed strictly before
+anything is read or written. No authorizer: the signature is the authentication.
+
+Each event is claimed under a lease of minutes (`PaymentsStore.claim_event`) and marked processed after
+its outcome, so a Lambda killed mid-event leaves nothing that outlives the lease: Stripe's next
+redelivery processes it."""
 
 from typing import Any
 
@@ -11,11 +15,12 @@ from pydantic import BaseModel
 from common.http import make_resolver, responses
 from common.observability import make_logger, make_metrics
 from payments import logic
-from payments.errors import InvalidSignature
+from payments.errors import EventInProgress, InvalidSignature
 from payments.gateway import verify_webhook
 from payments.secrets import webhook_secrets
 from payments.settings import settings
-from payments.wiring import callbacks, publisher, store
+from payments.stripe_events import parse_event
+from payments.wiring import callbacks, gateway, publisher, store
 
 logger = make_logger("payments")
 metrics = make_metrics("payments")
@@ -30,7 +35,9 @@ class WebhookAck(BaseModel):
 @app.post(
     "/payments/webhook",
     summary="Stripe's webhook (signed; no sign-in)",
-    responses=responses(400),
+    description="Answers 2xx once an event is applied, is a duplicate, is ignored, or contradicts the payment "
+    "we recorded (logged as a security event; Stripe need not retry it). 409 and 503 make Stripe redeliver.",
+    responses=responses(400, 409, 503),
     tags=["payments"],
 )
 def stripe_webhook() -> WebhookAck:
@@ -40,26 +47,46 @@ def stripe_webhook() -> WebhookAck:
     body = request.decoded_body
     raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
     try:
-        event = verify_webhook(
+        payload = verify_webhook(
             raw, request.headers.get("stripe-signature"), webhook_secrets(), settings().webhook_tolerance_seconds
         )
     except InvalidSignature:
         metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
         raise
-    event_id, kind = str(event.get("id", "")), str(event.get("type", ""))
-    logger.append_keys(stripe_event=event_id, stripe_event_type=kind)
+    event = parse_event(payload)  # a malformed event is a 400 before anything is written
+    logger.append_keys(stripe_event=event.id, stripe_event_type=event.type)
     the_store = store()
-    if not event_id or not the_store.claim_event(event_id, kind):
+    claim = the_store.claim_event(event.id, event.type)
+    if claim.done:
         return WebhookAck(received=True, outcome="duplicate")
+    if claim.token is None:
+        raise EventInProgress("this event is being processed by another delivery; retry later")
     try:
-        outcome = logic.handle_event(the_store, callbacks(), publisher(), event)
+        handled = logic.handle_event(the_store, callbacks(), publisher(), event, gateway)
     except Exception:
-        the_store.release_event(event_id)  # let Stripe's redelivery try again
+        the_store.release_event(event.id, claim.token)  # let Stripe's redelivery try again at once
         raise
-    logger.info("stripe event handled", extra={"outcome": outcome})
-    if outcome == "failed":  # decided once: a redelivered or late failure is not counted again
+    the_store.finish_event(event.id, handled.outcome)
+    _observe(handled)
+    return WebhookAck(received=True, outcome=handled.outcome)
+
+
+def _observe(handled: logic.Handled) -> None:
+    ids = {"orderId": handled.order_id, "paymentIntentId": handled.payment_intent_id}
+    if handled.mismatch:
+        # 2xx all the same: Stripe's retries would bring the same event, and nothing in it is ours to apply.
+        logger.warning(
+            "stripe event contradicts the recorded payment",
+            extra={"security": "webhook_mismatch", "reason": handled.mismatch, **ids},
+        )
+        metrics.add_metric(name="WebhookMismatch", unit=MetricUnit.Count, value=1)
+        return
+    logger.info("stripe event handled", extra={"outcome": handled.outcome, **ids})
+    if handled.outcome == "failed":  # decided once: a redelivered or late failure is not counted again
         metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
-    return WebhookAck(received=True, outcome=outcome)
+    if handled.outcome == logic.LATE_REFUNDED:
+        logger.warning("a payment for an order that will not be fulfilled was refunded", extra=ids)
+        metrics.add_metric(name="LatePaymentsRefunded", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,7 +1,7 @@
 """Event payloads that cross domain borders. The publisher and every consumer import the same model,
 so a change to an event's shape is one change, seen by mypy everywhere."""
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -124,6 +124,9 @@ class CancelPaymentResult(_Contract):
     order_id: str
     cancelled: bool = Field(description="False when the payment had already succeeded")
     refunded: Money | None = Field(default=None, description="Set when a succeeded payment was refunded instead")
+    pending: bool = Field(
+        default=False, description="Stripe could not confirm the cancel yet: the workflow's compensation finishes it"
+    )
 
 
 class RefundInput(_Contract):
@@ -163,6 +166,19 @@ class RefundSucceeded(_Contract):
     order_id: str
     payment_intent_id: str
     refunded_total: Money
+
+
+class AttentionRequested(_Contract):
+    """A domain found an order whose money or stock it could not put right by itself (a compensation
+    that failed after every retry, a payment that reconciliation cannot explain). Orders flags the order
+    for staff (`GET /admin/orders?attention=true`); staff re-drive it or settle it by hand."""
+
+    DETAIL_TYPE: ClassVar[str] = "AttentionRequested"
+
+    order_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+    source: Literal["workflow", "reconciliation", "webhook"]
+    payment_intent_id: str | None = None
 
 
 # ---------------------------------------------------------------- catalog: pricing for checkout
@@ -251,3 +267,47 @@ class OrderRefunded(_Contract):
 
 ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderRejected", "OrderCancelled", "OrderShipped")
 """Detail types whose detail data is an `OrderSnapshot` (OrderRefunded carries one inside)."""
+
+
+# ---------------------------------------------------------------- orders: order states for payments' reconciliation
+
+MAX_ORDER_STATES = 100
+
+
+class OrderStatesInput(_Contract):
+    """`OrderStatesFunction`'s input: payments' reconciliation asks how the orders its Stripe payments
+    name stand, never reading the orders table itself."""
+
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=MAX_ORDER_STATES
+    )
+
+
+class OrderState(_Contract):
+    order_id: str
+    status: str = Field(description="The order's status (orders' `OrderStatus` value)")
+    total: Money
+    refunded_total: Money
+    payment_intent_id: str | None = Field(description="None until the order's PaymentIntent is recorded")
+
+
+class OrderStatesOutput(_Contract):
+    """The orders that exist, and the ids asked for that orders does not know (no such order)."""
+
+    items: list[OrderState]
+    unknown: list[str]
+
+
+# ---------------------------------------------------------------- payments: erasure of a customer
+
+
+class ForgetCustomerInput(_Contract):
+    """`ForgetCustomerFunction`'s input: customers' `DELETE /me` asks payments to forget one of our
+    customers (their Cognito sub)."""
+
+    customer_id: str = Field(min_length=1, max_length=128)
+
+
+class ForgetCustomerResult(_Contract):
+    customer_id: str
+    stripe_customer_deleted: bool = Field(description="False when there was no Stripe Customer (left) to delete")

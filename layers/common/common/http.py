@@ -3,7 +3,9 @@
 
 import base64
 import binascii
+import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -44,6 +46,12 @@ _TRANSIENT_AWS_CODES = {
 JSON = content_types.APPLICATION_JSON
 MAX_BODY_BYTES = 64 * 1024
 """The largest request body any route reads (API Gateway's own limit is 10 MB); larger ones get 413."""
+MAX_JSON_DEPTH = 32
+"""No body of this API nests more than a few levels; a deeper one is refused before the parser, which
+recurses once per level, can run out of stack on it."""
+MAX_JSON_INT_DIGITS = 32
+"""Longer integers are no amount, quantity or limit of ours; Python would refuse over 4,300 digits anyway,
+with an error that is not a JSON error."""
 RouteFn = TypeVar("RouteFn", bound=Callable[..., Any])
 
 
@@ -161,6 +169,36 @@ def _check_body(event: Mapping[str, Any]) -> None:
         raise errors.BadRequest("the request body is not valid JSON", code="malformed_json") from None
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def parse_json(text: str) -> Any:
+    """`json.loads` for bodies from anyone: a body nested deeper than `MAX_JSON_DEPTH`, an integer longer
+    than `MAX_JSON_INT_DIGITS` digits, or `NaN`/`Infinity` (not JSON, though Python reads them) is a
+    `json.JSONDecodeError`, which the resolver answers like any other malformed body (400). The depth is
+    measured without recursion: strings removed, then the innermost bracket pairs peeled off level by level."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(MAX_JSON_DEPTH):
+        if not brackets:
+            break
+        brackets = _INNERMOST_PAIR.sub("", brackets)
+    if brackets:  # deeper than allowed, or unbalanced (not JSON either)
+        raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text, 0)
+    return json.loads(text, parse_int=_bounded_int, parse_constant=_not_json)
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise json.JSONDecodeError(f"an integer of more than {MAX_JSON_INT_DIGITS} digits", digits, 0)
+    return int(digits)
+
+
+def _not_json(constant: str) -> Any:
+    raise json.JSONDecodeError(f"{constant} is not JSON", constant, 0)
+
+
 def cors_config(origins: str | None = None) -> CORSConfig | None:
     """CORS of the API's answers from `ALLOWED_ORIGINS` (comma-separated, set in the template's Globals):
     a request whose `Origin` is one of them gets it echoed in `Access-Control-Allow-Origin`, any other
@@ -185,7 +223,7 @@ class JsonApiResolver(APIGatewayRestResolver):
     nonsense field errors, and a body in another type would escape the one error shape."""
 
     def __init__(self) -> None:
-        super().__init__(enable_validation=True, cors=cors_config())
+        super().__init__(enable_validation=True, cors=cors_config(), json_body_deserializer=parse_json)
         validation = self._request_validation_middleware
         self._request_validation_middleware = _AuthorizeThenValidate(validation)  # type: ignore[assignment]
 

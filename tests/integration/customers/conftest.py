@@ -14,11 +14,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from common.contracts import ForgetCustomerResult
 from common.invoke import lambda_client
 from customers import adapters, api, jobs
 from customers.ports import CouponRequest, SavedCard, SavedCards
 from customers.store import CustomersStore
-from local.template import Resolver, Template
+from local.template import Physical, Resolver, Template
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
@@ -30,7 +31,7 @@ T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _fresh_customer_caches() -> Iterator[None]:
-    caches = (lambda_client, adapters.ses_client)
+    caches = (lambda_client, adapters.ses_client, adapters.cognito_client)
     for cached in caches:
         cached.cache_clear()
     yield
@@ -43,9 +44,11 @@ def _template() -> tuple[Template, Resolver]:
     return template, Resolver(template, template.parameter_defaults({"Stage": "test"}))
 
 
-def functions_environment() -> dict[str, str]:
-    """The customers functions' variables (Globals included) as the template resolves them."""
+def functions_environment(user_pool_id: str = "eu-west-1_NotCreated") -> dict[str, str]:
+    """The customers functions' variables (Globals included) as the template resolves them, with the
+    user pool the test made (the local stack would have created it)."""
     template, resolver = _template()
+    resolver.bind("UserPool", Physical(user_pool_id, {"Arn": f"arn:aws:cognito-idp:{REGION}:123456789012:userpool/x"}))
     merged: dict[str, str] = {}
     for logical_id in FUNCTIONS:
         props = template.resources[logical_id]["Properties"]
@@ -79,6 +82,7 @@ class FakePayments:
 
     cards: dict[str, SavedCards] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
 
     def saved_cards(self, customer_id: str) -> SavedCards:
         self.asked.append(customer_id)
@@ -87,6 +91,23 @@ class FakePayments:
     def give(self, customer_id: str, stripe_id: str, *cards: tuple[str, str, int, int]) -> None:
         items = [SavedCard(brand=b, last4=l4, exp_month=m, exp_year=y) for b, l4, m, y in cards]
         self.cards[customer_id] = SavedCards(stripe_customer_id=stripe_id, items=items)
+
+    def forget(self, customer_id: str) -> ForgetCustomerResult:
+        """As `ForgetCustomerFunction`: the Stripe Customer (and its cards) goes; a second time finds none."""
+        self.forgotten.append(customer_id)
+        known = self.cards.pop(customer_id, None)
+        deleted = known is not None and known.stripe_customer_id is not None
+        return ForgetCustomerResult(customer_id=customer_id, stripe_customer_deleted=deleted)
+
+
+@dataclass
+class FakeLogins:
+    """Our `Logins` port: the customer ids whose login was deleted, in order."""
+
+    deleted: list[str] = field(default_factory=list)
+
+    def delete(self, customer_id: str) -> None:
+        self.deleted.append(customer_id)
 
 
 @dataclass
@@ -127,6 +148,9 @@ class World:
     coupons: FakeCoupons
     context: Any
     reads: list[int] = field(default_factory=list)
+    logins: FakeLogins = field(default_factory=FakeLogins)
+    cognito: Any = None
+    user_pool_id: str = ""
 
     # -------------------------------------------------- given
     def stock(self, sku: str, available: int) -> None:
@@ -213,22 +237,33 @@ class World:
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[World]:
-    environment = functions_environment() | {
+    """The customers tables, SES and the template's user pool in moto; payments, coupons and logins are
+    fakes (a test may put the real `CognitoLogins` back: the pool is there)."""
+    for name, value in {
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
-    }
-    for name, value in environment.items():
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    payments, coupons = FakePayments(), FakeCoupons()
+    payments, coupons, logins = FakePayments(), FakeCoupons(), FakeLogins()
     monkeypatch.setattr(api, "payments", lambda: payments)
+    monkeypatch.setattr(api, "logins", lambda: logins)
     monkeypatch.setattr(jobs, "coupons", lambda: coupons)
     with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name=REGION)
+        template, resolver = _template()
+        pool_props = resolver.resolve(template.resources["UserPool"]["Properties"])
+        pool_id = cognito.create_user_pool(
+            PoolName=str(pool_props["UserPoolName"]), UsernameAttributes=pool_props["UsernameAttributes"]
+        )["UserPool"]["Id"]
+        environment = functions_environment(pool_id)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         table = create_table(dynamodb, "CustomersTable")
         assert table == environment["CUSTOMERS_TABLE"]
@@ -243,6 +278,9 @@ def world(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[Worl
             payments=payments,
             coupons=coupons,
             context=lambda_context,
+            logins=logins,
+            cognito=cognito,
+            user_pool_id=pool_id,
         )
 
 

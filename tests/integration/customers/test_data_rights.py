@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from common.errors import ServiceUnavailable
 from customers import api
+from customers.adapters import CognitoLogins
 from customers.ports import AnonymisedOrders
 
 from .conftest import World, line, paid, refunded, snapshot
@@ -154,3 +156,79 @@ def test_erasure_needs_a_signed_in_caller(world: World, api_event: Event, orders
     assert world.call(api_event("DELETE", "/me")).status == 401
     assert world.call(api_event("GET", "/me/export")).status == 401
     assert orders.asked == []
+
+
+# ---------------------------------------------------------------- erasure reaches payments and the login
+
+
+def test_erasure_deletes_the_stripe_customer_and_the_login_and_the_export_shows_nothing(
+    world: World, api_event: Event, orders: FakeOrders
+) -> None:
+    # Given Alice who paid before: payments keeps her Stripe Customer, and her profile names it
+    _customer_with_history(world, api_event, "alice")
+    world.payments.give("alice", "cus_alice", ("visa", "4242", 12, 2030))
+    assert me(world, api_event, "GET", "/me/payment-methods").status == 200
+    assert me(world, api_event, "GET", "/me/export").body["profile"]["stripeCustomerId"] == "cus_alice"
+
+    # When she erases her data
+    assert me(world, api_event, "DELETE", "/me").status == 204
+
+    # Then payments was asked to forget her, and her login was deleted, after everything else
+    assert world.payments.forgotten == ["alice"]
+    assert world.logins.deleted == ["alice"]
+    # And her export (with a token still valid) names no Stripe Customer, card, address or order
+    exported = me(world, api_event, "GET", "/me/export").body
+    assert exported["profile"]["stripeCustomerId"] is None
+    assert (exported["addresses"], exported["orders"], exported["offers"]) == ([], [], [])
+    assert me(world, api_event, "GET", "/me/payment-methods").body["items"] == []
+    # And a second erasure is harmless
+    assert me(world, api_event, "DELETE", "/me").status == 204
+
+
+def test_erasure_waiting_for_open_orders_keeps_the_stripe_customer_and_the_login(
+    world: World, api_event: Event, orders: FakeOrders
+) -> None:
+    _customer_with_history(world, api_event, "alice")
+    orders.open["alice"] = ["o_open"]
+    assert me(world, api_event, "DELETE", "/me").status == 409
+    assert (world.payments.forgotten, world.logins.deleted) == ([], [])
+
+
+def test_erasure_with_payments_unavailable_keeps_the_login_to_retry_with(
+    world: World, api_event: Event, orders: FakeOrders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given payments that cannot reach Stripe right now
+    _customer_with_history(world, api_event, "alice")
+
+    def unavailable(customer_id: str) -> Any:
+        raise ServiceUnavailable("payments is briefly unavailable; retry")
+
+    monkeypatch.setattr(world.payments, "forget", unavailable)
+
+    # When she erases her data, it is a 503 and nothing is gone yet: she can sign in and retry
+    assert me(world, api_event, "DELETE", "/me").status == 503
+    assert "PROFILE" in _items_of(world, "alice")
+    assert world.logins.deleted == []
+
+
+def test_erasure_deletes_the_cognito_user(
+    world: World, api_event: Event, orders: FakeOrders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Alice and Bob signed up in the user pool (moto), and the real Cognito adapter
+    subs = {}
+    for email in ("alice@example.com", "bob@example.com"):
+        world.cognito.admin_create_user(UserPoolId=world.user_pool_id, Username=email)
+        attributes = world.cognito.admin_get_user(UserPoolId=world.user_pool_id, Username=email)["UserAttributes"]
+        subs[email] = next(a["Value"] for a in attributes if a["Name"] == "sub")
+    monkeypatch.setattr(api, "logins", CognitoLogins)
+
+    # When Alice erases her data (her token's sub is her Cognito user name)
+    alice = subs["alice@example.com"]
+    assert me(world, api_event, "DELETE", "/me", sub=alice).status == 204
+
+    # Then her login is gone from the pool, Bob's is not
+    with pytest.raises(world.cognito.exceptions.UserNotFoundException):
+        world.cognito.admin_get_user(UserPoolId=world.user_pool_id, Username="alice@example.com")
+    assert world.cognito.admin_get_user(UserPoolId=world.user_pool_id, Username="bob@example.com")["Enabled"]
+    # And a retry, whose login is gone already, still answers 204
+    assert me(world, api_event, "DELETE", "/me", sub=alice).status == 204

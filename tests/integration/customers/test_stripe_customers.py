@@ -18,7 +18,8 @@ from common.contracts import CreatePaymentIntentInput
 from common.money import Money
 from local.stripe import DEFAULT_BINARY, SECRET_KEY, LocalStripe
 from local.template import Resolver, Template
-from payments import logic
+from payments import logic, tasks
+from payments.errors import PaymentProviderUnavailable
 from payments.gateway import StripeGateway
 from payments.store import PaymentsStore
 
@@ -177,3 +178,73 @@ def test_the_stripe_gateway_keeps_customers_and_lists_their_cards(localstripe: s
     ).raise_for_status()
     (card,) = gateway.list_cards(customer)
     assert (card["brand"], card["last4"], card["exp_month"], card["exp_year"]) == ("visa", "4242", 12, 2030)
+
+
+# ---------------------------------------------------------------- erasure (ForgetCustomerFunction)
+
+
+def test_forgetting_a_customer_deletes_the_stripe_customer_and_the_record_once(store: PaymentsStore) -> None:
+    # Given Alice, whose first payment created her Stripe Customer, and Bob with his own
+    stripe = FakeStripe()
+    logic.create_intent(store, stripe, task("o_1"), accounts=stripe)
+    logic.create_intent(store, stripe, task("o_2", customer="bob"), accounts=stripe)
+
+    # When Alice is forgotten, twice (a retry)
+    first = logic.forget_customer(store, stripe, "alice")
+    again = logic.forget_customer(store, stripe, "alice")
+
+    # Then her Stripe Customer was deleted once and payments' record of it is gone; Bob's stays
+    assert (first.stripe_customer_deleted, again.stripe_customer_deleted) == (True, False)
+    assert stripe.deleted == ["cus_1"]
+    assert store.stripe_customer("alice") is None
+    assert store.stripe_customer("bob") == "cus_2"
+    assert logic.saved_cards(store, stripe, "alice") == logic.SavedCards(stripe_customer_id=None, items=[])
+
+
+def test_a_failed_stripe_delete_keeps_the_record_for_the_retry(store: PaymentsStore) -> None:
+    # Given Stripe failing to delete Alice's Stripe Customer
+    class Down(FakeStripe):
+        def delete_customer(self, stripe_customer_id: str) -> None:
+            raise PaymentProviderUnavailable("Stripe is unreachable (fake)")
+
+    stripe = Down()
+    logic.create_intent(store, stripe, task("o_1"), accounts=stripe)
+    with pytest.raises(PaymentProviderUnavailable):
+        logic.forget_customer(store, stripe, "alice")
+
+    # Then the record that finds her Stripe Customer is still there for the retry
+    assert store.stripe_customer("alice") == "cus_1"
+
+
+def test_the_forget_customer_handler_runs_with_the_template_environment(
+    store: PaymentsStore, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    # Given exactly the variables the template gives ForgetCustomerFunction, and no Stripe Customer to delete
+    template = Template(TEMPLATE)
+    resolver = Resolver(template, template.parameter_defaults({"Stage": "test"}))
+    variables = resolver.resolve(template.resources["ForgetCustomerFunction"]["Properties"]["Environment"]["Variables"])
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(value))
+    assert variables["PAYMENTS_TABLE"] == store.table
+    ssm = boto3.client("ssm", region_name="eu-west-1")
+    ssm.put_parameter(Name=variables["STRIPE_SECRET_KEY_PARAMETER"], Value=SECRET_KEY, Type="SecureString")
+
+    # When customers invokes it
+    answer = tasks.forget_customer_handler({"customerId": "nobody"}, lambda_context)
+
+    # Then it answers in the contract's shape
+    assert answer == {"customerId": "nobody", "stripeCustomerDeleted": False}
+
+
+def test_the_stripe_gateway_deletes_a_customer_and_a_deleted_one_is_done(localstripe: str) -> None:
+    # Given a Stripe Customer at localstripe
+    gateway = StripeGateway(SECRET_KEY, api_base=localstripe, timeout=5)
+    customer = gateway.create_customer("erase-me-sub")
+
+    # When it is deleted, and deleted again (a retry after a lost answer)
+    gateway.delete_customer(customer)
+    gateway.delete_customer(customer)
+
+    # Then Stripe no longer has it
+    found = requests.get(f"{localstripe}/v1/customers/{customer}", auth=(SECRET_KEY, ""), timeout=5)
+    assert found.status_code == 404 or found.json().get("deleted") is True

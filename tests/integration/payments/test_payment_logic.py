@@ -1,10 +1,7 @@
 """`payments.logic` on the real table (moto) with fakes of our own ports: the Gateway (Stripe) and the
 workflow's Callbacks. One test talks to localstripe through the official library, when it is installed."""
 
-import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +14,13 @@ from common.contracts import (
     RefundInput,
 )
 from common.money import Money
-from local.stripe import DEFAULT_BINARY, SECRET_KEY, LocalStripe, pay
+from local.stripe import SECRET_KEY, pay
 from payments import logic, tasks
 from payments.errors import PaymentCanceled, PaymentProviderUnavailable, PaymentRejected
 from payments.gateway import StripeGateway
 from payments.store import PaymentsStore
 
-from .conftest import FakeCallbacks, FakeGateway
+from .conftest import FakeCallbacks, FakeGateway, free_port
 
 ORDER = "o_01jlogictest000000000000000"
 EUR = "EUR"
@@ -381,20 +378,9 @@ def test_await_payment_runs_with_the_environment_the_template_gives_it(
 # ---------------------------------------------------------------- the real library against localstripe
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(DEFAULT_BINARY).exists():
-        pytest.skip(f"localstripe is not installed at {DEFAULT_BINARY} (make install)")
-    server = LocalStripe(_free_port(), tmp_path_factory.mktemp("localstripe") / "localstripe.log")
-    server.start()
-    yield server.url
-    server.stop()
+@pytest.fixture
+def localstripe(localstripe_server: str) -> str:
+    return localstripe_server
 
 
 def test_the_stripe_gateway_against_localstripe(localstripe: str) -> None:
@@ -426,7 +412,7 @@ def test_the_stripe_gateway_against_localstripe(localstripe: str) -> None:
 
 def test_an_unreachable_stripe_is_unavailable_quickly() -> None:
     # Given a gateway pointed at a port nobody listens on
-    gateway = StripeGateway(SECRET_KEY, api_base=f"http://127.0.0.1:{_free_port()}", timeout=0.5)
+    gateway = StripeGateway(SECRET_KEY, api_base=f"http://127.0.0.1:{free_port()}", timeout=0.5)
 
     # When a PaymentIntent is asked for
     started = time.monotonic()

@@ -13,7 +13,7 @@ from local.stripe import event, sign
 from payments import logic, webhook
 from payments.store import PaymentsStore
 
-from .conftest import WEBHOOK_SECRET, FakeCallbacks, WebhookWorld
+from .conftest import STAGE, WEBHOOK_SECRET, FakeCallbacks, WebhookWorld, webhook_environment
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -324,8 +324,9 @@ def test_a_publish_failure_after_the_outcome_write_is_published_on_redelivery(we
 def test_the_webhook_runs_with_the_environment_the_template_gives_it(
     webhook_world: WebhookWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given exactly the variables the template gives the webhook function
-    monkeypatch.delenv("STRIPE_SECRET_KEY_PARAMETER")
+    # Given exactly the variables the template gives the webhook function, the Stripe key's parameter
+    # among them (a payment for an order that will not be fulfilled is refunded right there)
+    assert webhook_environment()["STRIPE_SECRET_KEY_PARAMETER"] == f"/storekeeper/{STAGE}/stripe/secret-key"
     given_payment(webhook_world)
 
     # When Stripe delivers a valid event
