@@ -243,6 +243,11 @@ def test_no_money_or_stock_is_lost_under_stripe_faults(chaos: LocalStack) -> Non
         if not run.faults or all(left.get(i) == DURATIONS[run.scenario.duration] for i in run.faults)
     ]
     assert idle == [], f"faults that never fired: {idle}"
+    # Staff see every order the faults left stuck on their queue, and nothing else of this run
+    queue = shop.http("GET", "/admin/orders", token=shop.admin, params={"attention": "true", "limit": 100}).json()
+    queued = {o["orderId"] for o in queue["items"]}
+    stuck = {run.order_id for run in runs if shop.order(run.order_id)["attention"] is not None}
+    assert stuck == queued & {run.order_id for run in runs}
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(lambda run: after_the_fault(shop, run), runs))
     for name, payload in (("sweep-holds", None), ("reconcile-payments", {"since": since - 60})):
