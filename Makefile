@@ -18,7 +18,7 @@ help: ## list the targets
 
 UV := $(TOOLS)/uv/bin/uv
 UV_VERSION := 0.13.9
-REQUIREMENTS := requirements-dev.txt layers/common/requirements.txt $(wildcard functions/*/requirements.txt)
+REQUIREMENTS := requirements-dev.txt $(wildcard layers/*/requirements.txt) $(wildcard functions/*/requirements.txt)
 tool_requirement = $(shell awk '$$1 == "$(1)" {print $$2}' requirements-tools.txt)
 
 # uv installs in seconds what pip installs in a minute; it is bootstrapped with pip, pinned, in its own venv.
@@ -42,7 +42,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.installed node_modules/.installed ## create .venv, the tool venvs in .tools/ and node_modules/
+install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.installed $(TOOLS)/checkov/.installed node_modules/.installed ## create .venv, the tool venvs in .tools/ and node_modules/
 
 run: $(BIN)/.installed $(TOOLS)/localstripe/.installed ## start the local stack with demo data (Ctrl-C stops it)
 	$(BIN)/python -m local run
@@ -61,9 +61,10 @@ format: install ## fix what ruff can
 typecheck: install
 	$(BIN)/mypy
 
-validate: install ## sam validate --lint, cfn-lint, and the state machines' ASL
+validate: install ## sam validate --lint, cfn-lint, checkov (skips and their reasons: .checkov.yaml), the state machines' ASL
 	$(SAM) validate --lint --region eu-west-1
 	$(BIN)/cfn-lint template.yaml
+	$(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
 	for machine in statemachines/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$machine" || exit 1; done
 
 build: install ## sam build (arm64 wheels, no container) + compiled bytecode

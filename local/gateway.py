@@ -5,8 +5,10 @@ MISSING_AUTHENTICATION_TOKEN answer; a missing, forged, expired or wrong-audienc
 route is UNAUTHORIZED; a handler crash or a malformed proxy response is a 502 (DEFAULT_5XX). Each is
 shaped by the template's `GatewayResponses`, as in AWS. Claims reach the handler as strings under
 `requestContext.authorizer.claims`, groups comma-separated, the way REST APIs pass them. `OPTIONS` on a
-route's path is answered like SAM's CORS mock integration (never authorized, never reaches a handler),
-and `/docs` serves Swagger UI over `docs/openapi.json` (local only; see `local.docs`).
+path with an `OPTIONS` route (this template's `PreflightFunction`) reaches that function like any route;
+on another route's path, if the API has SAM's `Cors`, it is answered like SAM's mock integration (never
+authorized, never reaches a handler). `/docs` serves Swagger UI over `docs/openapi.json` (local only;
+see `local.docs`).
 """
 
 from __future__ import annotations

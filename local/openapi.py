@@ -44,7 +44,8 @@ def build(template: Template) -> dict[str, Any]:
             os.environ.setdefault(key, value)
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Storekeeper")
 
-    routes = template.routes()
+    # CORS preflight (`OPTIONS`, answered by PreflightFunction) is no operation of the API.
+    routes = [route for route in template.routes() if route.method != "OPTIONS"]
     protected = {(r.method.lower(), r.path) for r in routes if r.authorizer}
     declared = {(r.method.lower(), r.path) for r in routes}
     api_functions = {r.function for r in routes}

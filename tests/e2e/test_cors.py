@@ -10,7 +10,7 @@ import requests
 pytestmark = pytest.mark.e2e
 Http = Callable[..., requests.Response]
 
-SHOP = "http://localhost:5173"  # the first of the template's default AllowedOrigins: the preflight's
+SHOP = "http://localhost:5173"  # the template's default AllowedOrigins: the gateway's own errors name the first
 OTHER_SHOP = "http://127.0.0.1:5173"
 STRANGER = "https://evil.example"
 
@@ -31,6 +31,21 @@ def test_a_preflight_of_checkout_from_the_shop_is_answered_without_a_token(http:
     assert {"authorization", "content-type", "idempotency-key"} <= allowed
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
     assert int(response.headers["Access-Control-Max-Age"]) > 0
+
+
+def test_a_preflight_from_the_second_shop_names_that_shop(http: Http) -> None:
+    # Given a browser on the second of the allowed origins, about to cancel an order with its token
+    headers = {
+        "Origin": OTHER_SHOP,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    # When it sends the preflight
+    response = http("OPTIONS", "/orders/o_any/cancel", headers=headers)
+    # Then the answer names that origin (not the first one), so the browser goes on
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == OTHER_SHOP
+    assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
 
 
 def test_a_stranger_is_not_allowed(http: Http) -> None:

@@ -1,14 +1,16 @@
 """Reports on the running stack: orders (one from a campaign, one refunded) reach the aggregates
 through the bus, the visit beacon counts sessions, and the daily report emailed for today agrees
-with `GET /reports/sales`."""
+with `GET /reports/sales`. A run asked for through the API is queued, followed until DONE, and its
+files are downloaded through the API's redirect."""
 
 import csv
 import email
+import email.policy
 import io
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,7 +72,7 @@ def test_the_daily_report_agrees_with_the_api(stack: LocalStack, http: Http, tok
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
     ran = stack.cli("trigger", "daily-report", "--input", json.dumps({"period": today}))
     record = json.loads(ran.stdout)
-    assert record["status"] == "SENT"
+    assert record["status"] == "DONE"
 
     # Then an email is in the outbox with the CSV attached and the chart inline
     (sent,) = set(outbox.glob("*.eml")) - before
@@ -78,7 +80,7 @@ def test_the_daily_report_agrees_with_the_api(stack: LocalStack, http: Http, tok
     parts = {part.get_content_type(): part for part in mail.walk()}
     assert parts["image/png"].get_content_disposition() == "inline"
     attached = [p for p in mail.walk() if p.get_filename() == f"sales-{today}.csv"]
-    (line,) = list(csv.DictReader(io.StringIO(attached[0].get_payload(decode=True).decode())))
+    (line,) = list(csv.DictReader(io.StringIO(bytes(attached[0].get_payload(decode=True)).decode())))
     # And its figures are the API's
     assert sales["total"]["refunds"]["amount"] >= 1500
     assert (int(line["orders"]), int(line["gross"]), int(line["refunds"]), int(line["net"])) == (
@@ -91,3 +93,59 @@ def test_the_daily_report_agrees_with_the_api(stack: LocalStack, http: Http, tok
     again = json.loads(stack.cli("trigger", "daily-report", "--input", json.dumps({"period": today})).stdout)
     assert again["runId"] == record["runId"]
     assert set(outbox.glob("*.eml")) - before == {sent}
+
+
+def test_a_run_asked_through_the_api_is_followed_until_done(
+    stack: LocalStack, http: Http, tokens: dict[str, str]
+) -> None:
+    admin = tokens["admin"]
+    today = datetime.now(UTC).date()
+    monday = (today - timedelta(days=today.weekday())).isoformat()
+    outbox = Path(stack.state()["outbox"])
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+
+    # When an admin asks for this week's report
+    asked = http("POST", "/reports/runs", json={"kind": "weekly-report", "period": monday}, token=admin)
+
+    # Then the API answers at once with the run queued and where to follow it
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["status"] in ("QUEUED", "RUNNING", "DONE")  # the run function may be quick
+    location = asked.headers["Location"]
+    assert location == f"/reports/runs/{asked.json()['runId']}"
+
+    # And the run, followed there, is DONE with its files (the run function ran asynchronously)
+    run = poll(lambda: http("GET", location, token=admin).json(), lambda r: r["status"] in ("DONE", "FAILED"))
+    assert run["status"] == "DONE", run
+    files = {f["name"]: f["url"] for f in run["files"]}
+    assert f"sales-{monday}.csv" in files and "chart.png" in files
+
+    # When the admin downloads a file through the API
+    redirect = http("GET", files[f"sales-{monday}.csv"], token=admin, allow_redirects=False)
+
+    # Then it is a redirect to a fresh short-lived link, which serves the CSV without a token
+    assert redirect.status_code == 302, redirect.text
+    downloaded = requests.get(redirect.headers["Location"], timeout=10)
+    assert downloaded.status_code == 200
+    assert downloaded.text.startswith("period,orders,units,gross")
+    # Others may not; an unknown file is a 404
+    assert http("GET", files[f"sales-{monday}.csv"], token=tokens["alice"], allow_redirects=False).status_code == 403
+    assert http("GET", f"{location}/files/nothing.csv", token=admin, allow_redirects=False).status_code == 404
+
+    # And the email went out once, with the files attached and no link that expires
+    def weekly() -> list[Path]:  # other tests' emails (order notifications) may arrive meanwhile
+        new = set(outbox.glob("*.eml")) - before
+        subjects = {
+            m: str(email.message_from_bytes(m.read_bytes(), policy=email.policy.default)["Subject"]) for m in new
+        }
+        return [m for m, subject in subjects.items() if subject.startswith(f"Weekly report {monday}")]
+
+    (sent,) = poll(weekly, lambda found: len(found) >= 1)
+    mail = email.message_from_bytes(sent.read_bytes())
+    attached = {p.get_filename() for p in mail.walk() if p.get_content_disposition() == "attachment"}
+    assert f"sales-{monday}.csv" in attached
+    html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html")
+    html = bytes(html_part.get_payload(decode=True)).decode()
+    assert "href=" not in html and "X-Amz-" not in html
+    # Asking again answers the same run
+    again = http("POST", "/reports/runs", json={"kind": "weekly-report", "period": monday}, token=admin)
+    assert (again.status_code, again.json()["runId"]) == (202, run["runId"])

@@ -175,18 +175,23 @@ def test_every_table_has_point_in_time_recovery(template: Template) -> None:
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical_id
 
 
-def test_cors_is_read_from_the_template(template: Template) -> None:
+def test_every_path_has_a_preflight_for_every_allowed_origin(template: Template) -> None:
+    """SAM's `Cors` answers one fixed origin: the template leaves it out, and `PreflightFunction` answers
+    `OPTIONS` on every path (without a token), with the origins of `AllowedOrigins`. A new route's path
+    fails here until its preflight event is added."""
     from local.gateway import CorsPreflight
 
     resolver = Resolver(template, template.parameter_defaults({"AllowedOrigins": "https://a.test,https://b.test"}))
-    cors = CorsPreflight.of(resolver.resolve(template.cors()))
-    assert cors is not None
-    assert cors.allow_origin == "https://a.test"
-    assert cors.allow_headers is not None
-    assert {"Authorization", "Content-Type", "Idempotency-Key"} <= set(cors.allow_headers.split(","))
+    assert CorsPreflight.of(resolver.resolve(template.cors())) is None
+    routes = template.routes()
+    paths = {r.path for r in routes if r.method != "OPTIONS"}
+    preflights = {r.path: r for r in routes if r.method == "OPTIONS"}
+    assert set(preflights) == paths
+    assert {(r.function, r.authorizer) for r in preflights.values()} == {("PreflightFunction", None)}
+    variables = dict(template.functions())["PreflightFunction"]["Environment"]["Variables"]
+    assert resolver.resolve(variables["ALLOWED_ORIGINS"]) == "https://a.test,https://b.test"
     answers = resolver.resolve(template.gateway_responses())
-    for kind, spec in answers.items():
-        assert spec["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == "'https://a.test'", kind
-    assert template.routes()  # preflight needs no authorizer: the template says so
+    for kind, answer in answers.items():
+        assert answer["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == "'https://a.test'", kind
     api = dict(template.of_type("AWS::Serverless::Api"))["StoreApi"]
     assert api["Auth"]["AddDefaultAuthorizerToCorsPreflight"] is False

@@ -42,6 +42,8 @@ Publisher = Callable[[list[DomainEvent]], None]
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: codes are read aloud and typed
 CODE_LENGTH = 8
 MAX_ATTEMPTS = 5
+PAYOUT_PAGE = 100
+"""Approved commissions read per query while paying out."""
 
 
 def _now(now: datetime | None) -> datetime:
@@ -386,7 +388,9 @@ def pay_out(
 ) -> Payout:
     """Mark every APPROVED commission of the affiliate PAID under one payout, and answer its total. With an
     Idempotency-Key the payout's id is derived from it: a retry answers the first payout (finishing it
-    if it stopped half-way) and pays nothing twice; each commission's move is guarded by its version."""
+    if it stopped half-way) and pays nothing twice; each commission's move is guarded by its version.
+    The APPROVED partition is read page after page from its last evaluated key, never re-queried from
+    the start: GSIs are eventually consistent, so a fresh query may still list what was just paid."""
     get_affiliate(store, affiliate_id)
     at = _now(now)
     if idempotency_key:
@@ -408,15 +412,14 @@ def pay_out(
         raise ServiceUnavailable("the payout could not be read back; retry")
     if payout.complete:
         return payout
-    seen: set[str] = set()
+    start_key = None
     while True:
-        page = store.approved_of(affiliate_id, start_key=None, limit=100)
-        new = [c for c in page.items if c.order_id not in seen]
-        if not new:
-            break
-        for commission in new:
-            seen.add(commission.order_id)
+        page = store.approved_of(affiliate_id, start_key=start_key, limit=PAYOUT_PAGE)
+        for commission in page.items:
             _pay_one(store, commission, payout, at)
+        if page.next_key is None:
+            break
+        start_key = page.next_key
     done = store.complete_payout(affiliate_id, payout_id)
     if publish is not None and done.total > 0:
         paid = CommissionPaid(

@@ -1,4 +1,5 @@
-"""The ports of `customers.ports` over Lambda and SES."""
+"""The ports of `customers.ports` over Lambda and SES. Another domain's errors stop here: the failures
+customers knows by name are translated, any other is a 5xx (`common.invoke.DependencyFailed`)."""
 
 from functools import cache
 from typing import Any
@@ -51,17 +52,20 @@ class LambdaOrders:
         return AnonymisedOrders.model_validate(invoke(settings().anonymise_orders_function, payload))
 
 
+COUPON_CODE_TAKEN = "CouponCodeTaken"
+"""What orders' IssueCouponFunction raises for a code another coupon has (orders' `CouponCodeTaken`)."""
+
+
 class LambdaCoupons:
     def issue(self, request: CouponRequest) -> str:
         """A code that exists already was issued by an earlier attempt of the same deal (codes are
-        derived from the customer and the lapse), so orders' refusal of a duplicate is success."""
+        derived from the customer and the lapse), so orders' refusal of a duplicate is success. Any
+        other failure is orders' (a 5xx), whatever its message says."""
         payload = request.model_dump(mode="json", by_alias=True, exclude_none=True)
         try:
-            answer = invoke(settings().issue_coupon_function, payload)
-        except RemoteError as error:
-            if "exist" in f"{error.error_type} {error.message}".lower():
-                return request.code
-            raise
+            answer = invoke(settings().issue_coupon_function, payload, expected={COUPON_CODE_TAKEN})
+        except RemoteError:
+            return request.code
         return str(answer.get("code") or request.code)
 
 

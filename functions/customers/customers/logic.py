@@ -13,7 +13,6 @@ from aws_lambda_powertools import Logger
 
 from common.errors import ServiceUnavailable
 from common.ids import ID_PATTERN, new_id
-from common.invoke import RemoteError
 from customers.errors import AddressNotFound, CustomerNotFound, OrdersStillOpen, TooManyAddresses
 from customers.models import (
     MAX_ADDRESSES,
@@ -48,7 +47,7 @@ def profile(store: CustomersStore, payments: Payments | None, sub: str) -> tuple
     if payments is not None and found.stripe_customer_id is None and summary.order_count > 0:
         try:
             stripe_id = payments.saved_cards(sub).stripe_customer_id
-        except (RemoteError, ServiceUnavailable) as error:
+        except ServiceUnavailable as error:
             logger.warning("payments could not name the Stripe customer", extra={"error": str(error)})
             stripe_id = None
         if stripe_id:

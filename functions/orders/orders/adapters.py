@@ -1,4 +1,5 @@
-"""The ports of `orders.ports` over Lambda and Step Functions."""
+"""The ports of `orders.ports` over Lambda and Step Functions. Another domain's errors stop here: the
+failures orders knows by name become its own errors, any other is a 5xx (`common.invoke`)."""
 
 import json
 from typing import Any
@@ -13,12 +14,17 @@ from common.contracts import (
     RestockInput,
     RestockResult,
 )
-from common.invoke import invoke
+from common.invoke import RemoteError, invoke
 from common.observability import make_logger
 from common.workflow import TaskCallbacks
+from orders.errors import RefundNotPossible
 from orders.settings import settings
 
 logger = make_logger("orders")
+
+REFUND_REFUSALS = frozenset({"PaymentRejected", "PaymentNotFound"})
+"""The errors of payments' RefundPaymentFunction that are a refusal of this refund, by class name. Any
+other failure is the callee's (a 5xx); the amount set aside for the refund stays, for a retry."""
 
 
 class LambdaPricing:
@@ -33,7 +39,16 @@ class LambdaPayments:
         return CancelPaymentResult.model_validate(answer)
 
     def refund(self, task: RefundInput) -> RefundResult:
-        answer = invoke(settings().refund_payment_function, task.model_dump(mode="json", by_alias=True))
+        """`RefundNotPossible` when payments refuses the refund (Stripe refused it, nothing is left to
+        refund, or there is no payment): payments has given back what it set aside, and so may orders."""
+        try:
+            answer = invoke(
+                settings().refund_payment_function,
+                task.model_dump(mode="json", by_alias=True),
+                expected=REFUND_REFUSALS,
+            )
+        except RemoteError as error:
+            raise RefundNotPossible(f"the payment provider refused the refund: {error.message}") from error
         return RefundResult.model_validate(answer)
 
 

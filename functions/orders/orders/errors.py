@@ -60,6 +60,16 @@ class RefundNotPossible(Conflict):
     code = "refund_not_possible"
 
 
+class CouponCodeTaken(Conflict):
+    """Another coupon already has this code. Named so that customers (whose win-back job issues coupons
+    through `IssueCouponFunction`) recognises it by its type, not by its text."""
+
+    code = "coupon_exists"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"coupon {code} exists already")
+
+
 class BelowMinimumCharge(ValidationFailed):
     """A total above 0 that the payment provider cannot charge (Stripe has a minimum per currency)."""
 

@@ -24,11 +24,11 @@ from common.cursor import decode_cursor, encode_cursor
 from common.errors import Conflict, ServiceUnavailable, ValidationFailed
 from common.events import DomainEvent, new_event
 from common.ids import new_id
-from common.invoke import RemoteError
 from common.money import MAX_AMOUNT, AmountTooLarge, Money, minimum_charge
 from orders import coupons
 from orders.errors import (
     BelowMinimumCharge,
+    CouponCodeTaken,
     IdempotencyKeyReused,
     InvalidTransition,
     NotCancellable,
@@ -392,7 +392,9 @@ def refund(
     """Refund part or all of a paid order through Stripe, optionally putting its units back on sale.
     The refund's id comes from the Idempotency-Key, so a retried request refunds once; the same key with
     another body is `IdempotencyKeyReused`. The amount is set aside on the order (a conditional write)
-    before payments is asked, so refunds racing under different keys never refund more than was paid."""
+    before payments is asked, so refunds racing under different keys never refund more than was paid.
+    Payments' refusal gives the amount back; any other failure keeps it set aside (the refund may have
+    been made), so a retry under the same key finishes it."""
     at = _now(now)
     order = store.get(order_id) if _is_order_id(order_id) else None
     if order is None:
@@ -411,9 +413,9 @@ def refund(
         result = payments.refund(
             RefundInput(order_id=order_id, refund_id=refund_id, amount=hold.amount, reason=request.reason)
         )
-    except RemoteError as error:
+    except RefundNotPossible:
         store.release_refund(order_id, refund_id, hold.amount.amount)
-        raise RefundNotPossible(f"the payment provider refused the refund: {error.message}") from error
+        raise
     restocked = order.restocked
     if request.restock and not order.restocked:
         lines = [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
@@ -584,7 +586,7 @@ def create_coupon(store: OrdersStore, request: coupons.CouponIn, *, now: datetim
             existing is None
             or coupons.CouponIn(**existing.model_dump(exclude={"redemptions", "created_at"})) != request
         ):
-            raise Conflict(f"coupon {coupon.code} exists already", code="coupon_exists") from None
+            raise CouponCodeTaken(coupon.code) from None
         return existing
     return coupon
 

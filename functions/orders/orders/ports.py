@@ -21,7 +21,9 @@ class Pricing(Protocol):
 
 class Payments(Protocol):
     def cancel(self, task: CancelPaymentInput) -> CancelPaymentResult: ...
-    def refund(self, task: RefundInput) -> RefundResult: ...
+    def refund(self, task: RefundInput) -> RefundResult:
+        """`RefundNotPossible` if payments refuses it; any other failure leaves the outcome unknown."""
+        ...
 
 
 class Inventory(Protocol):

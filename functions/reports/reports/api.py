@@ -1,10 +1,13 @@
 """Staff's reports: sales, top products, best customers, campaigns, affiliates, payments due, and
-report runs on demand. Each reads the aggregates of its period only."""
+report runs on demand (queued here, run by the run function) with their files. Each report reads the
+aggregates of its period only."""
 
 from datetime import UTC, date, datetime, timedelta
+from http import HTTPStatus
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,10 +16,9 @@ from pydantic.alias_generators import to_camel
 
 from common.auth import ADMIN
 from common.errors import NotFound
-from common.http import created, make_resolver, requires, responses
-from common.invoke import invoke
+from common.http import accepted, make_resolver, requires, responses
 from common.observability import make_logger
-from reports import queries
+from reports import queries, runs
 from reports.queries import (
     AffiliateRow,
     CampaignRow,
@@ -26,9 +28,9 @@ from reports.queries import (
     ProductRow,
     SalesReport,
 )
-from reports.runs import Kind, period_days
+from reports.runs import Kind, Status
 from reports.settings import settings
-from reports.wiring import store
+from reports.wiring import files, runner, store, zone_today
 
 logger = make_logger("reports")
 app = make_resolver(logger)
@@ -130,51 +132,84 @@ class RunIn(BaseModel):
     )
 
 
+class RunFile(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+    name: str
+    url: str = Field(description="This API's path that redirects to a fresh, short-lived download link (admin)")
+
+
 class RunOut(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="ignore")
 
     run_id: str
     kind: str
     period: str
-    status: str
-    started_at: str
+    status: Status = Field(description="QUEUED, then RUNNING, then DONE (or FAILED: asking again runs it again)")
+    queued_at: str | None = None
+    started_at: str | None = None
     finished_at: str | None = None
     recipients: list[str] = Field(default_factory=list)
-    files: list[dict[str, str]] = Field(default_factory=list)
+    files: list[RunFile] = Field(
+        default_factory=list, description="Stored files, once DONE (also attached to the email)"
+    )
     error: str | None = None
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "RunOut":
-        return cls.model_validate(record)
+        status = "DONE" if record["status"] == "SENT" else record["status"]  # runs recorded before QUEUED/DONE
+        files = [
+            RunFile(name=f["name"], url=f"/reports/runs/{record['runId']}/files/{quote(f['name'])}")
+            for f in record.get("files", [])
+        ]
+        return cls.model_validate({**record, "status": status, "files": files})
+
+
+RunId = Annotated[str, Path(alias="runId", pattern=r"^run_[0-9a-z]{26}$")]
 
 
 @app.post(
     "/reports/runs",
-    summary="Run a report now (once per kind and period) (admin)",
-    responses=responses(400, 401, 403, 422, 503, success=201, description="The run"),
+    summary="Run a report (once per kind and period): queued now, followed on its Location (admin)",
+    responses=responses(400, 401, 403, 422, 503, success=202, description="The run, queued (or as recorded)"),
     tags=TAGS,
 )
 @requires(ADMIN)
 def start_run(body: Annotated[RunIn, Body()]) -> Response[RunOut]:
-    if body.period is not None:
-        period_days(body.kind, body.period)  # a 422 here, not the run function's error as a 500
-    record = invoke(settings().report_run_function, body.model_dump(exclude_none=True))
+    record = runs.request_run(store(), runner(), body.kind, body.period, zone_today())
     run = RunOut.of(record)
-    return created(run, f"/reports/runs/{run.run_id}")
+    return accepted(run, f"/reports/runs/{run.run_id}")
 
 
 @app.get(
     "/reports/runs/<runId>",
-    summary="A report run's state and links (admin)",
+    summary="A report run's progress, and its files once done (admin)",
     responses=responses(401, 403, 404),
     tags=TAGS,
 )
 @requires(ADMIN)
-def get_run(run_id: Annotated[str, Path(alias="runId", pattern=r"^run_[0-9a-z]{26}$")]) -> RunOut:
+def get_run(run_id: RunId) -> RunOut:
     record = store().run_by_id(run_id)
     if record is None:
         raise NotFound(f"no report run {run_id}")
     return RunOut.of(record)
+
+
+@app.get(
+    "/reports/runs/<runId>/files/<name>",
+    summary="Download a file of a report run: a redirect to a link valid for a few minutes (admin)",
+    responses=responses(401, 403, 404, 422, success=302, description="Found: `Location` is the download link"),
+    tags=TAGS,
+)
+@requires(ADMIN)
+def get_file(run_id: RunId, name: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]) -> Response[None]:
+    url = runs.file_link(store(), files(), run_id, name)
+    return Response(
+        status_code=HTTPStatus.FOUND,
+        content_type=content_types.APPLICATION_JSON,
+        body=None,
+        headers={"Location": url, "Cache-Control": "no-store"},
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

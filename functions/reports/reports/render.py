@@ -147,8 +147,12 @@ def email_html(
     products: Sequence[ProductRow],
     campaigns: Sequence[CampaignRow],
     chart_cid: str,
-    links: Sequence[tuple[str, str]],
+    attached: Sequence[str],
+    run_id: str,
 ) -> str:
+    """The report as HTML. Files are attached, not linked: a link that works without signing in would
+    have to be signed with the run function's temporary credentials, which expire within hours (staff
+    fetch them again through the API, which signs a fresh link per request)."""
     totals = _table(
         ["", ""],
         [
@@ -179,7 +183,8 @@ def email_html(
         ]
         or [["No campaign traffic", "", "", "", ""]],
     )
-    files = "".join(f'<li><a href="{html.escape(url)}">{html.escape(name)}</a></li>' for name, url in links)
+    files = "".join(f"<li>{html.escape(name)} (attached)</li>" for name in attached)
+    again = f"/reports/runs/{html.escape(run_id)}/files/&lt;name&gt;"
     return f"""<!doctype html>
 <html><body style="font-family:Arial,sans-serif;color:#222">
 <h2 style="margin-bottom:4px">{html.escape(title)}</h2>
@@ -187,7 +192,9 @@ def email_html(
 <h3>Revenue per day</h3><img src="cid:{chart_cid[1:-1]}" alt="Net revenue per day, with orders" width="880">
 <h3>Top products</h3>{top}
 <h3>Campaigns</h3>{ads}
-<h3>Files</h3><ul>{files or "<li>attached</li>"}</ul>
+<h3>Files</h3><ul>{files or "<li>none</li>"}</ul>
+<p style="color:#777;font-size:12px">Staff can download them again from the shop's API:
+<code>GET {again}</code> (admin sign-in).</p>
 <p style="color:#777;font-size:12px">Amounts in {html.escape(total.gross.currency)};
 refunds count on the day they were made.</p>
 </body></html>"""

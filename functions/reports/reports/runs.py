@@ -1,31 +1,49 @@
 """Report runs: a daily report, a weekly report, the monthly affiliate statements. A run renders CSV
-files and an email with the chart, stores the files, sends the email, and records itself, once per
-kind and period: a retried schedule finds the run SENT and sends nothing."""
+files and an email with the chart, stores the files, sends the email (the files attached), and records
+itself, once per kind and period: a retried schedule finds the run DONE and sends nothing.
 
-from collections.abc import Sequence
+A run asked for through the API is recorded QUEUED and handed to the run function asynchronously (a
+run may take longer than API Gateway waits); the caller follows it on `GET /reports/runs/{runId}`.
+Stored files are fetched through the API, which answers each request with a fresh short-lived link."""
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from common.errors import ValidationFailed
+from common.errors import NotFound, ValidationFailed
 from common.ids import new_id
 from reports import queries, render
 from reports.store import ReportsStore
 
 Kind = Literal["daily-report", "weekly-report", "affiliate-statements"]
 KINDS: tuple[Kind, ...] = ("daily-report", "weekly-report", "affiliate-statements")
+Status = Literal["QUEUED", "RUNNING", "DONE", "FAILED"]
 CHART_DAYS = 14
 STALE_AFTER = timedelta(minutes=15)
+"""A QUEUED or RUNNING run nobody finished within this was lost (an event dropped, a function killed):
+the run function gives up after 120 s, and Lambda hands an event over within seconds unless throttled."""
 
 
 class Files(Protocol):
-    def put(self, key: str, content: bytes, content_type: str) -> str:
-        """Store a file; answer a link to it that works without credentials for a while."""
+    def put(self, key: str, content: bytes, content_type: str) -> None:
+        """Store a file under `key` (the run's record keeps the key)."""
+        ...
+
+    def link(self, key: str) -> str:
+        """A URL that fetches the file without credentials for a few minutes. Made per request, never
+        stored or mailed: it is signed with the caller's temporary credentials and dies with them."""
         ...
 
 
 class Mailer(Protocol):
     def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> str: ...
+
+
+class Runner(Protocol):
+    def start(self, kind: Kind, period: str, run_id: str) -> None:
+        """Hand a queued run to the run function and return at once; raise if it could not be handed over."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -72,34 +90,96 @@ def period_days(kind: Kind, period: str) -> tuple[date, date]:
     return start, start
 
 
+def may_take_over(claiming: Literal["QUEUED", "RUNNING"], now: datetime) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether a claim to `claiming` may replace the run already recorded for its kind and period: a
+    FAILED run is run again; a QUEUED one is the run function's to start (whoever gets there first); a
+    QUEUED or RUNNING one that went stale was lost. A DONE run is never redone."""
+
+    def decide(existing: Mapping[str, Any]) -> bool:
+        status = existing["status"]
+        if status == "FAILED" or (status, claiming) == ("QUEUED", "RUNNING"):
+            return True
+        if status not in ("QUEUED", "RUNNING"):
+            return False
+        since = existing.get("claimedAt") or existing.get("startedAt") or existing.get("queuedAt")
+        return since is None or now - datetime.fromisoformat(since) > STALE_AFTER
+
+    return decide
+
+
+def request_run(
+    store: ReportsStore, runner: Runner, kind: Kind, period: str | None, zone_today: date
+) -> dict[str, Any]:
+    """Queue a run and hand it to the run function; answer its record at once. Once per kind and period:
+    asking again answers the run recorded (queued, running or done), unless it failed or went stale."""
+    chosen = period or default_period(kind, zone_today)
+    period_days(kind, chosen)  # a 422 here, not the run function's error later
+    now = datetime.now(UTC)
+    record = {
+        "runId": new_id("run"),
+        "kind": kind,
+        "period": chosen,
+        "status": "QUEUED",
+        "queuedAt": now.isoformat(),
+        "claimedAt": now.isoformat(),
+    }
+    claimed, mine = store.claim_run(record, may_take_over=may_take_over("QUEUED", now))
+    if not mine:
+        return claimed
+    try:
+        runner.start(kind, chosen, claimed["runId"])
+    except Exception as error:
+        # Recorded FAILED, so asking again queues it again at once instead of waiting for it to go stale.
+        store.finish_run(kind, chosen, status="FAILED", error=f"not started: {type(error).__name__}"[:500])
+        raise
+    return claimed
+
+
 def run(context: RunContext, kind: Kind, period: str | None = None, run_id: str | None = None) -> dict[str, Any]:
     """Run a report once per kind and period; answer the run record (an earlier one if it ran)."""
     chosen = period or default_period(kind, context.zone_today)
     start, end = period_days(kind, chosen)
+    now = datetime.now(UTC)
     record = {
         "runId": run_id or new_id("run"),
         "kind": kind,
         "period": chosen,
         "status": "RUNNING",
-        "startedAt": datetime.now(UTC).isoformat(),
+        "startedAt": now.isoformat(),
+        "claimedAt": now.isoformat(),
     }
-    claimed, mine = context.store.start_run(record, stale_after=STALE_AFTER)
+    claimed, mine = context.store.claim_run(record, may_take_over=may_take_over("RUNNING", now))
     if not mine:
         return claimed
     try:
         if kind == "affiliate-statements":
             outcome = _statements(context, chosen)
         else:
-            outcome = _sales_report(context, kind, chosen, start, end)
+            outcome = _sales_report(context, kind, chosen, start, end, claimed["runId"])
     except Exception as error:
-        context.store.finish_run(kind, chosen, status="FAILED", error=f"{type(error).__name__}: {error}"[:500])
+        context.store.finish_run(
+            kind,
+            chosen,
+            status="FAILED",
+            finishedAt=datetime.now(UTC).isoformat(),
+            error=f"{type(error).__name__}: {error}"[:500],
+        )
         raise
-    finished = {"status": "SENT", "finishedAt": datetime.now(UTC).isoformat(), **outcome}
+    finished = {"status": "DONE", "finishedAt": datetime.now(UTC).isoformat(), **outcome}
     context.store.finish_run(kind, chosen, **finished)
     return {**claimed, **finished}
 
 
-def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end: date) -> dict[str, Any]:
+def file_link(store: ReportsStore, files: Files, run_id: str, name: str) -> str:
+    """A fresh short-lived link to one file of a run; `NotFound` for an unknown run or file."""
+    record = store.run_by_id(run_id)
+    found = next((f for f in (record or {}).get("files", []) if f.get("name") == name), None)
+    if record is None or found is None:
+        raise NotFound(f"no file {name!r} in report run {run_id}")
+    return files.link(found.get("key") or f"{record['kind']}/{record['period']}/{name}")
+
+
+def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end: date, run_id: str) -> dict[str, Any]:
     store, currency = context.store, context.currency
     report = queries.sales(store, start, end, "day", currency)
     chart_start = min(start, end - timedelta(days=CHART_DAYS - 1)) if kind == "daily-report" else start
@@ -119,15 +199,16 @@ def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end
         [r.net for r in window.rows],
         [r.orders for r in window.rows],
     )
-    links = [(a.name, context.files.put(f"{kind}/{period}/{a.name}", a.content, a.mime)) for a in attachments]
-    links.append(("chart.png", context.files.put(f"{kind}/{period}/chart.png", chart, "image/png")))
+    stored = [(a.name, a.content, a.mime) for a in attachments] + [("chart.png", chart, "image/png")]
+    for name, content, mime in stored:
+        context.files.put(f"{kind}/{period}/{name}", content, mime)
     cid = render.new_cid()
     raw = render.message(
         sender=context.sender,
         recipients=context.recipients,
         subject=f"{title}: {render.money_text(report.total.net)} net, {report.total.orders} orders",
         text=render.email_text(title, report.total),
-        html_body=render.email_html(title, report.total, products, ads, cid, links),
+        html_body=render.email_html(title, report.total, products, ads, cid, [a.name for a in attachments], run_id),
         chart=chart,
         chart_cid=cid,
         attachments=attachments,
@@ -136,7 +217,7 @@ def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end
     return {
         "recipients": list(context.recipients),
         "messageIds": [message_id],
-        "files": [{"name": name, "url": url} for name, url in links],
+        "files": [{"name": name, "key": f"{kind}/{period}/{name}"} for name, _, _ in stored],
     }
 
 
@@ -150,12 +231,9 @@ def _statements(context: RunContext, month: str) -> dict[str, Any]:
             for r in rows
         ],
     )
-    files = [
-        {
-            "name": f"affiliates-{month}.csv",
-            "url": context.files.put(f"affiliate-statements/{month}/affiliates.csv", all_rows, "text/csv"),
-        }
-    ]
+    key = f"affiliate-statements/{month}/affiliates.csv"
+    context.files.put(key, all_rows, "text/csv")
+    files = [{"name": f"affiliates-{month}.csv", "key": key}]
     sent, recipients = [], []
     for row in rows:
         address = addresses.get(row.affiliate_id)

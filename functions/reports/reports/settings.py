@@ -16,7 +16,13 @@ class ReportsSettings(Settings):
     report_recipients: str = Field(default="", alias="REPORT_RECIPIENTS", description="Comma-separated")
     report_sender: str = Field(default="", alias="REPORT_SENDER")
     report_run_function: str = Field(default="", alias="REPORT_RUN_FUNCTION")
-    link_seconds: int = Field(default=7 * 24 * 3600, alias="REPORT_LINK_SECONDS", ge=60, le=7 * 24 * 3600)
+    link_seconds: int = Field(
+        default=300,
+        alias="REPORT_LINK_SECONDS",
+        ge=60,
+        le=3600,
+        description="How long a download link answered by the API works (a few minutes: it is made per request)",
+    )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -6,7 +6,7 @@
 Markers expire by TTL; nothing relies on it for correctness within its window.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -127,9 +127,12 @@ class ReportsStore:
 
     # ------------------------------------------------------------ report runs
 
-    def start_run(self, run: dict[str, Any], *, stale_after: timedelta) -> tuple[dict[str, Any], bool]:
-        """Claim the run of one kind and period: (the run, True) if this caller runs it now; (the existing
-        run, False) if it ran already, or runs elsewhere and is not stale. A FAILED or stale run is taken over."""
+    def claim_run(
+        self, run: dict[str, Any], *, may_take_over: Callable[[dict[str, Any]], bool]
+    ) -> tuple[dict[str, Any], bool]:
+        """Claim the run of one kind and period for `run["status"]` (QUEUED or RUNNING): (the run, True) if
+        this caller has it now; (the existing run, False) if one is recorded and `may_take_over` refuses
+        it, or another caller took it over first. A run keeps its first id for good."""
         item = {**run, "PK": f"RUN#{run['kind']}#{run['period']}", "SK": "RUN"}
         pointer = {"PK": f"RUNID#{run['runId']}", "SK": "RUN", "kind": run["kind"], "period": run["period"]}
         try:
@@ -152,33 +155,45 @@ class ReportsStore:
             existing = self.run(run["kind"], run["period"])
             if existing is None:
                 raise ServiceUnavailable("reports are busy; retry") from cancelled
-            started = datetime.fromisoformat(existing["startedAt"])
-            takeable = existing["status"] == "FAILED" or (
-                existing["status"] == "RUNNING" and datetime.now(UTC) - started > stale_after
-            )
-            if not takeable or not self._take_over(existing, run["startedAt"]):
+            if not may_take_over(existing):
                 return existing, False
-            return {**existing, "status": "RUNNING", "startedAt": run["startedAt"]}, True
+            taken = self._take_over(existing, run)
+            return (taken, True) if taken is not None else (existing, False)
         return item, True
 
-    def _take_over(self, existing: dict[str, Any], started_at: str) -> bool:
+    def _take_over(self, existing: dict[str, Any], run: dict[str, Any]) -> dict[str, Any] | None:
+        """Move `existing` to the claim's status, on the condition that nobody changed it since it was
+        read (its status and claim stamp; runs recorded before claim stamps had none); None if somebody did."""
+        status = run["status"]
+        stamp_field = "startedAt" if status == "RUNNING" else "queuedAt"
+        fields = {"status": status, "claimedAt": run["claimedAt"], stamp_field: run[stamp_field]}
+        removed = ["#error", "finishedAt"] + (["startedAt"] if status == "QUEUED" else [])
+        names = {"#status": "status", "#error": "error"}
+        values: dict[str, Any] = {":was": {"S": existing["status"]}}
+        sets = []
+        for i, (name, value) in enumerate(fields.items()):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = to_value(value)
+            sets.append(f"#f{i} = :f{i}")
+        if existing.get("claimedAt"):
+            condition = "#status = :was AND claimedAt = :claimed"
+            values[":claimed"] = {"S": existing["claimedAt"]}
+        else:
+            condition = "#status = :was AND attribute_not_exists(claimedAt)"
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_key(f"RUN#{existing['kind']}#{existing['period']}", "RUN"),
-                UpdateExpression="SET #status = :running, startedAt = :now REMOVE #error",
-                ConditionExpression="#status = :was AND startedAt = :started",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
-                ExpressionAttributeValues={
-                    ":running": {"S": "RUNNING"},
-                    ":now": {"S": started_at},
-                    ":was": {"S": existing["status"]},
-                    ":started": {"S": existing["startedAt"]},
-                },
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE " + ", ".join(removed),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return None
+        dropped = {"error", "finishedAt"} | ({"startedAt"} if status == "QUEUED" else set())
+        kept = {k: v for k, v in existing.items() if k not in dropped}
+        return {**kept, **fields}
 
     def finish_run(self, kind: str, period: str, **fields: Any) -> None:
         names = {f"#f{i}": name for i, name in enumerate(fields)}

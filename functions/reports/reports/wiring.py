@@ -1,8 +1,8 @@
 """The adapters every reports handler shares, built from the settings on first use."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from reports.adapters import S3Files, SesMailer
+from reports.adapters import LambdaRunner, S3Files, SesMailer
 from reports.runs import RunContext
 from reports.settings import settings
 from reports.store import ReportsStore
@@ -12,14 +12,27 @@ def store() -> ReportsStore:
     return ReportsStore(settings().reports_table)
 
 
+def files() -> S3Files:
+    config = settings()
+    return S3Files(config.reports_bucket, config.link_seconds)
+
+
+def runner() -> LambdaRunner:
+    return LambdaRunner(settings().report_run_function)
+
+
+def zone_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(settings().zone).date()
+
+
 def run_context(now: datetime | None = None) -> RunContext:
     config = settings()
     return RunContext(
         store=store(),
-        files=S3Files(config.reports_bucket, config.link_seconds),
+        files=files(),
         mailer=SesMailer(),
         sender=config.report_sender,
         recipients=config.recipients,
         currency=config.shop_currency,
-        zone_today=(now or datetime.now(UTC)).astimezone(config.zone).date(),
+        zone_today=zone_today(now),
     )

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from affiliates import jobs, logic
+import pytest
+
+from affiliates import api, jobs, logic
 from affiliates.models import Commission
 from affiliates.store import AffiliatesStore
 from common.contracts import OrderRefunded
+from common.dynamo import Key, Page
 from common.events import DomainEvent
 from tests.integration.affiliates.conftest import (
     T0,
@@ -353,3 +356,59 @@ def test_two_refunds_racing_on_one_commission_both_count(
     [entry] = ledger(call, partner)
     assert (entry["reversedAmount"], entry["status"]) == (eur(500), "PENDING")
     assert totals(call, partner) == {"pending": 500, "approved": 0, "paid": 0, "reversed": 500}
+
+
+class LaggingIndexStore(AffiliatesStore):
+    """The real store, except that GSI1 lags behind the table as it may on AWS (GSIs are eventually
+    consistent): for the whole payout it still answers the APPROVED partition as it was at the first
+    query, so commissions already paid are listed again. Pages resume after the last order id, as a
+    `LastEvaluatedKey` would."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(table)
+        self.snapshot: list[Commission] | None = None
+        self.queries = 0
+
+    def approved_of(self, affiliate_id: str, *, start_key: Key | None, limit: int) -> Page[Commission]:
+        self.queries += 1
+        if self.snapshot is None:
+            self.snapshot, key = [], None
+            while True:
+                page = super().approved_of(affiliate_id, start_key=key, limit=100)
+                self.snapshot += page.items
+                if page.next_key is None:
+                    break
+                key = page.next_key
+        after = start_key["GSI1SK"]["S"] if start_key else ""
+        rest = [c for c in self.snapshot if c.order_id > after]
+        items = rest[:limit]
+        more = len(rest) > limit
+        return Page(items, {"GSI1SK": {"S": items[-1].order_id}} if more else None)
+
+
+def test_a_payout_pays_every_page_even_when_the_index_lags(
+    world: AffiliatesWorld,
+    call: Call,
+    deliver: Deliver,
+    approved_affiliate: Approve,
+    run_approval: Callable[[datetime], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given five approved commissions, read two a page, through an index that has not caught up with
+    # the payout's own writes
+    partner = approved_affiliate(rate=0.10)
+    for n in range(5):
+        deliver(paid(snapshot(f"o_{n}", total=1_000, code=partner.code), at=T0))
+    run_approval(T0 + days(31))
+    lagging = LaggingIndexStore(world.table)
+    monkeypatch.setattr(logic, "PAYOUT_PAGE", 2)
+    monkeypatch.setattr(api, "store", lambda: lagging)
+
+    # When an admin pays out
+    payout = call("POST", f"/affiliates/{partner.affiliate_id}/payouts", groups=["admin"])
+
+    # Then every commission is paid, each read once (the loop followed the pages, not the stale index)
+    assert payout.status == 200, payout.body
+    assert (payout.body["total"], payout.body["commissionCount"]) == (eur(500), 5)
+    assert {e["status"] for e in ledger(call, partner)} == {"PAID"}
+    assert lagging.queries == 3

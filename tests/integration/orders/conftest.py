@@ -23,11 +23,12 @@ from common.contracts import (
     RestockResult,
 )
 from common.events import DomainEvent
-from common.invoke import RemoteError, lambda_client
+from common.invoke import lambda_client
 from common.money import Money
 from common.workflow import sfn_client
 from local.template import Resolver, Template
 from orders import logic
+from orders.errors import RefundNotPossible
 from orders.models import CheckoutIn, Order, OrderStatus, ShipmentIn
 from orders.store import OrdersStore
 
@@ -141,7 +142,7 @@ class FakePricing:
 class FakePayments:
     """Our `Payments` port, as the payments domain answers: a refund id is refunded once (a repeat is
     answered again), totals add up per order. `cancelled` is what a cancel answers (False: it was paid);
-    `refuse` makes a refund fail as a remote PaymentRejected would."""
+    `refuse` makes a refund fail as the adapter answers a remote PaymentRejected (`RefundNotPossible`)."""
 
     cancelled: bool = True
     refuse: bool = False
@@ -156,7 +157,7 @@ class FakePayments:
     def refund(self, task: RefundInput) -> RefundResult:
         self.refunds.append(task)
         if self.refuse:
-            raise RemoteError("RefundPaymentFunction", "PaymentRejected", "Stripe refused the request")
+            raise RefundNotPossible("the payment provider refused the refund: Stripe refused the request")
         key = (task.order_id, task.refund_id)
         if key not in self._made:
             assert task.amount is not None, "orders always names the amount"

@@ -36,7 +36,7 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
     record = runs.run(world.context(NEXT_MORNING), "daily-report")
 
     # Then the run covers yesterday and is recorded as sent to the configured recipients
-    assert (record["period"], record["status"], record["recipients"]) == ("2030-03-31", "SENT", RECIPIENTS)
+    assert (record["period"], record["status"], record["recipients"]) == ("2030-03-31", "DONE", RECIPIENTS)
     (mail,) = world.sent()
     assert mail["From"] == SENDER
     assert mail["To"] == ", ".join(RECIPIENTS)
@@ -82,7 +82,7 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
 
 def test_an_empty_day_still_reports_zeros(world: World) -> None:
     record = runs.run(world.context(NEXT_MORNING), "daily-report")
-    assert record["status"] == "SENT"
+    assert record["status"] == "DONE"
     (mail,) = world.sent()
     sales_csv = next(p for p in _parts(mail)["text/csv"] if p.get_filename().startswith("sales"))  # type: ignore[attr-defined]
     assert sales_csv.get_payload(decode=True).decode().splitlines()[1] == "2030-03-31,0,0,0,0,0,0,0,EUR"  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""CORS preflight: the API's `OPTIONS` answers, for every origin the shop's web clients run on."""
