@@ -2,6 +2,7 @@
 `template.yaml`, so a change there is a change here."""
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from moto import mock_aws
 
 from catalog import admin_api, public_api
 from local.aws import MotoServer
+from local.stripe import DEFAULT_BINARY, LocalStripe
 from local.template import Resolver, Template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -235,3 +237,20 @@ def server() -> Iterator[MotoServer]:
     moto.start()
     yield moto
     moto.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One localstripe for every integration suite (a subprocess: it is GPL, never imported)."""
+    if not Path(DEFAULT_BINARY).exists():
+        pytest.skip(f"localstripe is not installed at {DEFAULT_BINARY} (make install)")
+    server = LocalStripe(free_port(), tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    server.start()
+    yield server.url
+    server.stop()

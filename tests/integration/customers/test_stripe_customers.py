@@ -3,7 +3,6 @@ their Stripe Customer once and names it on the PaymentIntent; `ListPaymentMethod
 4 and expiry. Logic runs on moto's PaymentsTable with a fake of our own gateway port; the real gateway
 is checked against localstripe when it is installed."""
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from moto import mock_aws
 
 from common.contracts import CreatePaymentIntentInput
 from common.money import Money
-from local.stripe import DEFAULT_BINARY, SECRET_KEY, LocalStripe
+from local.stripe import SECRET_KEY
 from local.template import Resolver, Template
 from payments import logic, tasks
 from payments.errors import PaymentProviderUnavailable
@@ -144,20 +143,9 @@ def test_an_order_without_a_customer_or_accounts_works_as_before(store: Payments
 # ---------------------------------------------------------------- the real library against localstripe
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not DEFAULT_BINARY.exists():
-        pytest.skip(f"localstripe is not installed at {DEFAULT_BINARY} (make install)")
-    server = LocalStripe(_free_port(), tmp_path_factory.mktemp("localstripe") / "localstripe.log")
-    server.start()
-    yield server.url
-    server.stop()
+@pytest.fixture
+def localstripe(localstripe_server: str) -> str:
+    return localstripe_server
 
 
 def test_the_stripe_gateway_keeps_customers_and_lists_their_cards(localstripe: str) -> None:

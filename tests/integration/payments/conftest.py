@@ -5,7 +5,6 @@ callbacks are a fake of our `Callbacks` port."""
 
 import base64
 import json
-import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from common.events import DomainEvent
 from common.invoke import lambda_client
 from common.money import Money
 from common.workflow import sfn_client
-from local.stripe import DEFAULT_BINARY, LocalStripe, sign
+from local.stripe import sign
 from local.template import Resolver, Template
 from payments import gateway as gateway_module
 from payments import webhook
@@ -338,20 +337,3 @@ def webhook_world(
         call_handler=lambda event: webhook.handler(event, lambda_context),
         build_event=api_event,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One localstripe for the payments suites (a subprocess: it is GPL, never imported)."""
-    if not Path(DEFAULT_BINARY).exists():
-        pytest.skip(f"localstripe is not installed at {DEFAULT_BINARY} (make install)")
-    server = LocalStripe(free_port(), tmp_path_factory.mktemp("localstripe") / "localstripe.log")
-    server.start()
-    yield server.url
-    server.stop()

@@ -19,8 +19,9 @@ from payments import logic, tasks
 from payments.errors import PaymentCanceled, PaymentProviderUnavailable, PaymentRejected
 from payments.gateway import StripeGateway
 from payments.store import PaymentsStore
+from tests.integration.conftest import free_port
 
-from .conftest import FakeCallbacks, FakeGateway, free_port
+from .conftest import FakeCallbacks, FakeGateway
 
 ORDER = "o_01jlogictest000000000000000"
 EUR = "EUR"

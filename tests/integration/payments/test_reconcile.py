@@ -21,8 +21,9 @@ from payments.errors import PaymentProviderUnavailable, PaymentRejected
 from payments.gateway import StripeGateway
 from payments.reconcile import Action, Kind, ReconcileInput, ReconciliationRun, reconcile
 from payments.store import PaymentsStore
+from tests.integration.conftest import free_port
 
-from .conftest import FakePublisher, _template, free_port
+from .conftest import FakePublisher, _template
 
 EUR = "EUR"
 NOW_INPUT = ReconcileInput()

@@ -17,19 +17,13 @@ from botocore.stub import ANY, Stubber
 
 from reports import adapters, api, jobs, runs
 from reports.adapters import LambdaRunner
+from tests.integration.conftest import Answer
 
 from .conftest import BUCKET, RECIPIENTS, REGION, SENDER, TABLE, World, order, paid
 
 DAY = datetime(2030, 3, 31, 10, 0, tzinfo=UTC)
 PERIOD = "2030-03-31"
 RUN_FUNCTION = "storekeeper-report-run-test"
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    headers: dict[str, str]
 
 
 @dataclass
