@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from affiliates.contracts import CommissionEarned, CommissionPaid, CommissionReversed
 from affiliates.errors import AffiliateNotFound, AlreadyApplied, AlreadyApproved
 from affiliates.models import (
     AFFILIATE_ID_PATTERN,
@@ -30,7 +29,7 @@ from affiliates.ports import Groups
 from affiliates.store import AffiliatesStore, CodeTaken, NotPending, Stale, UserHasApplied
 from affiliates.store import AlreadyApplied as EventAlreadyApplied
 from common.auth import AFFILIATE
-from common.contracts import OrderRefunded, OrderSnapshot
+from common.contracts import CommissionEarned, CommissionPaid, CommissionReversed, OrderRefunded, OrderSnapshot
 from common.cursor import decode_cursor, encode_cursor
 from common.errors import ServiceUnavailable
 from common.events import DomainEvent, new_event

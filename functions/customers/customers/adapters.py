@@ -6,20 +6,31 @@ from typing import Any
 
 import boto3
 
-from common.contracts import ForgetCustomerInput, ForgetCustomerResult
+from common.contracts import (
+    AnonymisedOrders,
+    CustomerRef,
+    ForgetCustomerInput,
+    ForgetCustomerResult,
+    IssueCouponInput,
+    IssuedCoupon,
+    SavedCards,
+)
 from common.dynamo import AWS_CONFIG
 from common.invoke import RemoteError, invoke
-from customers.ports import AnonymisedOrders, CouponRequest, SavedCards
 from customers.settings import settings
 
 
 class LambdaPayments:
     def saved_cards(self, customer_id: str) -> SavedCards:
-        return SavedCards.model_validate(invoke(settings().list_payment_methods_function, {"customerId": customer_id}))
+        return SavedCards.model_validate(invoke(settings().list_payment_methods_function, _customer(customer_id)))
 
     def forget(self, customer_id: str) -> ForgetCustomerResult:
         payload = ForgetCustomerInput(customer_id=customer_id).model_dump(mode="json", by_alias=True)
         return ForgetCustomerResult.model_validate(invoke(settings().forget_customer_function, payload))
+
+
+def _customer(customer_id: str) -> dict[str, Any]:
+    return CustomerRef(customer_id=customer_id).model_dump(mode="json", by_alias=True)
 
 
 @cache
@@ -48,7 +59,7 @@ class CognitoLogins:
 
 class LambdaOrders:
     def anonymise(self, customer_id: str) -> AnonymisedOrders:
-        payload = {"customerId": customer_id}
+        payload = _customer(customer_id)
         return AnonymisedOrders.model_validate(invoke(settings().anonymise_orders_function, payload))
 
 
@@ -57,7 +68,7 @@ COUPON_CODE_TAKEN = "CouponCodeTaken"
 
 
 class LambdaCoupons:
-    def issue(self, request: CouponRequest) -> str:
+    def issue(self, request: IssueCouponInput) -> str:
         """A code that exists already was issued by an earlier attempt of the same deal (codes are
         derived from the customer and the lapse), so orders' refusal of a duplicate is success. Any
         other failure is orders' (a 5xx), whatever its message says."""
@@ -66,7 +77,7 @@ class LambdaCoupons:
             answer = invoke(settings().issue_coupon_function, payload, expected={COUPON_CODE_TAKEN})
         except RemoteError:
             return request.code
-        return str(answer.get("code") or request.code)
+        return IssuedCoupon.model_validate(answer).code
 
 
 @cache

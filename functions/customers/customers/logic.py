@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from common.contracts import SavedCard
 from common.errors import ServiceUnavailable
 from common.ids import ID_PATTERN, new_id
 from customers.errors import AddressNotFound, CustomerNotFound, OrdersStillOpen, TooManyAddresses
@@ -24,7 +25,7 @@ from customers.models import (
     ProfileIn,
     Summary,
 )
-from customers.ports import Logins, Orders, Payments, SavedCard
+from customers.ports import Logins, Orders, Payments
 from customers.store import CustomersStore, LimitReached
 
 logger = Logger(service="customers")

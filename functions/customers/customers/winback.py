@@ -13,7 +13,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from customers.ports import CouponRequest, Coupons, Mailer
+from common.contracts import IssueCouponInput
+from customers.ports import Coupons, Mailer
 from customers.store import CustomersStore
 
 CATCH_UP_DAYS = 7
@@ -86,7 +87,7 @@ def _deal(
     valid_until = datetime.fromisoformat(deal["createdAt"]) + timedelta(days=offer.valid_days)
     if not deal.get("issuedAt"):
         coupons.issue(
-            CouponRequest(
+            IssueCouponInput(
                 code=code,
                 type="percent",
                 value=offer.percent,

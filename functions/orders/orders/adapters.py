@@ -7,6 +7,8 @@ from typing import Any
 from common.contracts import (
     CancelPaymentInput,
     CancelPaymentResult,
+    CustomerRef,
+    DefaultAddress,
     PriceSkusInput,
     PriceSkusOutput,
     RefundInput,
@@ -63,8 +65,9 @@ class LambdaCustomers:
         function = settings().default_address_function
         if not function:
             return None
-        address = invoke(function, {"customerId": customer_id}).get("address")
-        return dict(address) if address else None
+        payload = CustomerRef(customer_id=customer_id).model_dump(mode="json", by_alias=True)
+        found = DefaultAddress.model_validate(invoke(function, payload)).address
+        return found.model_dump(mode="json", by_alias=True, exclude_none=True) if found else None
 
 
 class StepFunctionsWorkflow(TaskCallbacks):

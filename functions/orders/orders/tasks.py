@@ -9,7 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from common.contracts import AttentionRequested, OrderStatesInput
+from common.contracts import (
+    AnonymisedOrders,
+    AttentionRequested,
+    CustomerRef,
+    IssueCouponInput,
+    IssuedCoupon,
+    OrderStatesInput,
+)
 from common.events import Envelope
 from common.money import Money
 from common.observability import make_logger, make_metrics
@@ -44,14 +51,6 @@ class TransitionInput(BaseModel):
         except (ValueError, AttributeError):
             return self.reason or str(self.error.get("Error")), self.short
         return detail.get("message", self.reason), detail.get("short", self.short)
-
-
-class AnonymiseCustomerInput(BaseModel):
-    """`AnonymiseOrdersFunction`'s input (customers' erasure); it answers `{"anonymised": [...], "open": [...]}`."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    customer_id: str = Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")
 
 
 class AwaitShipmentInput(BaseModel):
@@ -137,17 +136,20 @@ def attention_requested_handler(event: dict[str, Any], _context: LambdaContext) 
 @logger.inject_lambda_context
 def issue_coupon_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """Create a coupon for another domain (the customers' win-back job); a retry answers the same code."""
-    coupon = logic.create_coupon(store(), CouponIn.model_validate(event))
-    return {"code": coupon.code}
+    task = IssueCouponInput.model_validate(event)
+    coupon = logic.create_coupon(
+        store(), CouponIn.model_validate(task.model_dump(mode="json", by_alias=True, exclude_none=True))
+    )
+    return IssuedCoupon(code=coupon.code).model_dump(mode="json", by_alias=True)
 
 
 @logger.inject_lambda_context
 def anonymise_customer_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """Redact a customer's personal data from their orders (customers' `DELETE /me`); safe to retry."""
-    task = AnonymiseCustomerInput.model_validate(event)
+    task = CustomerRef.model_validate(event)
     result = logic.anonymise_customer(store(), task.customer_id)
     logger.info("customer's orders anonymised", extra={"anonymised": len(result.anonymised), "open": len(result.open)})
-    return {"anonymised": result.anonymised, "open": result.open}
+    return AnonymisedOrders(anonymised=result.anonymised, open=result.open).model_dump(mode="json", by_alias=True)
 
 
 @logger.inject_lambda_context

@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-
 from common.contracts import (
     AttentionRequested,
     AwaitPaymentInput,
@@ -24,6 +21,8 @@ from common.contracts import (
     RefundInput,
     RefundResult,
     RefundSucceeded,
+    SavedCard,
+    SavedCards,
 )
 from common.errors import ServiceUnavailable
 from common.events import DomainEvent, new_event
@@ -52,30 +51,6 @@ class CustomerAccounts(Protocol):
     def create_customer(self, customer_id: str) -> str: ...
     def delete_customer(self, stripe_customer_id: str) -> None: ...
     def list_cards(self, stripe_customer_id: str) -> list[dict[str, Any]]: ...
-
-
-class SavedCard(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-
-
-class ListPaymentMethodsInput(BaseModel):
-    """`ListPaymentMethodsFunction`'s input (customers' `GET /me/payment-methods` invokes it)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    customer_id: str = Field(min_length=1, max_length=128)
-
-
-class SavedCards(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    stripe_customer_id: str | None = Field(description="None until the customer's first payment")
-    items: list[SavedCard]
 
 
 class Callbacks(Protocol):

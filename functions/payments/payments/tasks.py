@@ -16,6 +16,7 @@ from common.contracts import (
     AwaitPaymentInput,
     CancelPaymentInput,
     CreatePaymentIntentInput,
+    CustomerRef,
     ForgetCustomerInput,
     RefundInput,
 )
@@ -70,7 +71,7 @@ def forget_customer_handler(event: dict[str, Any], _context: LambdaContext) -> d
 @logger.inject_lambda_context
 def list_payment_methods_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """The customer's saved cards (customers' `GET /me/payment-methods`), and their Stripe Customer id."""
-    task = logic.ListPaymentMethodsInput.model_validate(event)
+    task = CustomerRef.model_validate(event)
     cards = logic.saved_cards(store(), gateway(), task.customer_id)
     logger.info("saved cards listed", extra={"count": len(cards.items)})
     return cards.model_dump(mode="json", by_alias=True)

@@ -1,6 +1,7 @@
 """Event payloads that cross domain borders. The publisher and every consumer import the same model,
 so a change to an event's shape is one change, seen by mypy everywhere."""
 
+from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -311,3 +312,160 @@ class ForgetCustomerInput(_Contract):
 class ForgetCustomerResult(_Contract):
     customer_id: str
     stripe_customer_deleted: bool = Field(description="False when there was no Stripe Customer (left) to delete")
+
+
+# ---------------------------------------------------------------- affiliates: commissions, read by reports
+
+
+class CommissionEarned(_Contract):
+    """Published when an order's commission is first recorded; the envelope's eventId is
+    `CommissionEarned#{orderId}` (an order has at most one affiliate), so a re-publication is a duplicate
+    consumers drop."""
+
+    DETAIL_TYPE: ClassVar[str] = "CommissionEarned"
+
+    affiliate_id: str
+    code: str
+    order_id: str
+    amount: Money = Field(description="rate times the order's net total")
+    order_total: Money
+    commission_rate: float
+    status: str = Field(description="The commission's status when it was recorded (REVERSED if a refund came first)")
+    payout_email: str | None = Field(default=None, description="Where the affiliate's monthly statement goes")
+
+
+class CommissionReversed(_Contract):
+    """Published when refunds take back (more of) a commission; the envelope's eventId is
+    `CommissionReversed#{orderId}#{reversedSoFar}`, so each step is one fact."""
+
+    DETAIL_TYPE: ClassVar[str] = "CommissionReversed"
+
+    affiliate_id: str
+    order_id: str
+    amount: Money = Field(description="What this step reversed")
+    reversed_total: Money
+
+
+class CommissionPaid(_Contract):
+    """Published when a payout is complete; the envelope's eventId is `CommissionPaid#{payoutId}`."""
+
+    DETAIL_TYPE: ClassVar[str] = "CommissionPaid"
+
+    affiliate_id: str
+    payout_id: str
+    amount: Money = Field(description="The payout's total")
+    commissions: int
+
+
+# ---------------------------------------------------------------- customers' calls: cards, erasure, coupons
+
+
+class CustomerRef(_Contract):
+    """The input of the functions that act for one customer (their Cognito sub)."""
+
+    customer_id: str = Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+
+class SavedCard(_Contract):
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class SavedCards(_Contract):
+    """What payments' `ListPaymentMethodsFunction` answers: the cards Stripe keeps for the customer."""
+
+    stripe_customer_id: str | None = Field(default=None, description="None until the customer's first payment")
+    items: list[SavedCard] = Field(default_factory=list)
+
+
+class AnonymisedOrders(_Contract):
+    """What orders' `AnonymiseOrdersFunction` answers: the orders it redacted now, and those it left
+    because they are still to ship."""
+
+    anonymised: list[str] = Field(default_factory=list)
+    open: list[str] = Field(default_factory=list)
+
+
+class IssueCouponInput(_Contract):
+    """What orders' `IssueCouponFunction` takes (customers' win-back deals). Its error `CouponCodeTaken`
+    means a coupon with the code exists."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    type: Literal["percent", "fixed"]
+    value: int = Field(gt=0)
+    currency: str | None = None
+    customer_ids: list[str]
+    max_redemptions: int = 1
+    max_per_customer: int = 1
+    valid_until: str
+
+
+class IssuedCoupon(_Contract):
+    code: str
+
+
+class ShippingAddress(_Contract):
+    """An address in checkout's `shippingAddress` shape."""
+
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class DefaultAddress(_Contract):
+    """What customers' `DefaultAddressFunction` answers: the customer's default shipping address, if any."""
+
+    address: ShippingAddress | None
+
+
+# ---------------------------------------------------------------- the registry the contract test reads
+
+EVENTS: dict[str, type[_Contract]] = {
+    **dict.fromkeys(ORDER_EVENTS, OrderSnapshot),
+    OrderRefunded.DETAIL_TYPE: OrderRefunded,
+    ProductChanged.DETAIL_TYPE: ProductChanged,
+    StockLow.DETAIL_TYPE: StockLow,
+    PaymentSucceeded.DETAIL_TYPE: PaymentSucceeded,
+    PaymentFailed.DETAIL_TYPE: PaymentFailed,
+    RefundSucceeded.DETAIL_TYPE: RefundSucceeded,
+    AttentionRequested.DETAIL_TYPE: AttentionRequested,
+    CommissionEarned.DETAIL_TYPE: CommissionEarned,
+    CommissionReversed.DETAIL_TYPE: CommissionReversed,
+    CommissionPaid.DETAIL_TYPE: CommissionPaid,
+}
+"""Every event on the bus, by detail type: the model its `data` is, for the publisher and every consumer."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function another domain calls (a workflow task or a synchronous invoke): what it takes, what it
+    answers, and the error types (exception class names) a caller may catch by name."""
+
+    input: type[_Contract]
+    output: type[_Contract]
+    errors: tuple[str, ...] = ()
+
+
+CALLS: dict[str, Call] = {
+    "ReserveStockFunction": Call(ReserveStockInput, HoldResult, ("OutOfStock", "HoldReleased")),
+    "CommitStockFunction": Call(HoldRef, HoldResult, ("HoldReleased",)),
+    "ReleaseStockFunction": Call(HoldRef, HoldResult),
+    "RestockFunction": Call(RestockInput, RestockResult),
+    "CreatePaymentIntentFunction": Call(CreatePaymentIntentInput, PaymentIntentRef),
+    "AwaitPaymentFunction": Call(AwaitPaymentInput, PaymentOutcome),
+    "CancelPaymentFunction": Call(CancelPaymentInput, CancelPaymentResult),
+    "RefundPaymentFunction": Call(RefundInput, RefundResult, ("PaymentRejected", "PaymentNotFound")),
+    "PriceSkusFunction": Call(PriceSkusInput, PriceSkusOutput),
+    "OrderStatesFunction": Call(OrderStatesInput, OrderStatesOutput),
+    "ForgetCustomerFunction": Call(ForgetCustomerInput, ForgetCustomerResult),
+    "ListPaymentMethodsFunction": Call(CustomerRef, SavedCards),
+    "AnonymiseOrdersFunction": Call(CustomerRef, AnonymisedOrders),
+    "IssueCouponFunction": Call(IssueCouponInput, IssuedCoupon, ("CouponCodeTaken",)),
+    "DefaultAddressFunction": Call(CustomerRef, DefaultAddress),
+}
+"""Cross-domain functions by their logical id in `template.yaml`."""

@@ -14,10 +14,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common.contracts import ForgetCustomerResult
+from common.contracts import ForgetCustomerResult, IssueCouponInput, SavedCard, SavedCards
 from common.invoke import lambda_client
 from customers import adapters, api, jobs
-from customers.ports import CouponRequest, SavedCard, SavedCards
 from customers.store import CustomersStore
 from local.template import Physical, Resolver, Template
 
@@ -115,11 +114,11 @@ class FakeCoupons:
     """Our `Coupons` port, as orders' IssueCouponFunction behaves: a code is issued once; issuing it
     again (a retry) answers it again. `fail_next` makes the next call fail as a transient error would."""
 
-    issued: dict[str, CouponRequest] = field(default_factory=dict)
+    issued: dict[str, IssueCouponInput] = field(default_factory=dict)
     calls: int = 0
     fail_next: bool = False
 
-    def issue(self, request: CouponRequest) -> str:
+    def issue(self, request: IssueCouponInput) -> str:
         self.calls += 1
         if self.fail_next:
             self.fail_next = False

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from common.contracts import DefaultAddress, ShippingAddress
 from customers import tasks
 
 from .conftest import World, line, paid, refunded
@@ -103,7 +104,7 @@ def test_addresses_the_first_is_the_default_and_checkout_gets_it(world: World, a
     assert [(a["addressId"], a["default"]) for a in listed] == [(first_id, True), (second_id, False)]
     # And checkout's default-address task answers the first, in checkout's shape
     answer = tasks.default_address_handler({"customerId": "alice"}, world.context)
-    assert answer == {"address": ADDRESS}
+    assert DefaultAddress.model_validate(answer) == DefaultAddress(address=ShippingAddress.model_validate(ADDRESS))
     # When a third is added as the default, then the default is deleted
     third = me(world, api_event, "POST", "/me/addresses", body={**ADDRESS, "city": "Bremen", "default": True})
     assert tasks.default_address_handler({"customerId": "alice"}, world.context)["address"]["city"] == "Bremen"

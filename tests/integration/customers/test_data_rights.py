@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from common.contracts import AnonymisedOrders
 from common.errors import ServiceUnavailable
 from customers import api
 from customers.adapters import CognitoLogins
-from customers.ports import AnonymisedOrders
 
 from .conftest import World, line, paid, refunded, snapshot
 

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
+from common.contracts import IssueCouponInput
 from common.invoke import DependencyFailed
 from customers import api
 from customers.adapters import LambdaCoupons, LambdaOrders, LambdaPayments
-from customers.ports import CouponRequest
 from tests.lambda_stub import StubbedLambda
 
 from .conftest import World
 
 Event = Callable[..., dict[str, Any]]
-REQUEST = CouponRequest(
+REQUEST = IssueCouponInput(
     code="WB-0123456789",
     type="percent",
     value=15,

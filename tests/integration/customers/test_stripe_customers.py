@@ -13,7 +13,7 @@ import pytest
 import requests
 from moto import mock_aws
 
-from common.contracts import CreatePaymentIntentInput
+from common.contracts import CreatePaymentIntentInput, SavedCards
 from common.money import Money
 from local.stripe import SECRET_KEY
 from local.template import Resolver, Template
@@ -123,7 +123,7 @@ def test_two_first_payments_racing_keep_one_customer(store: PaymentsStore) -> No
 def test_saved_cards_show_brand_last4_and_expiry_only(store: PaymentsStore) -> None:
     stripe = FakeStripe()
     # Before any payment, there is no Stripe Customer and no card
-    assert logic.saved_cards(store, stripe, "alice") == logic.SavedCards(stripe_customer_id=None, items=[])
+    assert logic.saved_cards(store, stripe, "alice") == SavedCards(stripe_customer_id=None, items=[])
     logic.create_intent(store, stripe, task("o_1"), accounts=stripe)
     stripe.cards["cus_1"] = [{"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030, "fingerprint": "x"}]
     answer = logic.saved_cards(store, stripe, "alice").model_dump(by_alias=True)
@@ -186,7 +186,7 @@ def test_forgetting_a_customer_deletes_the_stripe_customer_and_the_record_once(s
     assert stripe.deleted == ["cus_1"]
     assert store.stripe_customer("alice") is None
     assert store.stripe_customer("bob") == "cus_2"
-    assert logic.saved_cards(store, stripe, "alice") == logic.SavedCards(stripe_customer_id=None, items=[])
+    assert logic.saved_cards(store, stripe, "alice") == SavedCards(stripe_customer_id=None, items=[])
 
 
 def test_a_failed_stripe_delete_keeps_the_record_for_the_retry(store: PaymentsStore) -> None:

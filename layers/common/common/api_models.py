@@ -1,0 +1,47 @@
+"""Bases every domain's API models share: the request and response model configs, the page of a list,
+and the query and header parameters that mean the same on every route (`limit`, `cursor`,
+`Idempotency-Key`). One definition, so a client sees one shape and one rule everywhere."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class In(BaseModel):
+    """A request body: camelCase on the wire, unknown fields refused (a typo is a 422, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class Out(BaseModel):
+    """A response body: camelCase on the wire."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class Page[T](Out):
+    """One page of a list. Subclass it with the item type (`class ProductPage(Page[ProductSummary])`)
+    so the published schema keeps a name a person would call it."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="`nextCursor` of the previous page")]
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
+
+
+def idempotency_header(description: str) -> Header:
+    """The `Idempotency-Key` header, described with what a retry with the same key means on a route:
+    `Annotated[str | None, idempotency_header("Makes a retried refund refund once")]`."""
+    return Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=description)
+
+
+IdempotencyKey = Annotated[
+    str | None, idempotency_header("One per intended change: a retry with the same key is answered, not applied twice")
+]
