@@ -58,7 +58,7 @@ format: install ## fix what ruff can
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: install
+typecheck: install ## mypy --strict over the layer, the functions, the local stack, the benchmarks and the tests
 	$(BIN)/mypy
 
 validate: install ## sam validate --lint, cfn-lint, checkov (skips and their reasons: .checkov.yaml), the state machines' ASL

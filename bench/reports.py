@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/reports")]
 
 from common.contracts import OrderedLine, OrderSnapshot  # noqa: E402
+from common.events import Received  # noqa: E402
 from common.money import Money  # noqa: E402
 from reports import queries  # noqa: E402
-from reports.aggregates import Increment, increments  # noqa: E402
+from reports.aggregates import increments  # noqa: E402
+from reports.models import Increment  # noqa: E402
 from reports.store import ReportsStore  # noqa: E402
 
 DAYS = 90
@@ -92,8 +94,8 @@ def history(store: MemoryStore, orders: int, rng: random.Random) -> None:
             created_at=start.isoformat(),
         )
         at = start + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86400))
-        data = snapshot.model_dump(mode="json", by_alias=True)
-        store.apply(f"OrderPaid#{snapshot.order_id}", increments("OrderPaid", data, at, UTC_ZONE))
+        event = Received("OrderPaid", f"OrderPaid#{snapshot.order_id}", at, snapshot)
+        store.apply(event.event_id, increments(event, UTC_ZONE))
 
 
 def measure(store: MemoryStore, first: date, last: date) -> dict[str, tuple[float, int]]:

@@ -5,8 +5,9 @@ EventBridge and SES backends so they reach the functions' workers and the outbox
 threaded, because handlers call back into it while it serves the request that invoked them; DynamoDB
 requests alone are serialised, because moto is not thread-safe and was seen to oversell under
 concurrent transactions, whereas real DynamoDB serialises writes to an item. Every AWS request of every
-function is served by this one process, so two of moto's costs that grow with use are cut here: whole
-tables copied per transaction, and the state machine parsed per execution.
+function is served by this one process, so two of moto's costs that grow with use are cut before the
+server starts (`local.moto_patches`): whole tables copied per transaction, and the state machine parsed
+per execution.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import os
 import threading
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ import boto3
 import requests
 from botocore.config import Config
 
+from local.moto_patches import install_item_snapshots, install_parse_cache
 from local.template import ACCOUNT_ID, REGION, FunctionEvent, Physical, Resolver, Template, TemplateError, load_yaml
 
 if TYPE_CHECKING:
@@ -64,120 +66,6 @@ class SerialiseDynamoDB:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-
-
-def install_item_snapshots() -> Callable[[], None]:
-    """Make moto's `TransactWriteItems` snapshot only the items it touches, not whole tables.
-
-    To roll a failed transaction back, moto deep-copies every table the transaction names before it
-    starts: 0.2 s at 5,000 items, all of it inside the DynamoDB lock, so on a stack that has taken a few
-    hundred orders every checkout waited on copies of the orders table. DynamoDB's cost does not grow
-    with the table. Here the touched items alone are copied, the table copy becomes a no-op, and on
-    failure the items are put back as they were. Only sound because DynamoDB requests are serialised
-    (`SerialiseDynamoDB`). Returns the undo."""
-    import copy
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-    if getattr(original, "snapshots_items", False):
-        return lambda: None
-
-    class TablesAsThey:
-        """`copy` as `models` sees it while a transaction runs: a table "copy" is the table itself."""
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-    def snapshot(backend: Any, operations: list[dict[str, Any]]) -> list[tuple[Table, Any, Any, Any]]:
-        saved = []
-        for operation in operations:
-            _, op = next(iter(operation.items()))
-            table = backend.tables.get(op.get("TableName"))
-            source = op.get("Key") or op.get("Item")
-            if table is None or not isinstance(source, dict) or table.hash_key_attr not in source:
-                continue  # moto refuses the transaction before writing anything
-            hash_value = DynamoType(source[table.hash_key_attr])
-            range_value = DynamoType(source[table.range_key_attr]) if table.range_key_attr in source else None
-            if table.has_range_key and range_value is None:
-                continue
-            item = table.items.get(hash_value)
-            if table.has_range_key:
-                item = (item or {}).get(range_value)
-            saved.append((table, hash_value, range_value, copy.deepcopy(item)))
-        return saved
-
-    def put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
-        if not table.has_range_key:
-            if item is None:
-                table.items.pop(hash_value, None)
-            else:
-                table.items[hash_value] = item
-            return
-        bucket = table.items.setdefault(hash_value, {})
-        if item is None:
-            bucket.pop(range_value, None)
-        else:
-            bucket[range_value] = item
-        if not bucket:
-            table.items.pop(hash_value, None)
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved = snapshot(self, transact_items)
-        setattr(models, "copy", TablesAsThey)  # noqa: B010 - a module attribute moto does not export
-        try:
-            original(self, transact_items)
-        except BaseException:
-            for table, hash_value, range_value, item in reversed(saved):
-                put_back(table, hash_value, range_value, item)
-            raise
-        finally:
-            setattr(models, "copy", copy)  # noqa: B010
-
-    transact_write_items.snapshots_items = True  # type: ignore[attr-defined]
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-
-    def undo() -> None:
-        models.DynamoDBBackend.transact_write_items = original
-
-    return undo
-
-
-def install_parse_cache() -> Callable[[], None]:
-    """Parse a state machine's definition once, not once per execution.
-
-    moto's Step Functions interpreter parses the ASL with a pure-Python ANTLR parser at every
-    `StartExecution`: 0.35 s of CPU for the order workflow, holding the GIL of the process that also
-    serves every AWS request, so a burst of checkouts queued behind parses. The parse tree is kept per
-    definition; the evaluation components are still built fresh for each execution (cheap, and they hold
-    an execution's state). Returns the undo."""
-    from moto.stepfunctions.parser.asl.parse import asl_parser
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-
-    parser = asl_parser.AmazonStateLanguageParser
-    original = parser.parse
-    if getattr(original, "caches_trees", False):
-        return lambda: None
-    trees: dict[str, Any] = {}
-
-    def parse(definition: str) -> tuple[Any, Any]:
-        tree = trees.get(definition)
-        if tree is None:
-            program, tree = original(definition)  # a definition with errors raises, and is not kept
-            trees[definition] = tree
-            return program, tree
-        return Preprocessor().visit(tree), tree
-
-    parse.caches_trees = True  # type: ignore[attr-defined]
-    parser.parse = staticmethod(parse)
-
-    def undo() -> None:
-        parser.parse = staticmethod(original)
-
-    return undo
 
 
 class MotoServer:
@@ -226,6 +114,25 @@ def client(service: str, endpoint: str) -> Any:
     )
 
 
+def table_request(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """The `CreateTable` request for a table of the template (its resolved `props`) named `name`: keys,
+    attributes, indexes, billing and stream as declared. The local stack and the tests build with it."""
+    request: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if request["BillingMode"] == "PROVISIONED":
+        request["ProvisionedThroughput"] = props.get(
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
+        if key in props:
+            request[key] = props[key]
+    return request
+
+
 def _dummy_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -264,20 +171,7 @@ class Provisioner:
         for logical_id, raw in self.template.of_type("AWS::DynamoDB::Table"):
             props = self.resolver.resolve(raw)
             name = str(self.resolver.ref(logical_id))
-            kwargs: dict[str, Any] = {
-                "TableName": name,
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "KeySchema": props["KeySchema"],
-                "BillingMode": props.get("BillingMode", "PROVISIONED"),
-            }
-            if kwargs["BillingMode"] == "PROVISIONED":
-                kwargs["ProvisionedThroughput"] = props.get(
-                    "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-                )
-            for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
-                if key in props:
-                    kwargs[key] = props[key]
-            description = dynamodb.create_table(**kwargs)["TableDescription"]
+            description = dynamodb.create_table(**table_request(name, props))["TableDescription"]
             if description.get("LatestStreamArn"):
                 physical = self.resolver.physical(logical_id)
                 physical.attrs["StreamArn"] = description["LatestStreamArn"]

@@ -6,15 +6,13 @@ the local stack uses to mint tokens without a browser (production clients keep S
 read `email`, so ID tokens carry it as they do in AWS.
 
 moto signs every pool's tokens with one RSA key that ships inside the moto package, private half
-included: anyone could mint an admin token for the local API. `install_signing_key` gives the pools a
-key made for this run instead (in the moto server's process, before any pool exists), so only the
-pool's own sign-in and `python -m local token` can produce a token the gateway accepts.
+included: anyone could mint an admin token for the local API. `local.moto_patches.install_signing_key`
+gives the pools a key made for this run instead (in the moto server's process, before any pool exists),
+so only the pool's own sign-in and `python -m local token` can produce a token the gateway accepts.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,33 +50,6 @@ class Pool:
     def issuer(self) -> str:
         """The `iss` moto writes into tokens: the real AWS form, not the local endpoint."""
         return f"https://cognito-idp.{REGION}.amazonaws.com/{self.id}"
-
-
-def install_signing_key() -> Callable[[], None]:
-    """Make moto's user pools sign with an RSA key generated now, and serve its public half as every
-    pool's JWKS. Call it before creating pools (a pool takes its key when created). Returns the undo,
-    for tests that share a process with other moto users."""
-    from joserfc import jwk
-    from moto.cognitoidp import models, responses
-
-    # moto writes this `kid` into every token header; the JWKS names the run's key the same way, so a
-    # token signed with moto's published key finds a key and then fails its signature check.
-    key = jwk.RSAKey.generate_key(2048, parameters={"kid": "dummy", "alg": "RS256", "use": "sig"}, private=True)
-    original_init = models.CognitoIdpUserPool.__init__
-    original_jwks = responses.CognitoIdpJsonWebKeyResponse.json_web_key
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        self.json_web_key = key
-
-    models.CognitoIdpUserPool.__init__ = init
-    responses.CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
-
-    def undo() -> None:
-        models.CognitoIdpUserPool.__init__ = original_init
-        responses.CognitoIdpJsonWebKeyResponse.json_web_key = original_jwks
-
-    return undo
 
 
 def create_pools(template: Template, resolver: Resolver, endpoint: str) -> dict[str, Pool]:

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from werkzeug.datastructures import Headers
@@ -31,7 +31,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local.docs import SwaggerDocs
-from local.lambdas import Dispatcher, InvokeError
+from local.lambdas import InvokeError
 from local.template import ACCOUNT_ID, Route
 
 log = logging.getLogger("local.gateway")
@@ -67,6 +67,18 @@ class CompiledRoute:
 
 def _group(name: str) -> str:
     return "p_" + re.sub(r"\W", "_", name)
+
+
+class Invoker(Protocol):
+    """What the gateway needs of `local.lambdas.Dispatcher`: a function's answer to an event."""
+
+    def call(self, name: str, event: Any) -> Any: ...
+
+
+class Authorizer(Protocol):
+    """What the gateway needs of a `CognitoVerifier`: the claims of a valid `Authorization` header."""
+
+    def claims(self, header: str | None) -> dict[str, Any] | None: ...
 
 
 class CognitoVerifier:
@@ -209,8 +221,8 @@ class Gateway:
     def __init__(
         self,
         routes: Iterable[Route],
-        dispatcher: Dispatcher,
-        verifiers: Mapping[str, CognitoVerifier],
+        dispatcher: Invoker,
+        verifiers: Mapping[str, Authorizer],
         *,
         stage: str,
         answers: GatewayAnswers | None = None,

@@ -1,11 +1,11 @@
 """The whole local stack, started in dependency order and stopped in reverse.
 
-Order matters: moto's config before any resource (it switches backends), the run's signing key before
-Cognito, Cognito before anything whose environment refers to the pool, every resource before the
-functions' environments are built (they name them), the gateway before localstripe's webhook and the
-seed (both call it). Functions run in worker processes started on first use (`local.workers`); stopping
-the stack stops them all. The running stack publishes its ports and ids in `<state dir>/stack.json` for
-`token`, `pay`, `trigger`.
+Order matters (`Stack._start` lists the steps; each says why it sits where it does): moto's config
+before any resource (it switches backends), the run's signing key before Cognito, Cognito before
+anything whose environment refers to the pool, every resource before the functions' environments are
+built (they name them), the gateway before localstripe's webhook and the seed (both call it). Functions
+run in worker processes started on first use (`local.workers`); stopping the stack stops them all. The
+running stack publishes its ports and ids in `<state dir>/stack.json` for `token`, `pay`, `trigger`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from local.docs import SwaggerDocs
 from local.eventbridge import install_rule_hook
 from local.gateway import CognitoVerifier, CorsPreflight, Gateway, GatewayAnswers, GatewayServer
 from local.lambdas import Dispatcher, FunctionSpec, function_specs, install_moto_hook, worker_environments
+from local.moto_patches import install_signing_key
 from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret, write_faults_secret
 from local.template import REGION, Resolver, Template, TemplateError
 from local.workers import DEFAULT_IDLE_SECONDS, DEFAULT_SIZE, Pools
@@ -91,6 +92,24 @@ def _refuse_if_running(state_dir: Path) -> None:
     raise RuntimeError(f"a local stack already runs as pid {pid} (state in {state_dir}); stop it first")
 
 
+@dataclass(frozen=True)
+class _Blueprint:
+    """What the start steps build from: the template, its resolver (which binds moto's ids as the
+    resources are made), and the stage."""
+
+    template: Template
+    resolver: Resolver
+    stage: str
+
+
+@dataclass(frozen=True)
+class _RunSecrets:
+    """Made at every start: the webhook signing secret and the file with the Stripe fault switch's secret."""
+
+    webhook: str
+    faults_file: Path
+
+
 class Stack:
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -118,120 +137,180 @@ class Stack:
         self.state["startSeconds"] = round(time.monotonic() - started, 2)
 
     def _start(self) -> None:
-        options = self.options
+        """The steps, in the order the module docstring explains; each names what the next ones need."""
+        blueprint = self._read_template()
+        self._boot_localstripe()
+        self._start_moto()
+        provisioner = self._provision_resources(blueprint)
+        user_pools = self._create_user_pools(blueprint)
+        specs = _stripe_callers_declare_the_base(function_specs(blueprint.template, blueprint.resolver))
+        secrets = _RunSecrets(webhook=webhook_secret(), faults_file=write_faults_secret(self.state_dir))
+        overrides = self._start_stripe_proxy(secrets)
+        dispatcher = self._start_workers(blueprint.template, specs, overrides)
+        domains = self._provision_functions(blueprint, provisioner, specs)
+        self._serve_gateway(blueprint, user_pools, dispatcher)
+        self._connect_stripe(blueprint.stage, secrets.webhook)
+        pool = self._mint_demo_tokens(user_pools)
+        self.state = self._describe(blueprint, provisioner, pool, secrets, domains)
+        if self.options.seed:
+            self._seed(blueprint.template)
+        self._publish_state()
+
+    def _read_template(self) -> _Blueprint:
+        """Claim the state dir (one stack per dir) and read the template every later step builds from."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         _refuse_if_running(self.state_dir)
-        template = Template(options.template)
-        resolver = Resolver(template, template.parameter_defaults(options.parameters))
-        stage = resolver.parameters.get("Stage", "local")
+        template = Template(self.options.template)
+        resolver = Resolver(template, template.parameter_defaults(self.options.parameters))
+        return _Blueprint(template, resolver, resolver.parameters.get("Stage", "local"))
 
-        # localstripe takes about a second to boot: start it first, wait for it later.
-        if options.stripe:
+    def _boot_localstripe(self) -> None:
+        """The local Stripe, a subprocess (GPL: run, never imported), started first and waited for until it
+        answers: a missing or broken localstripe fails the start before moto and the workers are built."""
+        if self.options.stripe:
             self.stripe = LocalStripe(_free_port(), self.state_dir / "localstripe.log")
             self.stripe.start()
 
-        self.moto = MotoServer(port=options.aws_port)
+    def _start_moto(self) -> None:
+        """The local AWS, with moto patched (`local.moto_patches`) and configured before any resource
+        exists (its config switches backends). This process's AWS clients and the moto interpreter's own
+        calls are pointed at it; workers get the endpoint through their environments."""
+        self.moto = MotoServer(port=self.options.aws_port)
         os.environ.update(FAKE_CREDENTIALS)
         os.environ.setdefault("AWS_CLIENT_READ_TIMEOUT", "60")  # moto under load is slow; DynamoDB is not
-        os.environ.update(
-            {
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION,
-                "AWS_ENDPOINT_URL": self.moto.endpoint,
-            }
-        )
-        install_rule_hook_later = self.moto.endpoint
+        os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": self.moto.endpoint})
         self.moto.start()
 
-        provisioner = Provisioner(template, resolver, self.moto.endpoint, quick_retries=options.quick_retries)
+    def _provision_resources(self, blueprint: _Blueprint) -> Provisioner:
+        """The resources that functions' environments name (tables, buses, buckets, queues, parameters): they
+        must exist, with moto's ids bound in the resolver, before those environments are built."""
+        provisioner = Provisioner(
+            blueprint.template, blueprint.resolver, self._aws_endpoint, quick_retries=self.options.quick_retries
+        )
         provisioner.role()
         provisioner.tables()
         provisioner.buses()
         provisioner.buckets()
         provisioner.queues()
         provisioner.parameters()
-        self._undo_signing_key = cognito.install_signing_key()
-        pools = cognito.create_pools(template, resolver, self.moto.endpoint)
+        return provisioner
 
-        specs = function_specs(template, resolver)
-        specs = _stripe_callers_declare_the_base(specs)
-        secret = webhook_secret()
-        faults_secret_file = write_faults_secret(self.state_dir)
-        overrides: dict[str, str] = {}
-        if self.stripe is not None:
-            # The functions reach localstripe through the proxy that adds the webhooks it never sends.
-            self.stripe_proxy = StripeProxy(
-                self.stripe.url,
-                f"http://127.0.0.1:{options.api_port}/payments/webhook",
-                secret,
-                options.stripe_port,
-                faults_secret=faults_secret_file.read_text(encoding="utf-8").strip(),
-            )
-            self.stripe_proxy.start()
-            overrides["STRIPE_API_BASE"] = self.stripe_proxy.url
+    def _create_user_pools(self, blueprint: _Blueprint) -> dict[str, cognito.Pool]:
+        """The run's signing key first (a pool takes its key when created), then the template's pools,
+        whose ids functions' environments and the gateway's authorizers refer to."""
+        self._undo_signing_key = install_signing_key()
+        return cognito.create_pools(blueprint.template, blueprint.resolver, self._aws_endpoint)
+
+    def _start_stripe_proxy(self, secrets: _RunSecrets) -> dict[str, str]:
+        """The functions reach localstripe through the proxy that adds the webhooks it never sends.
+        Returns the environment overrides that point the functions at it (none without Stripe)."""
+        if self.stripe is None:
+            return {}
+        self.stripe_proxy = StripeProxy(
+            self.stripe.url,
+            f"http://127.0.0.1:{self.options.api_port}/payments/webhook",
+            secrets.webhook,
+            self.options.stripe_port,
+            faults_secret=secrets.faults_file.read_text(encoding="utf-8").strip(),
+        )
+        self.stripe_proxy.start()
+        return {"STRIPE_API_BASE": self.stripe_proxy.url}
+
+    def _start_workers(
+        self, template: Template, specs: dict[str, FunctionSpec], overrides: dict[str, str]
+    ) -> Dispatcher:
+        """Worker pools per function (started on first use), and moto's Lambda, EventBridge and SES
+        backends hooked to them and to the outbox, before anything can invoke a function or send mail."""
         switches = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
-        if options.quiet:
+        if self.options.quiet:
             switches["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         self.pools = Pools(
-            worker_environments(template, specs, endpoint=self.moto.endpoint, overrides=overrides, switches=switches),
-            size=options.workers,
-            idle_seconds=options.idle_seconds,
+            worker_environments(template, specs, endpoint=self._aws_endpoint, overrides=overrides, switches=switches),
+            size=self.options.workers,
+            idle_seconds=self.options.idle_seconds,
         )
         dispatcher = Dispatcher(specs, self.failed_dir, self.pools)
         install_moto_hook(dispatcher)
-        install_rule_hook(dispatcher, install_rule_hook_later)
+        install_rule_hook(dispatcher, self._aws_endpoint)
         outbox.install_ses_hook(outbox.Outbox(self.outbox_dir))
+        return dispatcher
 
+    def _provision_functions(
+        self, blueprint: _Blueprint, provisioner: Provisioner, specs: dict[str, FunctionSpec]
+    ) -> list[str]:
+        """What refers to functions: their senders' verified domains, the functions themselves, the state
+        machines that call them, and the rules and schedules that target them. Returns the domains."""
         values = {f"{spec.name}.{key}": value for spec in specs.values() for key, value in spec.environment.items()}
         domains = provisioner.email_identities(values, extra_domains=["example.com"])
         provisioner.functions(specs.values())
         provisioner.state_machines()
-        provisioner.rules_and_schedules(template.events(resolver.resolve))
+        provisioner.rules_and_schedules(blueprint.template.events(blueprint.resolver.resolve))
+        return domains
 
-        verifiers = self._verifiers(template, resolver, pools)
-        answers = GatewayAnswers(resolver.resolve(template.gateway_responses()))
+    def _serve_gateway(
+        self, blueprint: _Blueprint, user_pools: dict[str, cognito.Pool], dispatcher: Dispatcher
+    ) -> None:
+        """The API as API Gateway serves it: the template's routes, authorizers, gateway responses and
+        CORS, and the docs. Before the Stripe webhook and the seed, which both call it."""
+        template, resolver = blueprint.template, blueprint.resolver
         app = Gateway(
             template.routes(),
             dispatcher,
-            verifiers,
-            stage=stage,
-            answers=answers,
+            self._verifiers(template, resolver, user_pools),
+            stage=blueprint.stage,
+            answers=GatewayAnswers(resolver.resolve(template.gateway_responses())),
             cors=CorsPreflight.of(resolver.resolve(template.cors())),
             docs=SwaggerDocs(template.root / "docs" / "openapi.json"),
-            quiet=options.quiet,
+            quiet=self.options.quiet,
         )
-        self.gateway = GatewayServer(app, port=options.api_port)
+        self.gateway = GatewayServer(app, port=self.options.api_port)
         self.gateway.start()
 
-        ssm = client("ssm", self.moto.endpoint)
-        for name, value in (("webhook-secret", secret), ("secret-key", SECRET_KEY)):
+    def _connect_stripe(self, stage: str, webhook: str) -> None:
+        """Stripe's keys where the payments functions read them (SSM), and localstripe's webhook pointed
+        at the gateway with the run's secret."""
+        ssm = client("ssm", self._aws_endpoint)
+        for name, value in (("webhook-secret", webhook), ("secret-key", SECRET_KEY)):
             ssm.put_parameter(
                 Name=f"/storekeeper/{stage}/stripe/{name}", Value=value, Type="SecureString", Overwrite=True
             )
         if self.stripe is not None:
-            self.stripe.register_webhook(f"{self.gateway.url}/payments/webhook", secret)
+            self.stripe.register_webhook(f"{self._api_url}/payments/webhook", webhook)
 
-        pool = next(iter(pools.values()), None)
+    def _mint_demo_tokens(self, user_pools: dict[str, cognito.Pool]) -> cognito.Pool | None:
+        """The demo users in the first pool, and an ID token for each (the banner and the seed use them).
+        Returns that pool, or None when the template has none."""
+        pool = next(iter(user_pools.values()), None)
         if pool is not None and pool.client_ids:
             for email, group in cognito.DEMO_USERS.items():
                 if group is None or group in pool.groups:
                     self.tokens[email] = cognito.token_for(
-                        self.moto.endpoint, pool.id, pool.client_ids[0], email, group
+                        self._aws_endpoint, pool.id, pool.client_ids[0], email, group
                     )
+        return pool
 
-        self.state = {
+    def _describe(
+        self,
+        blueprint: _Blueprint,
+        provisioner: Provisioner,
+        pool: cognito.Pool | None,
+        secrets: _RunSecrets,
+        domains: list[str],
+    ) -> dict[str, Any]:
+        """What `token`, `pay`, `trigger`, the banner and tests read about the running stack."""
+        return {
             "pid": os.getpid(),
-            "template": str(template.path),
-            "stage": stage,
+            "template": str(blueprint.template.path),
+            "stage": blueprint.stage,
             "region": REGION,
-            "apiUrl": self.gateway.url,
-            "awsEndpoint": self.moto.endpoint,
+            "apiUrl": self._api_url,
+            "awsEndpoint": self._aws_endpoint,
             "stripeUrl": self.stripe_proxy.url if self.stripe_proxy else None,
             "stripePid": self.stripe.pid if self.stripe else None,
             "outbox": str(self.outbox_dir),
             "failedInvocations": str(self.failed_dir),
-            "faultsSecretFile": str(faults_secret_file),
-            "workersPerFunction": options.workers,
+            "faultsSecretFile": str(secrets.faults_file),
+            "workersPerFunction": self.options.workers,
             "userPoolId": pool.id if pool else None,
             "userPoolClientId": pool.client_ids[0] if pool and pool.client_ids else None,
             "tables": provisioner.created.tables,
@@ -241,14 +320,26 @@ class Stack:
             "schedules": provisioner.created.schedules,
             "verifiedDomains": domains,
         }
-        if options.seed:
-            self._seed(template)
+
+    def _publish_state(self) -> None:
+        """Last: the state file is the sign that the stack is up (`token`, `pay`, `trigger` read it)."""
         (self.state_dir / STATE_FILE).write_text(json.dumps(self.state, indent=2), encoding="utf-8")
+
+    @property
+    def _aws_endpoint(self) -> str:
+        if self.moto is None:
+            raise RuntimeError("the local AWS is not running (start moto first)")
+        return self.moto.endpoint
+
+    @property
+    def _api_url(self) -> str:
+        if self.gateway is None:
+            raise RuntimeError("the gateway is not serving (serve it first)")
+        return self.gateway.url
 
     def _verifiers(
         self, template: Template, resolver: Resolver, pools: dict[str, cognito.Pool]
     ) -> dict[str, CognitoVerifier]:
-        assert self.moto is not None
         verifiers = {}
         by_id = {pool.id: pool for pool in pools.values()}
         for name, pool_arn in template.cognito_authorizers().items():
@@ -257,11 +348,12 @@ class Stack:
                 raise TemplateError(f"authorizer {name} points at a user pool the template does not create")
             pool = by_id[pool_id]
             verifiers[name] = CognitoVerifier(
-                f"{self.moto.endpoint}/{pool.id}/.well-known/jwks.json", pool.issuer, pool.client_ids
+                f"{self._aws_endpoint}/{pool.id}/.well-known/jwks.json", pool.issuer, pool.client_ids
             )
         return verifiers
 
     def _seed(self, template: Template) -> None:
+        """Demo products and order history through the API, as an admin and customers would make them."""
         from local.demo_data import DEMO_ADDRESS, DEMO_ORDERS, DEMO_STOCK, PRODUCTS
         from local.seed import seed_history, seed_products
 

@@ -1,11 +1,17 @@
 """Browsers of the shop's origins, as API Gateway answers them: preflight without a token, and the
 request's allowed origin echoed by the functions (`ALLOWED_ORIGINS`), any other origin left out."""
 
-import time
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
+
+from local.stack import STATE_FILE
+from tests.e2e.localstack import LocalStack
+from tests.e2e.shop import poll
 
 pytestmark = pytest.mark.e2e
 Http = Callable[..., requests.Response]
@@ -56,21 +62,67 @@ def test_a_stranger_is_not_allowed(http: Http) -> None:
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+SETTLE_DEADLINE = 60.0
+OPEN = ("PENDING", "AWAITING_PAYMENT")
+
+
+def open_orders_before(http: Http, admin: str, moment: datetime) -> list[tuple[str, str]]:
+    """(orderId, status) of every order placed before `moment` that is still PENDING or AWAITING_PAYMENT
+    (every page: other tests leave unpaid orders of their own, newer, listed first)."""
+    found: list[tuple[str, str]] = []
+    for status in OPEN:
+        cursor: str | None = None
+        while True:
+            query = {"status": status, "limit": 100} | ({"cursor": cursor} if cursor else {})
+            answer = http("GET", "/admin/orders", token=admin, params=query)
+            assert answer.status_code == 200, answer.text
+            page = answer.json()
+            found += [
+                (order["orderId"], status)
+                for order in page["items"]
+                if datetime.fromisoformat(order["createdAt"]) <= moment
+            ]
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+    return found
+
+
+def wait_until_settled(http: Http, admin: str, seeded_at: datetime, deadline: float = SETTLE_DEADLINE) -> None:
+    """Return once no order placed before `seeded_at` is open; fail, naming the ones still open, if the
+    deadline passes first."""
+    try:
+        poll(lambda: open_orders_before(http, admin, seeded_at), lambda still_open: not still_open, deadline)
+    except AssertionError as timed_out:
+        pytest.fail(f"the demo orders the stack placed at start did not settle: {timed_out}", pytrace=False)
+
+
 @pytest.fixture
-def settled(http: Http, tokens: dict[str, str]) -> None:
-    """Wait until the demo orders the stack seeds at start are paid. Powertools keeps the current event
-    on its router class, so while other API requests run on other threads of the one local process, a
-    handler can build its answer from another request's event (never in Lambda: one request per
-    instance). Checks of per-request headers wait for a quiet stack."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        busy = [
-            http("GET", f"/admin/orders?status={status}", token=tokens["admin"]).json().get("items")
-            for status in ("PENDING", "AWAITING_PAYMENT")
-        ]
-        if not any(busy):
-            return
-        time.sleep(0.5)
+def settled(stack: LocalStack, http: Http, tokens: dict[str, str]) -> None:
+    """Wait until the demo orders the stack placed and paid before it said ready (it writes its state
+    file right after) have left PENDING and AWAITING_PAYMENT, so the checks of per-request headers run on a
+    quiet stack and not beside the workflow finishing those orders. Orders other tests leave unpaid are
+    newer and do not count. Fails with the orders still open when they do not settle in time."""
+    seeded_at = datetime.fromtimestamp((stack.state_dir / STATE_FILE).stat().st_mtime, UTC)
+    wait_until_settled(http, tokens["admin"], seeded_at)
+
+
+def test_settling_fails_naming_the_orders_still_open() -> None:
+    # Given a stack whose one demo order never leaves AWAITING_PAYMENT
+    placed = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def admin_api(method: str, path: str, **kwargs: Any) -> requests.Response:
+        answer = requests.Response()
+        answer.status_code = 200
+        items = [{"orderId": "o_stuck", "createdAt": placed.isoformat()}]
+        listed = items if kwargs["params"]["status"] == "AWAITING_PAYMENT" else []
+        answer._content = json.dumps({"items": listed, "nextCursor": None}).encode()
+        return answer
+
+    # When the fixture's wait runs out
+    # Then the test fails, saying which order did not settle, instead of going on as if it had
+    with pytest.raises(pytest.fail.Exception, match=r"did not settle.*o_stuck.*AWAITING_PAYMENT"):
+        wait_until_settled(admin_api, "token", placed + timedelta(seconds=1), deadline=0.2)
 
 
 @pytest.mark.usefixtures("settled")

@@ -1,7 +1,6 @@
 """Catalog handlers against moto, in-process. Tables, bus and the handlers' environment all come from
 `template.yaml`, so a change there is a change here."""
 
-import json
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,23 +14,14 @@ from moto import mock_aws
 from catalog import admin_api, public_api
 from local.aws import MotoServer
 from local.stripe import DEFAULT_BINARY, LocalStripe
-from local.template import Resolver, Template
+from tests.bus import BusObserver
+from tests.proxy import Answer
+from tests.tables import create_tables, scan
+from tests.template import function_environment, load, set_environment
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 ADMIN_FUNCTION = "CatalogAdminFunction"
 PUBLIC_FUNCTION = "CatalogPublicFunction"
 REGION = "eu-west-1"
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    headers: dict[str, str]
-
-    @property
-    def error_code(self) -> str:
-        return str(self.body["error"]["code"])
 
 
 @dataclass
@@ -41,20 +31,12 @@ class CatalogWorld:
     table: str
     inventory_table: str
     bus: str
-    queue_url: str
+    observer: BusObserver
     dynamodb: Any
-    sqs: Any
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the catalog table (a test may scan; the handlers may not)."""
-        found: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self.table}
-        while True:
-            page = self.dynamodb.scan(**kwargs)
-            found += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return scan(self.dynamodb, self.table)
 
     def item(self, pk: str, sk: str = "META") -> dict[str, Any] | None:
         response = self.dynamodb.get_item(TableName=self.table, Key={"PK": {"S": pk}, "SK": {"S": sk}})
@@ -62,89 +44,33 @@ class CatalogWorld:
         return item
 
     def published(self) -> list[dict[str, Any]]:
-        """Drain the queue subscribed to every storekeeper event; EventBridge events, oldest first."""
-        events: list[dict[str, Any]] = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            messages = batch.get("Messages", [])
-            if not messages:
-                return events
-            for message in messages:
-                events.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _function_environment(template: Template, resolver: Resolver, logical_id: str) -> dict[str, str]:
-    props = dict(template.resources[logical_id]["Properties"])
-    variables = (props.get("Environment") or {}).get("Variables") or {}
-    return {name: str(value) for name, value in resolver.resolve(variables).items()}
-
-
-def _create_tables(template: Template, resolver: Resolver, dynamodb: Any) -> None:
-    for logical_id, raw in template.of_type("AWS::DynamoDB::Table"):
-        props = resolver.resolve(raw)
-        kwargs: dict[str, Any] = {
-            "TableName": str(resolver.ref(logical_id)),
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PROVISIONED"),
-        }
-        if kwargs["BillingMode"] == "PROVISIONED":
-            kwargs["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if key in props:
-                kwargs[key] = props[key]
-        dynamodb.create_table(**kwargs)
+        """The events published since the last look, oldest first."""
+        return self.observer.published()
 
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[CatalogWorld]:
     """A fresh moto account with the template's tables and bus, and the catalog functions' environment."""
-    template = Template(TEMPLATE)
-    resolver = Resolver(template, template.parameter_defaults())
-    environment = _function_environment(template, resolver, PUBLIC_FUNCTION)
-    environment |= _function_environment(template, resolver, ADMIN_FUNCTION)
-    environment |= {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_DEV": "false",
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    template, resolver = load()
+    environment = function_environment(resolver, PUBLIC_FUNCTION, ADMIN_FUNCTION)
+    set_environment(monkeypatch, environment)
     # Lambda sets the environment before importing the handler; here the module came first, so give its
     # Metrics the namespace it would have read at import.
     monkeypatch.setattr(admin_api.metrics, "namespace", environment["POWERTOOLS_METRICS_NAMESPACE"])
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        _create_tables(template, resolver, dynamodb)
+        create_tables(dynamodb, resolver)
         events = boto3.client("events", region_name=REGION)
         for logical_id, _ in template.of_type("AWS::Events::EventBus"):
             events.create_event_bus(Name=str(resolver.ref(logical_id)))
         bus = environment["EVENT_BUS_NAME"]
-
-        sqs = boto3.client("sqs", region_name=REGION)
-        queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(
-            Name="observe-storekeeper",
-            EventBusName=bus,
-            EventPattern=json.dumps({"source": [{"prefix": "storekeeper."}]}),
-        )
-        events.put_targets(Rule="observe-storekeeper", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
-
         yield CatalogWorld(
             table=environment["CATALOG_TABLE"],
             inventory_table=environment.get("INVENTORY_TABLE", ""),
             bus=bus,
-            queue_url=queue_url,
+            observer=BusObserver.on(events, boto3.client("sqs", region_name=REGION), bus),
             dynamodb=dynamodb,
-            sqs=sqs,
         )
 
 
@@ -156,26 +82,19 @@ def catalog_view(product: dict[str, Any]) -> dict[str, Any]:
     return {**product, "variants": variants}
 
 
-def _answer(raw: dict[str, Any]) -> Answer:
-    headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
-    headers.update(raw.get("headers") or {})
-    body = json.loads(raw["body"]) if raw.get("body") else None
-    return Answer(status=raw["statusCode"], body=body, headers=headers)
-
-
 Handler = Callable[[dict[str, Any]], Answer]
 
 
 @pytest.fixture
 def call_public(world: CatalogWorld, lambda_context: Any) -> Handler:
     """Invoke `catalog.public_api.handler` as Lambda would."""
-    return lambda event: _answer(public_api.handler(event, lambda_context))
+    return lambda event: Answer.of(public_api.handler(event, lambda_context))
 
 
 @pytest.fixture
 def call_admin(world: CatalogWorld, lambda_context: Any) -> Handler:
     """Invoke `catalog.admin_api.handler` as Lambda would."""
-    return lambda event: _answer(admin_api.handler(event, lambda_context))
+    return lambda event: Answer.of(admin_api.handler(event, lambda_context))
 
 
 _sku_counter = iter(range(1, 1_000_000))
@@ -216,15 +135,7 @@ def create_product(call_admin: Handler, api_event: Callable[..., dict[str, Any]]
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account for one test, with no way to reach real AWS."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    set_environment(monkeypatch)
     with mock_aws():
         yield
 

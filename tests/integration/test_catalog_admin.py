@@ -11,8 +11,9 @@ from botocore.stub import Stubber
 from common.dynamo import dynamodb_client
 from common.events import events_client
 from common.ids import ID_PATTERN
+from tests.proxy import Answer
 
-from .conftest import REGION, Answer, CatalogWorld, Handler, catalog_view, product_body
+from .conftest import REGION, CatalogWorld, Handler, catalog_view, product_body
 
 # A request that fails adds no metric; Powertools warns about the empty flush, which is expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")

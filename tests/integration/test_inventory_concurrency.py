@@ -2,10 +2,10 @@
 requests as DynamoDB serialises writes to an item), exactly the units on the shelf are held."""
 
 import threading
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,9 +15,9 @@ from inventory.errors import OutOfStock
 from inventory.models import AdjustmentIn
 from inventory.store import InventoryStore
 from local.aws import MotoServer, client
-from local.template import Template
+from tests.tables import create_table
+from tests.template import set_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 SKU = "HOT-1"
 UNITS = 10
 BUYERS = 120
@@ -25,22 +25,9 @@ BUYERS = 120
 
 @pytest.fixture
 def store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> InventoryStore:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    props = dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["InventoryTable"]
+    set_environment(monkeypatch)
     dynamodb = client("dynamodb", server.endpoint)
-    name = f"inventory-{threading.get_ident()}-{id(props)}"
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(dynamodb, "InventoryTable", name=f"inventory-{threading.get_ident()}-{uuid.uuid4().hex[:8]}")
     return InventoryStore(name, client=dynamodb)
 
 

@@ -176,6 +176,23 @@ def test_no_role_gets_more_of_dynamodb_s3_or_ses_than_the_code_calls(deployed: d
                 assert not too_much, f"{logical_id}: {sorted(too_much)}"
 
 
+def test_functions_anonymous_readers_reach_can_only_read(
+    template: Template, deployed: dict[str, dict[str, Any]]
+) -> None:
+    """docs/decisions.md: an anonymous `GET` reaches only a read-only function. A function serving one (the
+    catalog's public reads, customers' "bought together") may read its tables and nothing more: no write,
+    no invoke, no erasure, whatever else it serves."""
+    anonymous_readers = {r.function for r in template.routes() if r.method == "GET" and r.authorizer is None}
+    assert {"CatalogPublicFunction", "CustomersPublicFunction"} <= anonymous_readers
+    for logical_id in sorted(anonymous_readers):
+        role = deployed[deployed[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for policy in role["Properties"].get("Policies") or []:
+            for statement in _statements(policy["PolicyDocument"]):
+                assert _actions(statement) <= _READ_ONLY, f"{logical_id}: {sorted(_actions(statement) - _READ_ONLY)}"
+        managed = {str(arn) for arn in role["Properties"].get("ManagedPolicyArns") or []}
+        assert all("AWSLambdaBasicExecutionRole" in arn or "AWSXrayWriteOnlyAccess" in arn for arn in managed), managed
+
+
 # ---------------------------------------------------------------- template rules
 
 

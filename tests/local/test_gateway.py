@@ -12,7 +12,7 @@ from local.docs import SwaggerDocs
 from local.gateway import CorsPreflight, Gateway, GatewayAnswers, rest_claims
 from local.template import Route
 
-ANSWERS = {
+ANSWERS: dict[str, dict[str, Any]] = {
     "UNAUTHORIZED": {"StatusCode": "401", "ResponseTemplates": {"application/json": '{"error": {"code": "u"}}'}},
     "DEFAULT_5XX": {"ResponseTemplates": {"application/json": '{"id": "$context.requestId"}'}},
 }
@@ -43,7 +43,7 @@ def _gateway(dispatcher: RecordingDispatcher) -> Gateway:
         Route("GET", "/products/search", "Public", None),
         Route("POST", "/products", "Admin", "Cognito"),
     ]
-    return Gateway(routes, dispatcher, {"Cognito": Verifier()}, stage="dev", answers=GatewayAnswers(ANSWERS))  # type: ignore[arg-type,dict-item]
+    return Gateway(routes, dispatcher, {"Cognito": Verifier()}, stage="dev", answers=GatewayAnswers(ANSWERS))
 
 
 def _request(method: str, path: str, **kwargs: Any) -> Request:
@@ -115,7 +115,7 @@ CORS = CorsPreflight.of(
         "MaxAge": "'600'",
     }
 )
-CORS_ANSWERS = {
+CORS_ANSWERS: dict[str, dict[str, Any]] = {
     **ANSWERS,
     "UNAUTHORIZED": {
         **ANSWERS["UNAUTHORIZED"],
@@ -130,7 +130,7 @@ def _cors_gateway(dispatcher: RecordingDispatcher, cors: CorsPreflight | None = 
     return Gateway(
         routes,
         dispatcher,
-        {"Cognito": Verifier()},  # type: ignore[dict-item]
+        {"Cognito": Verifier()},
         stage="dev",
         answers=GatewayAnswers(CORS_ANSWERS),
         cors=cors,

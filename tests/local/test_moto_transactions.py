@@ -1,5 +1,5 @@
-"""The local AWS copies only the items a transaction touches (`local.aws.install_item_snapshots`), and a
-failed transaction still changes nothing."""
+"""The local AWS copies only the items a transaction touches (`local.moto_patches.install_item_snapshots`),
+and a failed transaction still changes nothing."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.aws import install_item_snapshots
+from local.moto_patches import install_item_snapshots
 
 
 @pytest.fixture

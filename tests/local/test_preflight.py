@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
@@ -49,7 +50,7 @@ def preflight(monkeypatch: pytest.MonkeyPatch) -> tuple[Callable[..., Response],
     gateway = Gateway(
         routes,
         dispatcher,
-        {"CognitoAuthorizer": NoTokens()},  # type: ignore[dict-item]
+        {"CognitoAuthorizer": NoTokens()},
         stage="dev",
         answers=GatewayAnswers(resolver.resolve(template.gateway_responses())),
         cors=CorsPreflight.of(resolver.resolve(template.cors())),
@@ -61,7 +62,8 @@ def preflight(monkeypatch: pytest.MonkeyPatch) -> tuple[Callable[..., Response],
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
         }
-        return gateway.handle(Request(EnvironBuilder(method="OPTIONS", path=path, headers=headers).get_environ()))
+        environ = EnvironBuilder(method="OPTIONS", path=path, headers=Headers(headers)).get_environ()
+        return gateway.handle(Request(environ))
 
     return send, dispatcher
 

@@ -15,11 +15,12 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 from moto.utilities.utils import load_resource
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from local.cognito import install_signing_key
 from local.gateway import CognitoVerifier, Gateway
+from local.moto_patches import install_signing_key
 from local.stripe import FAULTS_PATH, FAULTS_SECRET_HEADER, StripeProxy, write_faults_secret
 from local.template import REGION, Route
 
@@ -110,12 +111,12 @@ def test_a_token_signed_with_motos_published_key_is_refused(pool: dict[str, Any]
 
     gateway = Gateway(
         [Route("POST", "/products", "CatalogApi", "Cognito")],
-        Dispatcher(),  # type: ignore[arg-type]
+        Dispatcher(),
         {"Cognito": _verifier(pool)},
         stage="dev",
     )
     forged = {"Authorization": f"Bearer {_forged(pool)}"}
-    request = Request(EnvironBuilder(method="POST", path="/products", headers=forged).get_environ())
+    request = Request(EnvironBuilder(method="POST", path="/products", headers=Headers(forged)).get_environ())
     assert gateway.handle(request).status_code == 401
     assert called == []
 

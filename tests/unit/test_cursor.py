@@ -73,7 +73,9 @@ def test_garbage_is_a_bad_request_not_a_crash(garbage: str) -> None:
 
 def test_a_key_that_is_not_an_object_is_refused_even_with_the_right_scope() -> None:
     # Given a payload with a valid scope tag but a key that is not a DynamoDB key map
-    valid = json.loads(base64.urlsafe_b64decode(encode_cursor(KEY, "scope") + "=="))
+    cursor = encode_cursor(KEY, "scope")
+    assert cursor is not None
+    valid = json.loads(base64.urlsafe_b64decode(cursor + "=="))
     forged = _b64({"s": valid["s"], "k": ["PK", "SK"]})
 
     # When it is decoded

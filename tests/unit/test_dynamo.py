@@ -6,7 +6,6 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from common import dynamo
 from common.dynamo import TransactionCancelled, from_item, to_item, transact_write
 
 ACTIONS: list[Any] = [{"Put": {"TableName": "t", "Item": {"PK": {"S": "a"}}}}]
@@ -21,7 +20,7 @@ def client(aws_env: None) -> Any:
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the backoff waits instead of sleeping them."""
     waits: list[float] = []
-    monkeypatch.setattr(dynamo.time, "sleep", waits.append)
+    monkeypatch.setattr("common.dynamo.time.sleep", waits.append)
     return waits
 
 

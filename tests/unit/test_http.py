@@ -78,7 +78,7 @@ ERRORS: dict[str, errors.DomainError] = {
 
 
 @pytest.fixture
-def call(lambda_context: object) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]:
+def call(lambda_context: Any) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]:
     app = build_app()
 
     def invoke(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:

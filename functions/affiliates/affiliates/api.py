@@ -4,7 +4,7 @@ listing and payouts."""
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,6 +21,7 @@ from affiliates.models import (
 )
 from affiliates.settings import settings
 from affiliates.wiring import groups, publisher, store
+from common.api_models import Cursor, Limit, idempotency_header
 from common.auth import ADMIN, AFFILIATE
 from common.http import caller, created, make_resolver, requires, responses
 from common.observability import make_logger
@@ -29,15 +30,8 @@ logger = make_logger("affiliates")
 app = make_resolver(logger)
 
 AffiliateId = Annotated[str, Path(alias="affiliateId", max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="`nextCursor` of the previous page")]
 IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=r"^[A-Za-z0-9_.:-]{8,128}$",
-        description="Makes a retried payout pay once: the same key answers the first payout",
-    ),
+    str | None, idempotency_header("Makes a retried payout pay once: the same key answers the first payout")
 ]
 
 

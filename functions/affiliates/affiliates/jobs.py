@@ -10,7 +10,7 @@ from affiliates import logic
 from affiliates.settings import settings
 from affiliates.wiring import publisher, store
 from common.contracts import OrderRefunded, OrderSnapshot
-from common.events import Envelope
+from common.events import receive
 from common.observability import make_logger
 
 logger = make_logger("affiliates")
@@ -21,18 +21,17 @@ def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict
     """OrderPaid records a commission, OrderRefunded reverses its share, OrderCancelled (after payment)
     reverses it all. Orders without an approved affiliate's code are ignored, never an error. Each
     event applies once (its eventId is recorded in the ledger change's transaction), in any order."""
-    detail_type = str(event.get("detail-type", ""))
-    envelope = Envelope.model_validate(event["detail"])
-    event_id, at = envelope.event_id, envelope.occurred_at
+    received = receive(event)
+    detail_type, event_id, at = received.detail_type, received.event_id, received.occurred_at
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
     if detail_type == "OrderPaid":
-        order = OrderSnapshot.model_validate(envelope.data)
+        order = received.payload_as(OrderSnapshot)
         result = logic.on_order_paid(store(), publisher(), order, event_id=event_id, occurred_at=at)
     elif detail_type == OrderRefunded.DETAIL_TYPE:
-        refund = OrderRefunded.model_validate(envelope.data)
+        refund = received.payload_as(OrderRefunded)
         result = logic.on_order_refunded(store(), publisher(), refund, event_id=event_id, occurred_at=at)
     elif detail_type == "OrderCancelled":
-        order = OrderSnapshot.model_validate(envelope.data)
+        order = received.payload_as(OrderSnapshot)
         result = logic.on_order_cancelled(store(), publisher(), order, event_id=event_id, occurred_at=at)
     else:
         result = logic.Applied(logic.Outcome.IGNORED, f"not an event affiliates reads: {detail_type}")
@@ -40,7 +39,7 @@ def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict
     logger.info(
         "order event applied",
         extra={
-            "eventId": envelope.event_id,
+            "eventId": event_id,
             "detailType": detail_type,
             "outcome": result.outcome.value,
             "reason": result.reason,

@@ -25,18 +25,16 @@ from affiliates.models import (
     CommissionStatus,
     Payout,
 )
-from affiliates.ports import Groups
+from affiliates.ports import Groups, Publisher
 from affiliates.store import AffiliatesStore, CodeTaken, NotPending, Stale, UserHasApplied
 from affiliates.store import AlreadyApplied as EventAlreadyApplied
 from common.auth import AFFILIATE
 from common.contracts import CommissionEarned, CommissionPaid, CommissionReversed, OrderRefunded, OrderSnapshot
 from common.cursor import decode_cursor, encode_cursor
 from common.errors import ServiceUnavailable
-from common.events import DomainEvent, new_event
+from common.events import new_event
 from common.ids import new_id
 from common.money import Money
-
-Publisher = Callable[[list[DomainEvent]], None]
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: codes are read aloud and typed
 CODE_LENGTH = 8

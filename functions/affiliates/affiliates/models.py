@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
 
+from common.api_models import In, Out, Page
 from common.money import Money
 
 BPS = 10_000
@@ -34,11 +34,7 @@ class CommissionStatus(StrEnum):
 # ---------------------------------------------------------------- requests
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
-
-class ApplicationIn(_In):
+class ApplicationIn(In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     website: Annotated[
         str,
@@ -52,7 +48,7 @@ class ApplicationIn(_In):
     ]
 
 
-class ApprovalIn(_In):
+class ApprovalIn(In):
     commission_rate: Annotated[
         Decimal,
         Field(
@@ -175,11 +171,7 @@ class Payout(BaseModel):
 # ---------------------------------------------------------------- responses
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class AffiliateTotalsOut(_Out):
+class AffiliateTotalsOut(Out):
     pending: Money
     approved: Money
     paid: Money
@@ -195,7 +187,7 @@ class AffiliateTotalsOut(_Out):
         )
 
 
-class AffiliateOut(_Out):
+class AffiliateOut(Out):
     """An affiliate account as its applicant and the shop's staff see it."""
 
     affiliate_id: str
@@ -227,12 +219,11 @@ class AffiliateOut(_Out):
         )
 
 
-class AffiliatePage(_Out):
-    items: list[AffiliateOut]
-    next_cursor: str | None
+class AffiliatePage(Page[AffiliateOut]):
+    pass
 
 
-class AffiliateMeOut(_Out):
+class AffiliateMeOut(Out):
     """An approved affiliate's own dashboard."""
 
     affiliate_id: str
@@ -254,7 +245,7 @@ class AffiliateMeOut(_Out):
         )
 
 
-class CommissionOut(_Out):
+class CommissionOut(Out):
     order_id: str
     amount: Money = Field(description="What the order earned: rate times the order's net total")
     reversed_amount: Money = Field(description="What refunds took back")
@@ -289,12 +280,11 @@ class CommissionOut(_Out):
         )
 
 
-class CommissionPage(_Out):
-    items: list[CommissionOut]
-    next_cursor: str | None
+class CommissionPage(Page[CommissionOut]):
+    pass
 
 
-class AffiliatePayoutOut(_Out):
+class AffiliatePayoutOut(Out):
     payout_id: str
     affiliate_id: str
     total: Money = Field(description="The sum of the commissions this payout marked PAID")

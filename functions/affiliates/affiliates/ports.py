@@ -1,7 +1,14 @@
-"""What affiliates calls outside its table: the user pool's groups. Logic sees this protocol;
-`affiliates.adapters` implements it over Cognito, and tests may pass another."""
+"""What affiliates calls outside its table: the user pool's groups and the event bus. Logic sees these
+types; `affiliates.adapters` (Cognito) and `common.events` (EventBridge) implement them, and tests may
+pass others."""
 
+from collections.abc import Callable
 from typing import Protocol
+
+from common.events import DomainEvent
+
+Publisher = Callable[[list[DomainEvent]], None]
+"""Puts events on the bus; raises if any was refused, so the caller's retry sends them again."""
 
 
 class Groups(Protocol):

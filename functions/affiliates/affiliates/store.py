@@ -16,25 +16,15 @@ Items (one table, keys PK/SK):
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from affiliates.models import Affiliate, AffiliateStatus, Commission, CommissionStatus, Payout, Totals
-from common.dynamo import (
-    Key,
-    Page,
-    TransactionCancelled,
-    check_start_key,
-    dynamodb_client,
-    from_item,
-    query_page,
-    to_item,
-)
-from common.dynamo import transact_write as _transact_write
+from common.dynamo import Key, Page, TransactionCancelled, check_start_key, query_page, to_item, to_value
 from common.errors import ServiceUnavailable
+from common.store import TableStore, iso, parse_time
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PROFILE = "PROFILE"
@@ -67,26 +57,6 @@ def affiliate_pk(affiliate_id: str) -> str:
     return f"AFF#{affiliate_id}"
 
 
-def _key(pk: str, sk: str) -> Key:
-    return {"PK": {"S": pk}, "SK": {"S": sk}}
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def _affiliate_of(values: Mapping[str, Any]) -> Affiliate:
     return Affiliate(
         affiliate_id=values["affiliateId"],
@@ -100,7 +70,7 @@ def _affiliate_of(values: Mapping[str, Any]) -> Affiliate:
         status=AffiliateStatus(values["status"]),
         rate_bps=values.get("rateBps"),
         created_at=datetime.fromisoformat(values["createdAt"]),
-        approved_at=_dt(values.get("approvedAt")),
+        approved_at=parse_time(values.get("approvedAt")),
         totals=Totals(
             pending=values.get("pendingAmount", 0),
             approved=values.get("approvedAmount", 0),
@@ -123,11 +93,11 @@ def _commission_of(values: Mapping[str, Any]) -> Commission:
         reversed=values.get("reversed", 0),
         status=CommissionStatus(values["status"]),
         earned_at=datetime.fromisoformat(values["earnedAt"]),
-        approved_at=_dt(values.get("approvedAt")),
-        paid_at=_dt(values.get("paidAt")),
+        approved_at=parse_time(values.get("approvedAt")),
+        paid_at=parse_time(values.get("paidAt")),
         paid_amount=values.get("paidAmount", 0),
         payout_id=values.get("payoutId"),
-        reversed_at=_dt(values.get("reversedAt")),
+        reversed_at=parse_time(values.get("reversedAt")),
         version=values["version"],
     )
 
@@ -175,14 +145,8 @@ def _commission_item(commission: Commission) -> dict[str, Any]:
     return item
 
 
-class AffiliatesStore:
-    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def client(self) -> "DynamoDBClient":
-        return self._client or dynamodb_client()
+class AffiliatesStore(TableStore):
+    busy = "affiliates is busy; retry"
 
     # ------------------------------------------------------------ accounts
 
@@ -211,9 +175,8 @@ class AffiliatesStore:
         }
         user = {"PK": f"USER#{affiliate.user_sub}", "SK": "AFFILIATE", "affiliateId": affiliate.affiliate_id}
         code = {"PK": f"CODE#{affiliate.code}", "SK": "AFFILIATE", "affiliateId": affiliate.affiliate_id}
-        actions: list[TransactWriteItemTypeDef] = [self._put_new(profile), self._put_new(user), self._put_new(code)]
         try:
-            self._transact(actions)
+            self.transact([self.put_new(profile), self.put_new(user), self.put_new(code)])
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
             if 1 in failed:
@@ -223,64 +186,47 @@ class AffiliatesStore:
             raise _busy(cancelled) from cancelled
 
     def affiliate_id_of_user(self, sub: str) -> str | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(f"USER#{sub}", "AFFILIATE"), ConsistentRead=True)
-        return from_item(item["Item"])["affiliateId"] if "Item" in item else None
+        marker = self.get(f"USER#{sub}", "AFFILIATE")
+        return str(marker["affiliateId"]) if marker else None
 
     def get_affiliate(self, affiliate_id: str) -> Affiliate | None:
-        item = self.client.get_item(
-            TableName=self.table, Key=_key(affiliate_pk(affiliate_id), PROFILE), ConsistentRead=True
-        ).get("Item")
-        return _affiliate_of(from_item(item)) if item else None
+        values = self.get(affiliate_pk(affiliate_id), PROFILE)
+        return _affiliate_of(values) if values else None
 
     def affiliate_by_code(self, code: str) -> Affiliate | None:
-        marker = self.client.get_item(TableName=self.table, Key=_key(f"CODE#{code}", "AFFILIATE"), ConsistentRead=True)
-        if "Item" not in marker:
-            return None
-        return self.get_affiliate(from_item(marker["Item"])["affiliateId"])
+        marker = self.get(f"CODE#{code}", "AFFILIATE")
+        return self.get_affiliate(marker["affiliateId"]) if marker else None
 
     def approve(self, affiliate_id: str, rate_bps: int, now: datetime) -> Affiliate:
         """PENDING → APPROVED at `rate_bps`. Raises `NotPending` if it was not PENDING (or does not exist)."""
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_key(affiliate_pk(affiliate_id), PROFILE),
-                UpdateExpression="SET #status = :approved, rateBps = :rate, approvedAt = :now",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":approved": _s(AffiliateStatus.APPROVED.value),
-                    ":pending": _s(AffiliateStatus.PENDING.value),
-                    ":rate": _n(rate_bps),
-                    ":now": _s(iso(now)),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise NotPending from None
-        return _affiliate_of(from_item(response["Attributes"]))
+        values = self.update_if(
+            affiliate_pk(affiliate_id),
+            PROFILE,
+            "SET #status = :approved, rateBps = :rate, approvedAt = :now",
+            condition="#status = :pending",
+            names={"#status": "status"},
+            values={
+                ":approved": AffiliateStatus.APPROVED.value,
+                ":pending": AffiliateStatus.PENDING.value,
+                ":rate": rate_bps,
+                ":now": iso(now),
+            },
+        )
+        if values is None:
+            raise NotPending
+        return _affiliate_of(values)
 
     def list_affiliates(self, *, start_key: Key | None, limit: int) -> Page[Affiliate]:
         """Accounts, newest first, from the `AFFILIATES` partition of GSI1."""
-        check_start_key(start_key, ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI1PK", AFFILIATES_PARTITION)
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :p",
-            "ExpressionAttributeValues": {":p": _s(AFFILIATES_PARTITION)},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        page = query_page(self.client, kwargs, start_key)
+        page = self.index_page("GSI1", AFFILIATES_PARTITION, start_key=start_key, limit=limit, newest_first=True)
         items = [_affiliate_of(item) for item in page.items]
         return Page(items, page.next_key)
 
     # ------------------------------------------------------------ commissions
 
     def get_commission(self, affiliate_id: str, order_id: str) -> Commission | None:
-        item = self.client.get_item(
-            TableName=self.table, Key=_key(affiliate_pk(affiliate_id), f"COMM#{order_id}"), ConsistentRead=True
-        ).get("Item")
-        return _commission_of(from_item(item)) if item else None
+        values = self.get(affiliate_pk(affiliate_id), f"COMM#{order_id}")
+        return _commission_of(values) if values else None
 
     def commissions(self, affiliate_id: str, *, start_key: Key | None, limit: int) -> Page[Commission]:
         """An affiliate's commissions, newest order first (order ids sort by time)."""
@@ -289,7 +235,7 @@ class AffiliatesStore:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :comm)",
-            "ExpressionAttributeValues": {":pk": _s(pk), ":comm": _s("COMM#")},
+            "ExpressionAttributeValues": {":pk": to_value(pk), ":comm": to_value("COMM#")},
             "ScanIndexForward": False,
             "Limit": limit,
         }
@@ -309,9 +255,9 @@ class AffiliatesStore:
             "appliedAt": iso(now),
             "ttl": int((now + EVENT_MARKER_TTL).timestamp()),
         }
-        actions = [self._put_new(marker), *self._commission_actions(before, after)]
+        actions = [self.put_new(marker), *self._commission_actions(before, after)]
         try:
-            self._transact(actions)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
             if 0 in failed:
@@ -326,23 +272,17 @@ class AffiliatesStore:
         actions = self._commission_actions(before, after)
         if payout is not None:
             actions.append(
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": _key(affiliate_pk(payout.affiliate_id), f"PAYOUT#{payout.payout_id}"),
-                        "UpdateExpression": "ADD #total :amount, commissionCount :one",
-                        "ConditionExpression": "attribute_exists(PK) AND complete = :false",
-                        "ExpressionAttributeNames": {"#total": "total"},
-                        "ExpressionAttributeValues": {
-                            ":amount": _n(after.paid_amount),
-                            ":one": _n(1),
-                            ":false": {"BOOL": False},
-                        },
-                    }
-                }
+                self.update_action(
+                    affiliate_pk(payout.affiliate_id),
+                    f"PAYOUT#{payout.payout_id}",
+                    "ADD #total :amount, commissionCount :one",
+                    condition="attribute_exists(PK) AND complete = :false",
+                    names={"#total": "total"},
+                    values={":amount": after.paid_amount, ":one": 1, ":false": False},
+                )
             )
         try:
-            self._transact(actions)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed():
                 raise Stale from cancelled
@@ -355,7 +295,7 @@ class AffiliatesStore:
             "TableName": self.table,
             "IndexName": "GSI1",
             "KeyConditionExpression": "GSI1PK = :p AND GSI1SK < :cutoff",
-            "ExpressionAttributeValues": {":p": _s(PENDING_PARTITION), ":cutoff": _s(iso(cutoff))},
+            "ExpressionAttributeValues": {":p": to_value(PENDING_PARTITION), ":cutoff": to_value(iso(cutoff))},
             "Limit": limit,
         }
         page = query_page(self.client, kwargs, start_key)
@@ -363,14 +303,7 @@ class AffiliatesStore:
         return Page(items, page.next_key)
 
     def approved_of(self, affiliate_id: str, *, start_key: Key | None, limit: int) -> Page[Commission]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :p",
-            "ExpressionAttributeValues": {":p": _s(f"APPROVED#{affiliate_id}")},
-            "Limit": limit,
-        }
-        page = query_page(self.client, kwargs, start_key)
+        page = self.index_page("GSI1", f"APPROVED#{affiliate_id}", start_key=start_key, limit=limit)
         items = [_commission_of(item) for item in page.items]
         return Page(items, page.next_key)
 
@@ -390,37 +323,22 @@ class AffiliatesStore:
             "createdAt": iso(payout.created_at),
             "idempotencyKey": idempotency_key,
         }
-        try:
-            self.client.put_item(
-                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return payout
+        return payout if self.put_if_absent(item) else None
 
     def get_payout(self, affiliate_id: str, payout_id: str) -> Payout | None:
-        item = self.client.get_item(
-            TableName=self.table, Key=_key(affiliate_pk(affiliate_id), f"PAYOUT#{payout_id}"), ConsistentRead=True
-        ).get("Item")
-        return _payout_of(from_item(item)) if item else None
+        values = self.get(affiliate_pk(affiliate_id), f"PAYOUT#{payout_id}")
+        return _payout_of(values) if values else None
 
     def complete_payout(self, affiliate_id: str, payout_id: str) -> Payout:
-        response = self.client.update_item(
-            TableName=self.table,
-            Key=_key(affiliate_pk(affiliate_id), f"PAYOUT#{payout_id}"),
-            UpdateExpression="SET complete = :true",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues={":true": {"BOOL": True}},
-            ReturnValues="ALL_NEW",
+        pk, sk = affiliate_pk(affiliate_id), f"PAYOUT#{payout_id}"
+        values = self.update_if(
+            pk, sk, "SET complete = :true", condition="attribute_exists(PK)", values={":true": True}
         )
-        return _payout_of(from_item(response["Attributes"]))
+        if values is None:
+            raise LookupError(f"no payout {payout_id} of {affiliate_id}")
+        return _payout_of(values)
 
     # ------------------------------------------------------------ building blocks
-
-    def _put_new(self, item: Mapping[str, Any]) -> "TransactWriteItemTypeDef":
-        return {
-            "Put": {"TableName": self.table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}
-        }
 
     def _commission_actions(self, before: Commission | None, after: Commission) -> list["TransactWriteItemTypeDef"]:
         """Put `after` (version + 1) if the stored commission is still `before`, and move the affiliate's
@@ -431,31 +349,22 @@ class AffiliatesStore:
             put["ConditionExpression"] = "attribute_not_exists(PK)"
         else:
             put["ConditionExpression"] = "version = :v"
-            put["ExpressionAttributeValues"] = {":v": _n(before.version)}
+            put["ExpressionAttributeValues"] = {":v": to_value(before.version)}
         delta = after.contribution() - (before.contribution() if before else Totals())
-        totals = {
-            "Update": {
-                "TableName": self.table,
-                "Key": _key(affiliate_pk(after.affiliate_id), PROFILE),
-                "UpdateExpression": (
-                    "ADD pendingAmount :pending, approvedAmount :approved, paidAmount :paid, reversedAmount :reversed"
-                ),
-                "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": {
-                    ":pending": _n(delta.pending),
-                    ":approved": _n(delta.approved),
-                    ":paid": _n(delta.paid),
-                    ":reversed": _n(delta.reversed),
-                },
-            }
-        }
-        return [{"Put": put}, totals]  # type: ignore[typeddict-item, list-item]
-
-    def _transact(self, actions: list["TransactWriteItemTypeDef"]) -> None:
-        _transact_write(actions, client=self.client)
+        totals = self.update_action(
+            affiliate_pk(after.affiliate_id),
+            PROFILE,
+            "ADD pendingAmount :pending, approvedAmount :approved, paidAmount :paid, reversedAmount :reversed",
+            condition="attribute_exists(PK)",
+            values={
+                ":pending": delta.pending,
+                ":approved": delta.approved,
+                ":paid": delta.paid,
+                ":reversed": delta.reversed,
+            },
+        )
+        return [{"Put": put}, totals]  # type: ignore[typeddict-item]
 
 
 def _busy(cancelled: TransactionCancelled) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "affiliates is busy; retry", code="transaction_conflict", details={"reasons": cancelled.reasons}
-    )
+    return ServiceUnavailable(AffiliatesStore.busy, code="transaction_conflict", details={"reasons": cancelled.reasons})

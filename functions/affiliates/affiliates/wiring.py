@@ -3,7 +3,7 @@
 from functools import partial
 
 from affiliates.adapters import CognitoGroups
-from affiliates.logic import Publisher
+from affiliates.ports import Publisher
 from affiliates.settings import settings
 from affiliates.store import AffiliatesStore
 from common.events import publish

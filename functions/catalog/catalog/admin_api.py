@@ -1,7 +1,6 @@
 """Admin catalog edits: create, replace and archive products. Each change is announced with a
 `ProductChanged` event once its DynamoDB transaction has succeeded."""
 
-from functools import partial
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,9 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from catalog import logic
 from catalog.models import ProductIn, ProductOut
 from catalog.settings import settings
-from catalog.store import CatalogStore
+from catalog.wiring import publisher, store
 from common.auth import ADMIN
-from common.events import publish
 from common.http import created, make_resolver, requires, responses
 from common.observability import make_logger, make_metrics
 
@@ -26,14 +24,6 @@ app = make_resolver(logger)
 ProductId = Annotated[str, Path(alias="productId", max_length=64)]
 
 
-def _store() -> CatalogStore:
-    return CatalogStore(settings().catalog_table)
-
-
-def _publisher() -> logic.Publisher:
-    return partial(publish, domain="catalog", bus_name=settings().event_bus_name)
-
-
 @app.post(
     "/products",
     summary="Create a product (admin)",
@@ -42,7 +32,7 @@ def _publisher() -> logic.Publisher:
 )
 @requires(ADMIN)
 def create_product(product: Annotated[ProductIn, Body()]) -> Response[ProductOut]:
-    created_product = logic.create_product(_store(), product, currency=settings().shop_currency, publish=_publisher())
+    created_product = logic.create_product(store(), product, currency=settings().shop_currency, publish=publisher())
     metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
     return created(ProductOut.of(created_product), f"/products/{created_product.product_id}")
 
@@ -55,9 +45,7 @@ def create_product(product: Annotated[ProductIn, Body()]) -> Response[ProductOut
 )
 @requires(ADMIN)
 def update_product(product_id: ProductId, product: Annotated[ProductIn, Body()]) -> ProductOut:
-    updated = logic.update_product(
-        _store(), product_id, product, currency=settings().shop_currency, publish=_publisher()
-    )
+    updated = logic.update_product(store(), product_id, product, currency=settings().shop_currency, publish=publisher())
     metrics.add_metric(name="ProductUpdated", unit=MetricUnit.Count, value=1)
     return ProductOut.of(updated)
 
@@ -70,7 +58,7 @@ def update_product(product_id: ProductId, product: Annotated[ProductIn, Body()])
 )
 @requires(ADMIN)
 def archive_product(product_id: ProductId) -> ProductOut:
-    archived = logic.archive_product(_store(), product_id, publish=_publisher())
+    archived = logic.archive_product(store(), product_id, publish=publisher())
     metrics.add_metric(name="ProductArchived", unit=MetricUnit.Count, value=1)
     return ProductOut.of(archived)
 

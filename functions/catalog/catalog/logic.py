@@ -2,22 +2,21 @@
 comes back; the store is passed in, and so is the event publisher (a plain callable)."""
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from catalog import search
 from catalog.errors import ConcurrentUpdate, ProductArchived, SkuTaken
 from catalog.models import Category, Product, ProductIn, Status, Variant
+from catalog.ports import Publisher
 from catalog.store import CatalogStore
-from common.contracts import ProductChanged, VariantPrice
+from common.contracts import PricedSku, PriceSkusOutput, ProductChanged, VariantPrice
 from common.cursor import decode_cursor, encode_cursor
 from common.errors import NotFound, ValidationFailed
 from common.events import DomainEvent, new_event
 from common.ids import ID_PATTERN, new_id
 from common.money import Money
 
-Publisher = Callable[[list[DomainEvent]], None]
 PRODUCT_ID_PREFIX = "p"
 _UPDATE_ATTEMPTS = 3
 
@@ -85,7 +84,7 @@ def list_products(
 
 def get_product(store: CatalogStore, product_id: str) -> Product:
     """An active product; unknown, archived and malformed ids are all simply not found."""
-    product = store.get(product_id) if _is_product_id(product_id) else None
+    product = store.get_product(product_id) if _is_product_id(product_id) else None
     if product is None or not product.is_active:
         raise NotFound(f"no product {product_id}")
     return product
@@ -95,6 +94,34 @@ def list_categories(store: CatalogStore, *, cursor: str | None, limit: int) -> t
     scope = "categories"
     page = store.list_categories(start_key=decode_cursor(cursor, scope), limit=limit)
     return page.items, encode_cursor(page.next_key, scope)
+
+
+# ---------------------------------------------------------------- prices for checkout (the PriceSkus task)
+
+
+def price_skus(store: CatalogStore, skus: list[str]) -> PriceSkusOutput:
+    """What checkout pays for each SKU, as the catalog has it now. A SKU that was never claimed, or
+    that left its product in an edit, is `unknown`; an archived product's SKUs are priced, not active."""
+    owners = store.sku_owners(skus)
+    products = {p.product_id: p for p in store.get_many(set(owners.values()))}
+    items = []
+    for sku, product_id in owners.items():
+        product = products.get(product_id)
+        variant = next((v for v in product.variants if v.sku == sku), None) if product else None
+        if product is None or variant is None:  # the SKU left its product in an edit
+            continue
+        items.append(
+            PricedSku(
+                sku=sku,
+                product_id=product.product_id,
+                name=product.name,
+                category=product.category_slug,
+                price=variant.effective_price(product.price),
+                active=product.is_active,
+            )
+        )
+    priced = {item.sku for item in items}
+    return PriceSkusOutput(items=items, unknown=[sku for sku in dict.fromkeys(skus) if sku not in priced])
 
 
 # ---------------------------------------------------------------- writes
@@ -126,7 +153,7 @@ def create_product(
 def _earlier_create(store: CatalogStore, request: ProductIn, slug: str) -> Product | None:
     owners = {store.sku_owner(v.sku) for v in request.variants}
     owner = owners.pop() if len(owners) == 1 else None
-    existing = store.get(owner, consistent=True) if owner else None
+    existing = store.get_product(owner, consistent=True) if owner else None
     if existing is None or not existing.is_active or existing.version != 1:
         return None
     again = _build(
@@ -211,7 +238,7 @@ def _is_product_id(product_id: str) -> bool:
 
 
 def _existing(store: CatalogStore, product_id: str) -> Product:
-    product = store.get(product_id, consistent=True) if _is_product_id(product_id) else None
+    product = store.get_product(product_id, consistent=True) if _is_product_id(product_id) else None
     if product is None:
         raise NotFound(f"no product {product_id}")
     return product

@@ -6,16 +6,16 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
+from common.api_models import In, Out, Page
+from common.contracts import StockLevel
 from common.ids import Sku
 from common.money import Money
-
-if TYPE_CHECKING:
-    from catalog.availability import Level
+from common.store import Stamp
 
 MAX_VARIANTS = 30
 
@@ -43,18 +43,14 @@ Status = ProductStatus
 # ---------------------------------------------------------------- requests
 
 
-class VariantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VariantIn(In):
     sku: Sku
     attributes: Annotated[dict[AttributeName, AttributeValue], Field(max_length=10)] = Field(default_factory=dict)
     price: Money | None = Field(default=None, description="Overrides the product's price for this variant")
 
 
-class ProductIn(BaseModel):
+class ProductIn(In):
     """The editable fields of a product: the body of both create and replace."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: ProductName
     description: Description
@@ -140,11 +136,7 @@ class Category(BaseModel):
 # ---------------------------------------------------------------- responses
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class VariantOut(_Out):
+class VariantOut(Out):
     sku: str
     attributes: dict[str, str]
     price: Money = Field(description="The effective price: the variant's own, or else the product's")
@@ -152,7 +144,7 @@ class VariantOut(_Out):
     available: int | None = Field(default=None, description="Units left, shown only when few are left")
 
 
-class ProductOut(_Out):
+class ProductOut(Out):
     product_id: str
     name: str
     description: str
@@ -168,7 +160,7 @@ class ProductOut(_Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product, levels: Mapping[str, "Level | None"] | None = None) -> Self:
+    def of(cls, product: Product, levels: Mapping[str, StockLevel | None] | None = None) -> Self:
         """With `levels` (public detail), each variant says whether it is in stock, and how many are
         left when few are; a SKU without a stock record is not in stock, one whose level could not be
         read (None) stays unknown."""
@@ -197,7 +189,7 @@ class ProductOut(_Out):
         )
 
 
-class ProductSummary(_Out):
+class ProductSummary(Out):
     product_id: str
     name: str
     category: str
@@ -224,12 +216,11 @@ class ProductSummary(_Out):
         )
 
 
-class ProductPage(_Out):
-    items: list[ProductSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+class ProductPage(Page[ProductSummary]):
+    pass
 
 
-class CategoryOut(_Out):
+class CategoryOut(Out):
     slug: str
     name: str
     product_count: int
@@ -239,9 +230,8 @@ class CategoryOut(_Out):
         return cls(slug=category.slug, name=category.name, product_count=category.product_count)
 
 
-class CategoryPage(_Out):
-    items: list[CategoryOut]
-    next_cursor: str | None
+class CategoryPage(Page[CategoryOut]):
+    pass
 
 
 # ---------------------------------------------------------------- stored items
@@ -273,8 +263,8 @@ class ProductRecord(BaseModel):
     price_max: int
     tokens: list[str]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Stamp
+    updated_at: Stamp
 
     @classmethod
     def of(cls, product: Product) -> Self:

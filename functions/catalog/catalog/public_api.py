@@ -7,23 +7,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog import logic
-from catalog.availability import StockLevels
 from catalog.models import CategoryOut, CategoryPage, ProductOut, ProductPage, ProductSummary
-from catalog.settings import settings
-from catalog.store import CatalogStore
+from catalog.wiring import stock, store
+from common.api_models import Cursor, Limit
 from common.http import make_resolver, responses
 from common.observability import make_logger
 
 logger = make_logger("catalog")
 app = make_resolver(logger)
 
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="`nextCursor` of the previous page")]
 MAX_PRICE = 100_000_000_00
-
-
-def _store() -> CatalogStore:
-    return CatalogStore(settings().catalog_table)
 
 
 @app.get(
@@ -45,7 +38,7 @@ def list_products(
     limit: Limit = 20,
 ) -> ProductPage:
     query = logic.ProductFilter.of(category=category, q=q, min_price=min_price, max_price=max_price)
-    products, next_cursor = logic.list_products(_store(), query, cursor=cursor, limit=limit)
+    products, next_cursor = logic.list_products(store(), query, cursor=cursor, limit=limit)
     return ProductPage(items=[ProductSummary.of(p) for p in products], next_cursor=next_cursor)
 
 
@@ -56,8 +49,8 @@ def list_products(
     tags=["catalog"],
 )
 def get_product(product_id: Annotated[str, Path(alias="productId", max_length=64)]) -> ProductOut:
-    product = logic.get_product(_store(), product_id)
-    return ProductOut.of(product, StockLevels(settings().inventory_table).of(product.skus))
+    product = logic.get_product(store(), product_id)
+    return ProductOut.of(product, stock().levels(product.skus))
 
 
 @app.get(
@@ -67,7 +60,7 @@ def get_product(product_id: Annotated[str, Path(alias="productId", max_length=64
     tags=["catalog"],
 )
 def list_categories(cursor: Cursor = None, limit: Limit = 100) -> CategoryPage:
-    categories, next_cursor = logic.list_categories(_store(), cursor=cursor, limit=limit)
+    categories, next_cursor = logic.list_categories(store(), cursor=cursor, limit=limit)
     return CategoryPage(items=[CategoryOut.of(c) for c in categories], next_cursor=next_cursor)
 
 

@@ -18,22 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import ConcurrentUpdate, SkuTaken
 from catalog.models import Category, Product, ProductRecord, Status
-from common.dynamo import (
-    Key,
-    Page,
-    TransactionCancelled,
-    batch_get,
-    check_start_key,
-    dynamodb_client,
-    from_item,
-    to_item,
-    to_value,
-    transact_write,
-)
+from common.dynamo import Key, Page, TransactionCancelled, check_start_key, from_item, to_item, to_value
 from common.errors import Conflict, ServiceUnavailable
+from common.store import TableStore, key
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 META = "META"
@@ -45,15 +34,10 @@ _INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 # Products a listing may examine per request: a very selective filter then answers a short page
 # with a cursor instead of reading the whole catalog in one Lambda invocation.
 READ_BUDGET = 1000
-_BATCH_GET_ATTEMPTS = 5
 
 
 def product_pk(product_id: str) -> str:
     return f"PRODUCT#{product_id}"
-
-
-def _key(pk: str, sk: str) -> Key:
-    return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
 # Below every printable character, so "tee" + separator sorts before "tee shirt" (a '#' would not).
@@ -64,42 +48,29 @@ def _sort_value(product: Product, sort_name: str) -> str:
     return f"{sort_name}{_SORT_SEPARATOR}{product.product_id}"
 
 
-class CatalogStore:
+class CatalogStore(TableStore):
     """Reads and writes catalog items. `client` is injectable so tests can stub AWS faults."""
 
-    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def client(self) -> "DynamoDBClient":
-        return self._client or dynamodb_client()
+    busy = "the catalog is busy; retry"
 
     # ------------------------------------------------------------ single product
 
-    def get(self, product_id: str, *, consistent: bool = False) -> Product | None:
-        response = self.client.get_item(
-            TableName=self.table, Key=_key(product_pk(product_id), META), ConsistentRead=consistent
-        )
-        item = response.get("Item")
-        return ProductRecord.model_validate(from_item(item)).to_domain() if item else None
+    def get_product(self, product_id: str, *, consistent: bool = False) -> Product | None:
+        values = self.get(product_pk(product_id), META, consistent=consistent)
+        return ProductRecord.model_validate(values).to_domain() if values else None
 
     def sku_owners(self, skus: Iterable[str]) -> dict[str, str]:
         """The product that claimed each SKU, for the SKUs that were ever claimed."""
-        keys = [_key(f"SKU#{sku}", META) for sku in dict.fromkeys(skus)]
-        owners: dict[str, str] = {}
-        for item in self._batch_items(keys):
-            values = from_item(item)
-            owners[values["sku"]] = values["productId"]
-        return owners
+        keys = [key(f"SKU#{sku}", META) for sku in dict.fromkeys(skus)]
+        return {values["sku"]: values["productId"] for values in self.batch_read(keys)}
 
     def get_many(self, product_ids: Iterable[str]) -> list[Product]:
         return self._batch_get(product_ids)
 
     def sku_owner(self, sku: str) -> str | None:
         """The product that claimed `sku`, if any."""
-        item = self.client.get_item(TableName=self.table, Key=_key(f"SKU#{sku}", META), ConsistentRead=True).get("Item")
-        return str(from_item(item)["productId"]) if item else None
+        values = self.get(f"SKU#{sku}", META)
+        return str(values["productId"]) if values else None
 
     # ------------------------------------------------------------ writes
 
@@ -113,7 +84,7 @@ class CatalogStore:
         actions.append(self._count_category(product.category_slug, +1, product.category))
         actions += [self._put_posting(token, product.product_id) for token in product.tokens]
         try:
-            transact_write(actions, client=self.client)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             if cancelled.failed() == [0]:
                 return  # the product's fresh id exists: our own write, applied before its answer was lost
@@ -134,7 +105,7 @@ class CatalogStore:
         actions += [self._delete_posting(t, old.product_id) for t in old.tokens if t not in new.tokens]
         actions += [self._put_posting(t, new.product_id) for t in new.tokens if t not in old.tokens]
         try:
-            transact_write(actions, client=self.client)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             self._raise_for(cancelled, new.product_id, sku_actions)
 
@@ -144,7 +115,7 @@ class CatalogStore:
         actions.append(self._count_category(old.category_slug, -1))
         actions += [self._delete_posting(token, old.product_id) for token in old.tokens]
         try:
-            transact_write(actions, client=self.client)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             self._raise_for(cancelled, old.product_id, {})
 
@@ -165,7 +136,7 @@ class CatalogStore:
         if 0 in failed:
             raise ConcurrentUpdate(product_id) from cancelled
         if "TransactionConflict" in cancelled.reasons:
-            raise ServiceUnavailable("the catalog is busy; retry", code="transaction_conflict") from cancelled
+            raise ServiceUnavailable(CatalogStore.busy, code="transaction_conflict") from cancelled
         raise Conflict("the change could not be applied", details={"reasons": cancelled.reasons}) from cancelled
 
     def _put_product(
@@ -216,7 +187,7 @@ class CatalogStore:
             names["#name"] = "name"
         update: dict[str, Any] = {
             "TableName": self.table,
-            "Key": _key(CATEGORY_PK, slug),
+            "Key": key(CATEGORY_PK, slug),
             "UpdateExpression": expression,
             "ExpressionAttributeValues": values,
         }
@@ -229,7 +200,7 @@ class CatalogStore:
         return {"Put": {"TableName": self.table, "Item": to_item(item)}}
 
     def _delete_posting(self, token: str, product_id: str) -> "TransactWriteItemTypeDef":
-        return {"Delete": {"TableName": self.table, "Key": _key(f"TOKEN#{token}", product_pk(product_id))}}
+        return {"Delete": {"TableName": self.table, "Key": key(f"TOKEN#{token}", product_pk(product_id))}}
 
     # ------------------------------------------------------------ listings
 
@@ -300,12 +271,12 @@ class CatalogStore:
         after it and nothing is skipped or repeated."""
         found: list[T] = []
         examined = 0
-        key = start_key
+        resume = start_key
         page_size = min(100, max(limit + 1, 25))
         while True:
             kwargs = {**query, "Limit": page_size}
-            if key:
-                kwargs["ExclusiveStartKey"] = key
+            if resume:
+                kwargs["ExclusiveStartKey"] = resume
             response = self.client.query(**kwargs)
             raw = response.get("Items", [])
             last_key = response.get("LastEvaluatedKey")
@@ -319,9 +290,9 @@ class CatalogStore:
             examined += len(raw)
             if not last_key:
                 return Page(found, None)
-            key = dict(last_key)
+            resume = dict(last_key)
             if examined >= READ_BUDGET:
-                return Page(found, key)
+                return Page(found, resume)
 
     def _products_of(self, items: list[dict[str, Any]]) -> list[Product | None]:
         return [ProductRecord.model_validate(from_item(item)).to_domain() for item in items]
@@ -332,15 +303,8 @@ class CatalogStore:
         return [found.get(product_id) for product_id in ids]
 
     def _batch_get(self, product_ids: Iterable[str]) -> list[Product]:
-        keys = [_key(product_pk(product_id), META) for product_id in dict.fromkeys(product_ids)]
-        return [ProductRecord.model_validate(from_item(item)).to_domain() for item in self._batch_items(keys)]
-
-    def _batch_items(self, keys: list[Key]) -> list[dict[str, Any]]:
-        """Every item of `keys` that exists (a 503 if DynamoDB keeps some unprocessed)."""
-        items, unprocessed = batch_get(self.client, self.table, keys)
-        if unprocessed:
-            raise ServiceUnavailable("the catalog is busy; retry")
-        return items
+        keys = [key(product_pk(product_id), META) for product_id in dict.fromkeys(product_ids)]
+        return [ProductRecord.model_validate(values).to_domain() for values in self.batch_read(keys)]
 
 
 def _category_of(values: dict[str, Any]) -> Category:

@@ -1,15 +1,15 @@
-"""The customers API: one's own profile, addresses, saved cards and suggestions; the public "bought
-together" list of a product; and support's view of a customer."""
+"""The customer's own side of customers (`/me…`): one's profile, addresses, saved cards, suggestions,
+export and erasure; every route is keyed by the caller's own `sub`. The public "bought together" list is
+`customers.public_api`, support's view `customers.admin_api`: each its own function and role."""
 
 from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.auth import ADMIN, SUPPORT
 from common.http import caller, created, make_resolver, requires, responses
 from common.observability import make_logger
 from customers import logic, recommend
@@ -18,41 +18,21 @@ from customers.models import (
     AddressOut,
     AddressPage,
     ConsentsOut,
-    CustomerId,
-    CustomerOrderOut,
     ExportOrderOut,
     ExportOut,
-    NoteIn,
-    NoteOut,
     OfferOut,
     PaymentMethodOut,
     PaymentMethodPage,
     ProfileIn,
     ProfileOut,
-    RecommendationOut,
     RecommendationPage,
-    SupportViewOut,
+    SuggestionLimit,
 )
 from customers.settings import settings
 from customers.wiring import logins, orders, payments, stock, store
 
 logger = make_logger("customers")
 app = make_resolver(logger)
-
-Limit = Annotated[int, Query(ge=1, le=20, description="Suggestions wanted")]
-ProductIdPath = Annotated[str, Path(alias="productId", max_length=64)]
-CustomerIdPath = Annotated[CustomerId, Path(alias="customerId")]
-
-
-def _page(suggestions: list[recommend.Suggestion]) -> RecommendationPage:
-    items = [
-        RecommendationOut(product_id=s.product_id, name=s.name, category=s.category, score=s.score, reason=s.reason)
-        for s in suggestions
-    ]
-    return RecommendationPage(items=items, next_cursor=None)
-
-
-# ---------------------------------------------------------------- the customer's own
 
 
 @app.get("/me", summary="One's profile and what one's orders add up to", responses=responses(401), tags=["customers"])
@@ -67,7 +47,7 @@ def get_me() -> ProfileOut:
 @requires()
 def put_me(body: Annotated[ProfileIn, Body()]) -> ProfileOut:
     me = caller(app)
-    found, summary = logic.update_profile(store(), me.sub, me.email, body)
+    found, summary = logic.update_profile(store(), payments(), me.sub, me.email, body)
     return ProfileOut.of(found, summary, settings().shop_currency, email=me.email)
 
 
@@ -150,8 +130,8 @@ def delete_address(address_id: Annotated[str, Path(alias="addressId", max_length
     tags=["customers"],
 )
 @requires()
-def my_recommendations(limit: Limit = 10) -> RecommendationPage:
-    return _page(recommend.for_customer(store(), stock(), caller(app).sub, limit=limit))
+def my_recommendations(limit: SuggestionLimit = 10) -> RecommendationPage:
+    return RecommendationPage.of(recommend.for_customer(store(), stock(), caller(app).sub, limit=limit))
 
 
 @app.get(
@@ -164,54 +144,6 @@ def my_recommendations(limit: Limit = 10) -> RecommendationPage:
 def my_payment_methods() -> PaymentMethodPage:
     cards = logic.saved_cards(store(), payments(), caller(app).sub)
     return PaymentMethodPage(items=[PaymentMethodOut(**c.model_dump()) for c in cards], next_cursor=None)
-
-
-# ---------------------------------------------------------------- public
-
-
-@app.get(
-    "/products/<productId>/recommendations",
-    summary="Customers who bought this also bought (active, in-stock products)",
-    responses=responses(404, 422),
-    tags=["customers"],
-)
-def product_recommendations(product_id: ProductIdPath, limit: Limit = 10) -> RecommendationPage:
-    return _page(recommend.for_product(store(), stock(), product_id, limit=limit))
-
-
-# ---------------------------------------------------------------- support
-
-
-@app.get(
-    "/admin/customers/<customerId>",
-    summary="A customer's profile, addresses, orders, lifetime value and notes (support, admin)",
-    responses=responses(401, 403, 404, 422),
-    tags=["customers-admin"],
-)
-@requires(ADMIN, SUPPORT)
-def support_view(customer_id: CustomerIdPath) -> SupportViewOut:
-    view = logic.support_view(store(), customer_id)
-    currency = settings().shop_currency
-    default_id = view.profile.default_address_id
-    return SupportViewOut(
-        customer_id=customer_id,
-        profile=ProfileOut.of(view.profile, view.summary, currency),
-        addresses=[AddressOut.of(a, default_id) for a in view.addresses],
-        orders=[CustomerOrderOut.of(o) for o in view.orders],
-        notes=[NoteOut.of(n) for n in view.notes],
-    )
-
-
-@app.post(
-    "/admin/customers/<customerId>/notes",
-    summary="Add a note to a customer (support, admin)",
-    responses=responses(400, 401, 403, 404, 422, success=201, description="Noted"),
-    tags=["customers-admin"],
-)
-@requires(ADMIN, SUPPORT)
-def add_note(customer_id: CustomerIdPath, body: Annotated[NoteIn, Body()]) -> Response[NoteOut]:
-    note = logic.add_note(store(), customer_id, caller(app).sub, body.text)
-    return created(NoteOut.of(note), f"/admin/customers/{customer_id}")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

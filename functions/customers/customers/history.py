@@ -19,7 +19,7 @@ from typing import Literal
 
 from common.contracts import OrderRefunded, OrderSnapshot
 from common.errors import ServiceUnavailable
-from common.events import Envelope
+from common.events import Received
 from customers.models import OrderRecord, PurchasedLine, RefundEntry, Summary
 from customers.store import (
     ALL_CATEGORIES,
@@ -42,20 +42,22 @@ _RANK = {"PENDING": 0, "AWAITING_PAYMENT": 1, "PAID": 2, "SHIPPED": 3, "PARTIALL
 Outcome = Literal["applied", "duplicate", "ignored"]
 
 
-def apply(store: CustomersStore, detail_type: str, envelope: Envelope, *, now: datetime | None = None) -> Outcome:
+def apply(store: CustomersStore, received: Received, *, now: datetime | None = None) -> Outcome:
+    """Apply one order event (read through its contract by `common.events.receive`)."""
+    detail_type = received.detail_type
     if detail_type not in HANDLED:
         return "ignored"
     at = now or datetime.now(UTC)
-    event_id = envelope.event_id
+    event_id = received.event_id
     if store.is_applied(event_id, "DONE"):
         return "duplicate"
     refund: RefundEntry | None = None
     if detail_type == ORDER_REFUNDED:
-        refunded = OrderRefunded.model_validate(envelope.data)
+        refunded = received.payload_as(OrderRefunded)
         snapshot = refunded.order
-        refund = RefundEntry(refund_id=refunded.refund_id, amount=refunded.amount.amount, at=envelope.occurred_at)
+        refund = RefundEntry(refund_id=refunded.refund_id, amount=refunded.amount.amount, at=received.occurred_at)
     else:
-        snapshot = OrderSnapshot.model_validate(envelope.data)
+        snapshot = received.payload_as(OrderSnapshot)
     erased = store.erased_at(snapshot.customer_id)
     forgotten = erased is not None and _created(snapshot) <= erased
     fresh = not forgotten and _apply_to_customer(store, event_id, detail_type, snapshot, refund, at)

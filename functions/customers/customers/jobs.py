@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.contracts import ProductChanged
-from common.events import Envelope
+from common.events import receive
 from common.observability import make_logger
 from customers import history, winback
 from customers.settings import settings
@@ -19,10 +19,9 @@ logger = make_logger("customers")
 def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """Apply one event of the bus. A failure raises, so EventBridge retries (then dead-letters) it;
     every change is guarded by the event's id, so a retry or a duplicate applies nothing twice."""
-    detail_type = str(event.get("detail-type", ""))
-    envelope = Envelope.model_validate(event["detail"])
-    if detail_type == ProductChanged.DETAIL_TYPE:
-        product = ProductChanged.model_validate(envelope.data)
+    received = receive(event)
+    if received.detail_type == ProductChanged.DETAIL_TYPE:
+        product = received.payload_as(ProductChanged)
         taken = store().put_product(
             product.product_id,
             name=product.name,
@@ -32,8 +31,10 @@ def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict
         )
         logger.info("product projected", extra={"productId": product.product_id, "taken": taken})
         return {"outcome": "applied" if taken else "stale"}
-    outcome = history.apply(store(), detail_type, envelope)
-    logger.info("order event", extra={"detailType": detail_type, "eventId": envelope.event_id, "outcome": outcome})
+    outcome = history.apply(store(), received)
+    logger.info(
+        "order event", extra={"detailType": received.detail_type, "eventId": received.event_id, "outcome": outcome}
+    )
     return {"outcome": outcome}
 
 

@@ -41,30 +41,50 @@ def _now(now: datetime | None) -> datetime:
 
 
 def profile(store: CustomersStore, payments: Payments | None, sub: str) -> tuple[Profile, Summary]:
-    """The customer's profile and summary. The Stripe Customer id is asked of payments once, after the
-    first paid order, and kept on the profile; if payments cannot answer now, the profile goes without."""
+    """The customer's profile and summary, read only: `GET /me` writes nothing, and a customer who never
+    saved a profile gets the default one. The Stripe Customer's id is the profile's copy; until a copy is
+    kept (by the next save of the profile or a look at one's cards), a customer who has paid is shown the
+    one payments names, and one payments cannot name now is shown without."""
     found = store.get_profile(sub) or Profile(customer_id=sub)
     summary = store.get_summary(sub) or Summary()
-    if payments is not None and found.stripe_customer_id is None and summary.order_count > 0:
-        try:
-            stripe_id = payments.saved_cards(sub).stripe_customer_id
-        except ServiceUnavailable as error:
-            logger.warning("payments could not name the Stripe customer", extra={"error": str(error)})
-            stripe_id = None
-        if stripe_id:
-            store.set_stripe_customer(sub, stripe_id)
-            found = found.model_copy(update={"stripe_customer_id": stripe_id})
+    stripe_id = _stripe_customer_to_learn(payments, sub, found, summary)
+    if stripe_id:
+        found = found.model_copy(update={"stripe_customer_id": stripe_id})
     return found, summary
 
 
 def update_profile(
-    store: CustomersStore, sub: str, email: str | None, body: ProfileIn, *, now: datetime | None = None
+    store: CustomersStore,
+    payments: Payments | None,
+    sub: str,
+    email: str | None,
+    body: ProfileIn,
+    *,
+    now: datetime | None = None,
 ) -> tuple[Profile, Summary]:
-    """Replace the customer's own details; the email is always the one of the token (Cognito's)."""
+    """Create or replace the customer's own details; the email is always the one of the token (Cognito's).
+    A paid customer's Stripe Customer id is asked of payments here, once, and kept on the profile."""
     updated = store.put_profile(
         sub, email=email, name=body.name, phone=body.phone, consent=body.marketing_consent, now=_now(now)
     )
-    return updated, store.get_summary(sub) or Summary()
+    summary = store.get_summary(sub) or Summary()
+    stripe_id = _stripe_customer_to_learn(payments, sub, updated, summary)
+    if stripe_id:
+        store.set_stripe_customer(sub, stripe_id)
+        updated = updated.model_copy(update={"stripe_customer_id": stripe_id})
+    return updated, summary
+
+
+def _stripe_customer_to_learn(payments: Payments | None, sub: str, found: Profile, summary: Summary) -> str | None:
+    """The Stripe Customer's id payments names for a customer who has paid and whose profile keeps no copy
+    of it yet; None otherwise, or when payments cannot answer now (the profile goes without)."""
+    if payments is None or found.stripe_customer_id is not None or summary.order_count == 0:
+        return None
+    try:
+        return payments.saved_cards(sub).stripe_customer_id
+    except ServiceUnavailable as error:
+        logger.warning("payments could not name the Stripe customer", extra={"error": str(error)})
+        return None
 
 
 def saved_cards(store: CustomersStore, payments: Payments, sub: str) -> list[SavedCard]:

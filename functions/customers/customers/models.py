@@ -1,36 +1,38 @@
 """Customers models by owner: requests, the domain, responses. Stored items are mapped in
 `customers.store`, the only module that knows their keys."""
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
 
+from common.api_models import In, Out, Page
 from common.money import Money
+
+if TYPE_CHECKING:
+    from customers.recommend import Suggestion
 
 MAX_ADDRESSES = 20
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
 CustomerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="The customer's Cognito sub")]
+SuggestionLimit = Annotated[int, Query(ge=1, le=20, description="Suggestions wanted")]
 PaymentStatus = Literal["paid", "partially_refunded", "refunded", "cancelled_unpaid", "cancelled_refunded"]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
 # ---------------------------------------------------------------- requests
 
 
-class ProfileIn(_In):
+class ProfileIn(In):
     name: Text
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()./-]{4,32}$", examples=["+49 40 1234567"])] | None = None
     marketing_consent: bool = Field(strict=True, description="May the shop send this customer offers by email")
 
 
-class AddressIn(_In):
+class AddressIn(In):
     name: Text
     line1: Text
     line2: OptionalText = None
@@ -42,7 +44,7 @@ class AddressIn(_In):
     )
 
 
-class NoteIn(_In):
+class NoteIn(In):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -180,11 +182,7 @@ class ProductInfo(BaseModel):
 # ---------------------------------------------------------------- responses
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class SummaryOut(_Out):
+class SummaryOut(Out):
     lifetime_value: Money = Field(description="Paid orders net of refunds, in the shop's currency")
     order_count: int = Field(description="Paid orders that were not cancelled")
     last_order_at: datetime | None
@@ -200,7 +198,7 @@ class SummaryOut(_Out):
         )
 
 
-class ProfileOut(_Out):
+class ProfileOut(Out):
     customer_id: str
     email: str | None
     name: str | None
@@ -224,7 +222,7 @@ class ProfileOut(_Out):
         )
 
 
-class AddressOut(_Out):
+class AddressOut(Out):
     address_id: str
     name: str
     line1: str
@@ -240,12 +238,11 @@ class AddressOut(_Out):
         return cls(**address.model_dump(), default=address.address_id == default_id)
 
 
-class AddressPage(_Out):
-    items: list[AddressOut]
-    next_cursor: str | None = None
+class AddressPage(Page[AddressOut]):
+    pass
 
 
-class RecommendationOut(_Out):
+class RecommendationOut(Out):
     product_id: str
     name: str
     category: str | None
@@ -253,30 +250,35 @@ class RecommendationOut(_Out):
     reason: Literal["bought_together", "best_seller"]
 
 
-class RecommendationPage(_Out):
-    items: list[RecommendationOut]
-    next_cursor: str | None = None
+class RecommendationPage(Page[RecommendationOut]):
+    @classmethod
+    def of(cls, suggestions: Iterable["Suggestion"]) -> Self:
+        """Suggestions come in one page: a client asks for up to 20 and gets no cursor."""
+        items = [
+            RecommendationOut(product_id=s.product_id, name=s.name, category=s.category, score=s.score, reason=s.reason)
+            for s in suggestions
+        ]
+        return cls(items=items, next_cursor=None)
 
 
-class PaymentMethodOut(_Out):
+class PaymentMethodOut(Out):
     brand: str
     last4: str
     exp_month: int
     exp_year: int
 
 
-class PaymentMethodPage(_Out):
-    items: list[PaymentMethodOut]
-    next_cursor: str | None = None
+class PaymentMethodPage(Page[PaymentMethodOut]):
+    pass
 
 
-class RefundOut(_Out):
+class RefundOut(Out):
     refund_id: str
     amount: Money
     at: datetime
 
 
-class CustomerOrderOut(_Out):
+class CustomerOrderOut(Out):
     order_id: str
     status: str
     payment_status: PaymentStatus
@@ -303,7 +305,7 @@ class CustomerOrderOut(_Out):
         )
 
 
-class NoteOut(_Out):
+class NoteOut(Out):
     note_id: str
     text: str
     author: str
@@ -314,7 +316,7 @@ class NoteOut(_Out):
         return cls(**note.model_dump())
 
 
-class SupportViewOut(_Out):
+class SupportViewOut(Out):
     customer_id: str
     profile: ProfileOut
     addresses: list[AddressOut]
@@ -322,7 +324,7 @@ class SupportViewOut(_Out):
     notes: list[NoteOut] = Field(description="Newest first, up to 50")
 
 
-class PurchasedLineOut(_Out):
+class PurchasedLineOut(Out):
     product_id: str
     sku: str
     name: str
@@ -342,12 +344,12 @@ class ExportOrderOut(CustomerOrderOut):
         )
 
 
-class ConsentsOut(_Out):
+class ConsentsOut(Out):
     marketing_email: bool = Field(description="May the shop send offers by email")
     updated_at: datetime | None = Field(description="When the profile (and so the consent) was last saved")
 
 
-class OfferOut(_Out):
+class OfferOut(Out):
     deal_id: str
     code: str
     created_at: datetime
@@ -355,7 +357,7 @@ class OfferOut(_Out):
     emailed_at: datetime | None = None
 
 
-class ExportOut(_Out):
+class ExportOut(Out):
     """Everything the shop keeps about the caller in the customers domain, as one JSON document."""
 
     exported_at: datetime

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from common.stock import StockReader
 from customers.models import Summary
-from customers.stock import StockLevels
 from customers.store import ALL_CATEGORIES, CustomersStore, bestseller_partition, copurchase_partition
 
 Reason = Literal["bought_together", "best_seller"]
@@ -35,7 +35,7 @@ def page_size(limit: int) -> int:
 
 
 def _on_sale(
-    store: CustomersStore, stock: StockLevels, ranked: Iterable[tuple[str, int]], reason: Reason
+    store: CustomersStore, stock: StockReader, ranked: Iterable[tuple[str, int]], reason: Reason
 ) -> list[Suggestion]:
     """The ranked candidates that are active and in stock, in rank order."""
     candidates = list(ranked)
@@ -52,7 +52,7 @@ def _on_sale(
 
 def _walk(
     store: CustomersStore,
-    stock: StockLevels,
+    stock: StockReader,
     partition: str,
     *,
     limit: int,
@@ -80,14 +80,14 @@ def _walk(
     return picked
 
 
-def for_product(store: CustomersStore, stock: StockLevels, product_id: str, *, limit: int) -> list[Suggestion]:
+def for_product(store: CustomersStore, stock: StockReader, product_id: str, *, limit: int) -> list[Suggestion]:
     """Products most often bought in the same order as `product_id`, most often first."""
     return _walk(
         store, stock, copurchase_partition(product_id), limit=limit, exclude={product_id}, reason="bought_together"
     )
 
 
-def for_customer(store: CustomersStore, stock: StockLevels, sub: str, *, limit: int) -> list[Suggestion]:
+def for_customer(store: CustomersStore, stock: StockReader, sub: str, *, limit: int) -> list[Suggestion]:
     """From the products of the customer's latest paid orders: their partners, scored by summed
     co-purchases, minus what the customer bought; then best sellers of their favourite categories
     (shop-wide best sellers for a customer with no history)."""

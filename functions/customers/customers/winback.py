@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from common.contracts import IssueCouponInput
+from common.store import iso
 from customers.ports import Coupons, Mailer
 from customers.store import CustomersStore
 
@@ -94,7 +95,7 @@ def _deal(
                 customer_ids=[sub],
                 max_redemptions=1,
                 max_per_customer=1,
-                valid_until=valid_until.isoformat(),
+                valid_until=iso(valid_until),
             )
         )
         if store.mark_deal(sub, deal_id, "issuedAt", now):

@@ -1,8 +1,8 @@
 """The adapters every customers handler shares, built from the settings on first use."""
 
+from common.stock import StockReader
 from customers.adapters import CognitoLogins, LambdaCoupons, LambdaOrders, LambdaPayments, SesMailer
 from customers.settings import settings
-from customers.stock import StockLevels
 from customers.store import CustomersStore
 
 
@@ -10,8 +10,8 @@ def store() -> CustomersStore:
     return CustomersStore(settings().customers_table)
 
 
-def stock() -> StockLevels:
-    return StockLevels(settings().inventory_table)
+def stock() -> StockReader:
+    return StockReader(settings().inventory_table)
 
 
 def payments() -> LambdaPayments:

@@ -3,10 +3,11 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.api_models import Cursor, Limit, idempotency_header
 from common.auth import ADMIN, SUPPORT
 from common.http import caller, created, make_resolver, requires, responses
 from common.ids import Sku
@@ -27,15 +28,8 @@ logger = make_logger("inventory")
 app = make_resolver(logger)
 
 SkuPath = Annotated[Sku, Path()]
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="`nextCursor` of the previous page")]
 IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=r"^[A-Za-z0-9_.:-]{8,128}$",
-        description="Makes a retried adjustment apply once: the same key answers the first adjustment",
-    ),
+    str | None, idempotency_header("Makes a retried adjustment apply once: the same key answers the first adjustment")
 ]
 
 

@@ -3,13 +3,14 @@ event publisher and the workflow probe (plain callables), so tests can hand in f
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from common.contracts import HoldResult, OrderLine, ReserveStockInput, ShortSku, StockLow
 from common.cursor import decode_cursor, encode_cursor
 from common.events import DomainEvent, new_event
 from common.ids import new_id
+from common.store import iso
 from inventory.errors import (
     HoldCommitted,
     HoldNotFound,
@@ -21,6 +22,7 @@ from inventory.errors import (
     TooManySkus,
 )
 from inventory.models import AdjustmentIn, Hold, HoldStatus, LedgerEntry, Stock
+from inventory.ports import IsWaiting, Publisher
 from inventory.store import (
     MAX_TRANSACTION_ACTIONS,
     HoldExists,
@@ -29,10 +31,6 @@ from inventory.store import (
     KeyUsed,
     ShortOf,
 )
-
-Publisher = Callable[[list[DomainEvent]], None]
-IsWaiting = Callable[[str], bool]
-"""Tells whether an order's workflow may still use its hold (its execution is running)."""
 
 # One action of a hold transaction is the hold itself.
 MAX_SKUS_PER_ORDER = MAX_TRANSACTION_ACTIONS - 1
@@ -48,7 +46,7 @@ def _result(hold: Hold, *, changed: bool) -> HoldResult:
         order_id=hold.order_id,
         status=hold.status.value,
         lines=list(hold.lines),
-        expires_at=hold.expires_at.isoformat() if hold.expires_at else None,
+        expires_at=iso(hold.expires_at) if hold.expires_at else None,
         changed=changed,
     )
 

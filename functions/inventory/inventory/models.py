@@ -6,8 +6,8 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
 
+from common.api_models import In, Out, Page
 from common.contracts import OrderLine
 
 MAX_ADJUSTMENT = 1_000_000
@@ -24,9 +24,7 @@ Reason = Literal["restock", "shrinkage", "correction", "return"]
 # ---------------------------------------------------------------- requests
 
 
-class AdjustmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AdjustmentIn(In):
     delta: Annotated[
         int, Field(strict=True, ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, description="Units added (negative: removed)")
     ]
@@ -34,9 +32,7 @@ class AdjustmentIn(BaseModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
-class StockSettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
+class StockSettingsIn(In):
     low_stock_threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_ADJUSTMENT)]
 
 
@@ -53,8 +49,8 @@ class Stock(BaseModel):
     reserved: int
     sold: int
     threshold: int
-    low: bool
-    crossings: int
+    low: bool = False
+    crossings: int = 0
     announced: int = Field(default=0, description="The last crossing whose StockLow event was published")
 
     @property
@@ -95,11 +91,7 @@ class LedgerEntry(BaseModel):
 # ---------------------------------------------------------------- responses
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class StockOut(_Out):
+class StockOut(Out):
     sku: str
     available: int
     reserved: int
@@ -121,12 +113,11 @@ class StockOut(_Out):
         )
 
 
-class StockPage(_Out):
-    items: list[StockOut]
-    next_cursor: str | None
+class StockPage(Page[StockOut]):
+    pass
 
 
-class LedgerEntryOut(_Out):
+class LedgerEntryOut(Out):
     adjustment_id: str
     sku: str
     delta: int
@@ -140,11 +131,10 @@ class LedgerEntryOut(_Out):
         return cls(**entry.model_dump())
 
 
-class LedgerPage(_Out):
-    items: list[LedgerEntryOut]
-    next_cursor: str | None
+class LedgerPage(Page[LedgerEntryOut]):
+    pass
 
 
-class AdjustmentOut(_Out):
+class AdjustmentOut(Out):
     adjustment: LedgerEntryOut
     stock: StockOut

@@ -15,30 +15,20 @@ Every transition is one transaction guarded by conditions, so a duplicate call c
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from common.contracts import OrderLine
-from common.dynamo import (
-    Key,
-    Page,
-    TransactionCancelled,
-    batch_get,
-    check_start_key,
-    dynamodb_client,
-    from_item,
-    query_page,
-    to_item,
-    transact_write,
-)
+from common.contracts import OrderLine, StockLevel
+from common.dynamo import Key, Page, TransactionCancelled, check_start_key, from_item, query_page, to_item, to_value
 from common.errors import ServiceUnavailable
+from common.stock import STOCK_SK, stock_key, stock_pk
+from common.store import TableStore, iso, key, parse_time
 from inventory.models import Hold, HoldStatus, LedgerEntry, Stock
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-STOCK = "STOCK"
+STOCK = STOCK_SK
 HOLD = "HOLD"
 HELD_PARTITION = "HELD"
 LOW_PARTITION = "LOW"
@@ -67,50 +57,25 @@ class KeyUsed(Exception):
     """The adjustment's idempotency key is already recorded."""
 
 
-def sku_pk(sku: str) -> str:
-    return f"SKU#{sku}"
+sku_pk = stock_pk
+"""A SKU's partition: stock, ledger and key markers. Its key function is the read model's (`common.stock`)."""
 
 
 def hold_pk(order_id: str) -> str:
     return f"HOLD#{order_id}"
 
 
-def _key(pk: str, sk: str) -> Key:
-    return {"PK": {"S": pk}, "SK": {"S": sk}}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _stock_of(values: Mapping[str, Any]) -> Stock:
-    return Stock(
-        sku=values["sku"],
-        available=values["available"],
-        reserved=values["reserved"],
-        sold=values["sold"],
-        threshold=values["threshold"],
-        low=values.get("low", False),
-        crossings=values.get("crossings", 0),
-        announced=values.get("announced", 0),
-    )
+    """The counters item as the domain's `Stock` (stored under the model's own field names)."""
+    return Stock.model_validate(values)
 
 
 def _hold_of(values: Mapping[str, Any]) -> Hold:
-    expires = values.get("expiresAt")
     return Hold(
         order_id=values["orderId"],
         lines=tuple(OrderLine(sku=line["sku"], quantity=line["quantity"]) for line in values.get("lines", [])),
         status=HoldStatus(values["status"]),
-        expires_at=datetime.fromisoformat(expires) if expires else None,
+        expires_at=parse_time(values.get("expiresAt")),
         release_reason=values.get("releaseReason"),
     )
 
@@ -127,27 +92,20 @@ def _ledger_of(values: Mapping[str, Any]) -> LedgerEntry:
     )
 
 
-class InventoryStore:
-    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def client(self) -> "DynamoDBClient":
-        return self._client or dynamodb_client()
+class InventoryStore(TableStore):
+    busy = "inventory is busy; retry"
 
     # ------------------------------------------------------------ stock
 
     def create_stock(self, sku: str, threshold: int) -> bool:
-        """Start a SKU at zero (flagged low: nothing is on the shelf). False if it already exists."""
+        """Start a SKU at zero (flagged low: nothing is on the shelf). False if it already exists. The
+        attributes other domains read are written from their read model, `StockLevel`."""
         item = {
             "PK": sku_pk(sku),
             "SK": STOCK,
-            "sku": sku,
-            "available": 0,
+            **StockLevel(sku=sku, available=0, threshold=threshold).model_dump(by_alias=True),
             "reserved": 0,
             "sold": 0,
-            "threshold": threshold,
             "low": True,
             "crossings": 0,
             "GSI1PK": STOCK,
@@ -155,62 +113,43 @@ class InventoryStore:
             "GSI2PK": LOW_PARTITION,
             "GSI2SK": sku,
         }
-        try:
-            self.client.put_item(
-                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self.put_if_absent(item)
 
     def get_stock(self, sku: str) -> Stock | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(sku_pk(sku), STOCK), ConsistentRead=True).get("Item")
-        return _stock_of(from_item(item)) if item else None
+        values = self.get(sku_pk(sku), STOCK)
+        return _stock_of(values) if values else None
 
     def get_stocks(self, skus: Iterable[str], *, consistent: bool = True) -> dict[str, Stock]:
         """Stock of each SKU that has a record, by SKU."""
-        keys = [_key(sku_pk(sku), STOCK) for sku in dict.fromkeys(skus)]
-        items, unprocessed = batch_get(self.client, self.table, keys, consistent=consistent)
-        if unprocessed:
-            raise ServiceUnavailable("inventory is busy; retry")
-        stocks = [_stock_of(from_item(item)) for item in items]
+        keys = [stock_key(sku) for sku in dict.fromkeys(skus)]
+        stocks = [_stock_of(values) for values in self.batch_read(keys, consistent=consistent)]
         return {stock.sku: stock for stock in stocks}
 
     def set_threshold(self, sku: str, threshold: int) -> Stock | None:
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_key(sku_pk(sku), STOCK),
-                UpdateExpression="SET threshold = :t",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":t": _n(threshold)},
-                ReturnValues="ALL_NEW",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _stock_of(from_item(response["Attributes"]))
+        values = self.update_if(
+            sku_pk(sku), STOCK, "SET threshold = :t", condition="attribute_exists(PK)", values={":t": threshold}
+        )
+        return _stock_of(values) if values else None
 
     def flag_low(self, stock: Stock) -> bool:
         """Flag a SKU low, as crossing number `stock.crossings + 1`, if nobody flagged it since `stock`
         was read and it is still low; in the same transaction, note the crossing as not yet announced."""
         pending = {"PK": PENDING_ANNOUNCEMENTS, "SK": stock.sku, "sku": stock.sku, "crossing": stock.crossings + 1}
-        update = {
-            "Update": {
-                "TableName": self.table,
-                "Key": _key(sku_pk(stock.sku), STOCK),
-                "UpdateExpression": "SET low = :t, crossings = :next, GSI2PK = :low, GSI2SK = sku",
-                "ConditionExpression": "low = :f AND crossings = :seen AND available <= threshold",
-                "ExpressionAttributeValues": {
-                    ":t": {"BOOL": True},
-                    ":f": {"BOOL": False},
-                    ":next": _n(stock.crossings + 1),
-                    ":seen": _n(stock.crossings),
-                    ":low": _s(LOW_PARTITION),
-                },
-            }
-        }
+        update = self.update_action(
+            sku_pk(stock.sku),
+            STOCK,
+            "SET low = :t, crossings = :next, GSI2PK = :low, GSI2SK = sku",
+            condition="low = :f AND crossings = :seen AND available <= threshold",
+            values={
+                ":t": True,
+                ":f": False,
+                ":low": LOW_PARTITION,
+                ":next": stock.crossings + 1,
+                ":seen": stock.crossings,
+            },
+        )
         try:
-            transact_write([update, {"Put": {"TableName": self.table, "Item": to_item(pending)}}], client=self.client)  # type: ignore[list-item]
+            self.transact([update, {"Put": {"TableName": self.table, "Item": to_item(pending)}}])
         except TransactionCancelled as cancelled:
             if cancelled.failed():
                 return False
@@ -220,7 +159,7 @@ class InventoryStore:
     def mark_announced(self, sku: str, crossing: int) -> None:
         """Record that crossing `crossing` was announced and drop it from the pending ones."""
         self._conditional_update(
-            sku, "SET announced = :n", "attribute_not_exists(announced) OR announced < :n", {":n": _n(crossing)}
+            sku, "SET announced = :n", "attribute_not_exists(announced) OR announced < :n", {":n": crossing}
         )
         self._drop_pending(sku, crossing)
 
@@ -228,9 +167,9 @@ class InventoryStore:
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.delete_item(
                 TableName=self.table,
-                Key=_key(PENDING_ANNOUNCEMENTS, sku),
+                Key=key(PENDING_ANNOUNCEMENTS, sku),
                 ConditionExpression="crossing <= :n",
-                ExpressionAttributeValues={":n": _n(crossing)},
+                ExpressionAttributeValues={":n": to_value(crossing)},
             )
 
     def pending_announcements(self, limit: int) -> list[tuple[str, int]]:
@@ -238,7 +177,7 @@ class InventoryStore:
         response = self.client.query(
             TableName=self.table,
             KeyConditionExpression="PK = :pending",
-            ExpressionAttributeValues={":pending": _s(PENDING_ANNOUNCEMENTS)},
+            ExpressionAttributeValues={":pending": to_value(PENDING_ANNOUNCEMENTS)},
             Limit=limit,
         )
         return [(v["sku"], v["crossing"]) for v in (from_item(i) for i in response.get("Items", []))]
@@ -249,21 +188,11 @@ class InventoryStore:
             sku,
             "SET low = :f REMOVE GSI2PK, GSI2SK",
             "low = :t AND available > threshold",
-            {":t": {"BOOL": True}, ":f": {"BOOL": False}},
+            {":t": True, ":f": False},
         )
 
     def _conditional_update(self, sku: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(sku_pk(sku), STOCK),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self.update_if(sku_pk(sku), STOCK, update, condition=condition, values=values) is not None
 
     # ------------------------------------------------------------ adjustments and the ledger
 
@@ -271,11 +200,11 @@ class InventoryStore:
         """Move `available` by `entry.delta` and write the ledger row, all or nothing. Raises
         `ShortOf` if `available` would fall below zero or the SKU has no stock, `KeyUsed` if the key
         was seen before."""
-        values: dict[str, Any] = {":delta": _n(entry.delta)}
+        values: dict[str, Any] = {":delta": entry.delta}
         condition = "attribute_exists(PK)"
         if entry.delta < 0:
             condition += " AND available >= :needed"
-            values[":needed"] = _n(-entry.delta)
+            values[":needed"] = -entry.delta
         ledger = {
             "PK": sku_pk(entry.sku),
             "SK": f"LEDGER#{entry.adjustment_id}",
@@ -285,40 +214,18 @@ class InventoryStore:
             "reason": entry.reason,
             "note": entry.note,
             "actor": entry.actor,
-            "at": _iso(entry.at),
+            "at": iso(entry.at),
             "idempotencyKey": idempotency_key,
         }
-        actions: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": _key(sku_pk(entry.sku), STOCK),
-                    "UpdateExpression": "ADD available :delta",
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeValues": values,
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": to_item(ledger),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
+        actions = [
+            self.update_action(sku_pk(entry.sku), STOCK, "ADD available :delta", condition=condition, values=values),
+            self.put_new(ledger),
         ]
         if idempotency_key:
             marker = {"PK": sku_pk(entry.sku), "SK": f"ADJKEY#{idempotency_key}", "adjustmentId": entry.adjustment_id}
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_item(marker),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
-            )
+            actions.append(self.put_new(marker))
         try:
-            transact_write(actions, client=self.client)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
             if 1 in failed and 2 not in failed:
@@ -330,16 +237,11 @@ class InventoryStore:
             raise _busy(cancelled) from cancelled
 
     def adjustment_by_key(self, sku: str, idempotency_key: str) -> LedgerEntry | None:
-        marker = self.client.get_item(
-            TableName=self.table, Key=_key(sku_pk(sku), f"ADJKEY#{idempotency_key}"), ConsistentRead=True
-        ).get("Item")
+        marker = self.get(sku_pk(sku), f"ADJKEY#{idempotency_key}")
         if not marker:
             return None
-        adjustment_id = from_item(marker)["adjustmentId"]
-        row = self.client.get_item(
-            TableName=self.table, Key=_key(sku_pk(sku), f"LEDGER#{adjustment_id}"), ConsistentRead=True
-        ).get("Item")
-        return _ledger_of(from_item(row)) if row else None
+        row = self.get(sku_pk(sku), f"LEDGER#{marker['adjustmentId']}")
+        return _ledger_of(row) if row else None
 
     def ledger(self, sku: str, *, start_key: Key | None, limit: int) -> Page[LedgerEntry]:
         """Adjustments of a SKU, newest first (adjustment ids sort by time)."""
@@ -347,7 +249,7 @@ class InventoryStore:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :ledger)",
-            "ExpressionAttributeValues": {":pk": _s(sku_pk(sku)), ":ledger": _s("LEDGER#")},
+            "ExpressionAttributeValues": {":pk": to_value(sku_pk(sku)), ":ledger": to_value("LEDGER#")},
             "ScanIndexForward": False,
             "Limit": limit,
         }
@@ -358,40 +260,27 @@ class InventoryStore:
     def list_stock(self, *, low_only: bool, start_key: Key | None, limit: int) -> Page[Stock]:
         """SKUs by name from a keys-only index, then their counters by batch read."""
         index, partition = ("GSI2", LOW_PARTITION) if low_only else ("GSI1", STOCK)
-        check_start_key(start_key, ("PK", "SK", f"{index}PK", f"{index}SK"), f"{index}PK", partition)
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
-            "ExpressionAttributeValues": {":pk": _s(partition)},
-            "Limit": limit,
-        }
-        page = query_page(self.client, kwargs, start_key)
-        skus = [item["PK"].removeprefix("SKU#") for item in page.items]
+        page = self.index_page(index, partition, start_key=start_key, limit=limit)
+        skus = [item[f"{index}SK"] for item in page.items]  # both indexes sort by SKU
         stocks = self.get_stocks(skus, consistent=False)
         return Page([stocks[sku] for sku in skus if sku in stocks], page.next_key)
 
     # ------------------------------------------------------------ holds
 
     def get_hold(self, order_id: str) -> Hold | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(hold_pk(order_id), HOLD), ConsistentRead=True).get(
-            "Item"
-        )
-        return _hold_of(from_item(item)) if item else None
+        values = self.get(hold_pk(order_id), HOLD)
+        return _hold_of(values) if values else None
 
     def reserve(self, order_id: str, quantities: Mapping[str, int], expires_at: datetime, now: datetime) -> None:
         """Put the hold and move each SKU's quantity from available to reserved, all or nothing.
         Raises `HoldExists` if the order has a hold already, `ShortOf` with the SKUs that lacked stock."""
         hold = {
             **self._hold_attributes(order_id, quantities, HoldStatus.HELD, now),
-            "expiresAt": _iso(expires_at),
+            "expiresAt": iso(expires_at),
             "GSI1PK": HELD_PARTITION,
-            "GSI1SK": f"{_iso(expires_at)}#{order_id}",
+            "GSI1SK": f"{iso(expires_at)}#{order_id}",
         }
-        actions: list[TransactWriteItemTypeDef] = [
-            {"Put": {"TableName": self.table, "Item": to_item(hold), "ConditionExpression": "attribute_not_exists(PK)"}}
-        ]
+        actions = [self.put_new(hold)]
         actions += [
             self._move(sku, q, "SET available = available - :q, reserved = reserved + :q", "available >= :q")
             for sku, q in quantities.items()
@@ -406,13 +295,7 @@ class InventoryStore:
             "releaseReason": reason,
             "ttl": int((now + FINISHED_HOLD_TTL).timestamp()),
         }
-        try:
-            self.client.put_item(
-                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self.put_if_absent(item)
 
     def commit(self, hold: Hold, now: datetime) -> None:
         """HELD → COMMITTED: reserved stock becomes sold. Raises `HoldNotInStatus` if it was not HELD."""
@@ -450,36 +333,27 @@ class InventoryStore:
             "TableName": self.table,
             "IndexName": "GSI1",
             "KeyConditionExpression": "GSI1PK = :held AND GSI1SK < :now",
-            "ExpressionAttributeValues": {":held": _s(HELD_PARTITION), ":now": _s(_iso(now))},
+            "ExpressionAttributeValues": {":held": to_value(HELD_PARTITION), ":now": to_value(iso(now))},
             "Limit": limit,
         }
         page = query_page(self.client, kwargs, start_key)
-        keys = [_key(item["PK"], HOLD) for item in page.items]  # the index holds keys only: one batch read
-        items, unprocessed = batch_get(self.client, self.table, keys, consistent=True)
-        if unprocessed:
-            raise ServiceUnavailable("inventory is busy; retry")
-        holds = sorted((_hold_of(from_item(item)) for item in items), key=lambda h: h.expires_at or now)
+        keys = [key(item["PK"], HOLD) for item in page.items]  # the index holds keys only: one batch read
+        found = [_hold_of(values) for values in self.batch_read(keys, consistent=True)]
+        holds = sorted(found, key=lambda h: h.expires_at or now)
         return Page([hold for hold in holds if hold.status is HoldStatus.HELD], page.next_key)
 
     def rename_release(self, order_id: str, reason: str, *, replacing: str) -> bool:
         """Replace the reason of a released hold (an expiry followed by a cancellation becomes a
         cancellation, which a late payment must not undo)."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(hold_pk(order_id), HOLD),
-                UpdateExpression="SET releaseReason = :reason",
-                ConditionExpression="#status = :released AND releaseReason = :replacing",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":reason": _s(reason),
-                    ":released": _s(HoldStatus.RELEASED.value),
-                    ":replacing": _s(replacing),
-                },
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        updated = self.update_if(
+            hold_pk(order_id),
+            HOLD,
+            "SET releaseReason = :reason",
+            condition="#status = :released AND releaseReason = :replacing",
+            names={"#status": "status"},
+            values={":reason": reason, ":released": HoldStatus.RELEASED.value, ":replacing": replacing},
+        )
+        return updated is not None
 
     # ------------------------------------------------------------ building blocks
 
@@ -493,8 +367,8 @@ class InventoryStore:
             "orderId": order_id,
             "lines": [{"sku": sku, "quantity": q} for sku, q in quantities.items()],
             "status": status.value,
-            "createdAt": _iso(now),
-            "updatedAt": _iso(now),
+            "createdAt": iso(now),
+            "updatedAt": iso(now),
         }
 
     def _finish(
@@ -502,42 +376,32 @@ class InventoryStore:
     ) -> "TransactWriteItemTypeDef":
         expression = "SET #status = :to, updatedAt = :now, #ttl = :ttl REMOVE GSI1PK, GSI1SK"
         values: dict[str, Any] = {
-            ":to": _s(to.value),
-            ":expected": _s(expected.value),
-            ":now": _s(_iso(now)),
-            ":ttl": _n(int((now + FINISHED_HOLD_TTL).timestamp())),
+            ":to": to.value,
+            ":expected": expected.value,
+            ":now": iso(now),
+            ":ttl": int((now + FINISHED_HOLD_TTL).timestamp()),
         }
         if reason:
             expression = expression.replace("SET ", "SET releaseReason = :reason, ", 1)
-            values[":reason"] = _s(reason)
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": _key(hold_pk(hold.order_id), HOLD),
-                "UpdateExpression": expression,
-                "ConditionExpression": "#status = :expected",
-                "ExpressionAttributeNames": {"#status": "status", "#ttl": "ttl"},
-                "ExpressionAttributeValues": values,
-            }
-        }
+            values[":reason"] = reason
+        return self.update_action(
+            hold_pk(hold.order_id),
+            HOLD,
+            expression,
+            condition="#status = :expected",
+            names={"#status": "status", "#ttl": "ttl"},
+            values=values,
+        )
 
     def _move(self, sku: str, quantity: int, update: str, condition: str) -> "TransactWriteItemTypeDef":
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": _key(sku_pk(sku), STOCK),
-                "UpdateExpression": update,
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": {":q": _n(quantity)},
-            }
-        }
+        return self.update_action(sku_pk(sku), STOCK, update, condition=condition, values={":q": quantity})
 
     def _run(
         self, actions: list["TransactWriteItemTypeDef"], skus: Sequence[str], *, on_first: Callable[[], Exception]
     ) -> None:
         """Run a hold transaction: action 0 is the hold, action i > 0 the stock of `skus[i - 1]`."""
         try:
-            transact_write(actions, client=self.client)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
             if 0 in failed:
@@ -549,6 +413,4 @@ class InventoryStore:
 
 
 def _busy(cancelled: TransactionCancelled) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "inventory is busy; retry", code="transaction_conflict", details={"reasons": cancelled.reasons}
-    )
+    return ServiceUnavailable(InventoryStore.busy, code="transaction_conflict", details={"reasons": cancelled.reasons})

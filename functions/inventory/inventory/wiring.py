@@ -3,7 +3,8 @@
 from functools import partial
 
 from common.events import publish
-from inventory.logic import Publisher
+from inventory.adapters import workflow_is_running
+from inventory.ports import IsWaiting, Publisher
 from inventory.settings import settings
 from inventory.store import InventoryStore
 
@@ -14,3 +15,7 @@ def store() -> InventoryStore:
 
 def publisher() -> Publisher:
     return partial(publish, domain="inventory", bus_name=settings().event_bus_name)
+
+
+def workflow() -> IsWaiting:
+    return workflow_is_running

@@ -1,10 +1,14 @@
-"""The ports of `orders.ports` over Lambda and Step Functions. Another domain's errors stop here: the
-failures orders knows by name become its own errors, any other is a 5xx (`common.invoke`)."""
+"""The ports of `orders.ports` over Lambda and Step Functions. Another domain's answers are parsed
+through their `common.contracts` model here, and its errors stop here: the error types its contract
+lists (`CALLS[...].errors`) become orders' own errors, any other failure is a 5xx (`common.invoke`)."""
 
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from common.contracts import (
+    CALLS,
     CancelPaymentInput,
     CancelPaymentResult,
     CustomerRef,
@@ -15,6 +19,7 @@ from common.contracts import (
     RefundResult,
     RestockInput,
     RestockResult,
+    ShippingAddress,
 )
 from common.invoke import RemoteError, invoke
 from common.observability import make_logger
@@ -24,31 +29,30 @@ from orders.settings import settings
 
 logger = make_logger("orders")
 
-REFUND_REFUSALS = frozenset({"PaymentRejected", "PaymentNotFound"})
-"""The errors of payments' RefundPaymentFunction that are a refusal of this refund, by class name. Any
-other failure is the callee's (a 5xx); the amount set aside for the refund stays, for a retry."""
+
+def _call(logical_id: str, function: str, task: BaseModel) -> dict[str, Any]:
+    """Invoke `function` (the template's `logical_id`) with its contract's input. The errors its contract
+    names come back as `RemoteError`, for the adapter to translate; any other failure is a 5xx."""
+    return invoke(function, task.model_dump(mode="json", by_alias=True), expected=CALLS[logical_id].errors)
 
 
 class LambdaPricing:
     def price(self, skus: list[str]) -> PriceSkusOutput:
-        payload = PriceSkusInput(skus=skus).model_dump(mode="json", by_alias=True)
-        return PriceSkusOutput.model_validate(invoke(settings().price_skus_function, payload))
+        answer = _call("PriceSkusFunction", settings().price_skus_function, PriceSkusInput(skus=skus))
+        return PriceSkusOutput.model_validate(answer)
 
 
 class LambdaPayments:
     def cancel(self, task: CancelPaymentInput) -> CancelPaymentResult:
-        answer = invoke(settings().cancel_payment_function, task.model_dump(mode="json", by_alias=True))
+        answer = _call("CancelPaymentFunction", settings().cancel_payment_function, task)
         return CancelPaymentResult.model_validate(answer)
 
     def refund(self, task: RefundInput) -> RefundResult:
-        """`RefundNotPossible` when payments refuses the refund (Stripe refused it, nothing is left to
-        refund, or there is no payment): payments has given back what it set aside, and so may orders."""
+        """`RefundNotPossible` when payments refuses the refund (every error its contract names is a
+        refusal: Stripe refused it, nothing is left to refund, or there is no payment): payments has given
+        back what it set aside, and so may orders. Any other failure is a 5xx; the outcome is unknown."""
         try:
-            answer = invoke(
-                settings().refund_payment_function,
-                task.model_dump(mode="json", by_alias=True),
-                expected=REFUND_REFUSALS,
-            )
+            answer = _call("RefundPaymentFunction", settings().refund_payment_function, task)
         except RemoteError as error:
             raise RefundNotPossible(f"the payment provider refused the refund: {error.message}") from error
         return RefundResult.model_validate(answer)
@@ -56,18 +60,16 @@ class LambdaPayments:
 
 class LambdaInventory:
     def restock(self, task: RestockInput) -> RestockResult:
-        answer = invoke(settings().restock_function, task.model_dump(mode="json", by_alias=True))
-        return RestockResult.model_validate(answer)
+        return RestockResult.model_validate(_call("RestockFunction", settings().restock_function, task))
 
 
 class LambdaCustomers:
-    def default_address(self, customer_id: str) -> dict[str, Any] | None:
+    def default_address(self, customer_id: str) -> ShippingAddress | None:
         function = settings().default_address_function
         if not function:
             return None
-        payload = CustomerRef(customer_id=customer_id).model_dump(mode="json", by_alias=True)
-        found = DefaultAddress.model_validate(invoke(function, payload)).address
-        return found.model_dump(mode="json", by_alias=True, exclude_none=True) if found else None
+        answer = _call("DefaultAddressFunction", function, CustomerRef(customer_id=customer_id))
+        return DefaultAddress.model_validate(answer).address
 
 
 class StepFunctionsWorkflow(TaskCallbacks):

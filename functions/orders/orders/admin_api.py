@@ -3,22 +3,24 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.api_models import Cursor, Limit, idempotency_header
 from common.auth import ADMIN, SUPPORT
 from common.http import accepted, caller, created, make_resolver, requires, responses
 from common.observability import make_logger
 from orders import logic
 from orders.coupons import CouponIn, CouponOut, CouponPage
 from orders.models import AttentionNoteIn, OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
-from orders.wiring import deadlines, inventory, payments, publisher, store, workflow
+from orders.wiring import ports
 
 logger = make_logger("orders")
 app = make_resolver(logger)
 
 OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
+RefundKey = Annotated[str | None, idempotency_header("Makes a retry refund once")]
 
 
 @app.get(
@@ -34,13 +36,13 @@ def list_orders(
     attention: Annotated[
         bool, Query(description="Only orders flagged for staff (a step failed for good, or money does not add up)")
     ] = False,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> OrderPage:
     if attention:
-        orders, next_cursor = logic.orders_needing_attention(store(), cursor=cursor, limit=limit)
+        orders, next_cursor = logic.orders_needing_attention(ports(), cursor=cursor, limit=limit)
     else:
-        orders, next_cursor = logic.orders_by_status(store(), status, cursor=cursor, limit=limit)
+        orders, next_cursor = logic.orders_by_status(ports(), status, cursor=cursor, limit=limit)
     return OrderPage(items=[OrderSummary.of(o) for o in orders], next_cursor=next_cursor)
 
 
@@ -52,7 +54,7 @@ def list_orders(
 )
 @requires(ADMIN)
 def redrive_order(order_id: OrderId) -> Response[OrderOut]:
-    order = logic.redrive(store(), workflow(), caller(app), order_id, deadlines=deadlines())
+    order = logic.redrive(ports(), caller(app), order_id)
     return accepted(OrderOut.of(order), f"/orders/{order_id}")
 
 
@@ -64,7 +66,7 @@ def redrive_order(order_id: OrderId) -> Response[OrderOut]:
 )
 @requires(ADMIN)
 def clear_attention(order_id: OrderId, body: Annotated[AttentionNoteIn, Body()]) -> OrderOut:
-    return OrderOut.of(logic.clear_attention(store(), caller(app), order_id, body.note))
+    return OrderOut.of(logic.clear_attention(ports(), caller(app), order_id, body.note))
 
 
 @app.post(
@@ -75,7 +77,7 @@ def clear_attention(order_id: OrderId, body: Annotated[AttentionNoteIn, Body()])
 )
 @requires(ADMIN)
 def ship_order(order_id: OrderId, shipment: Annotated[ShipmentIn, Body()]) -> OrderOut:
-    return OrderOut.of(logic.ship(store(), workflow(), publisher(), order_id, shipment))
+    return OrderOut.of(logic.ship(ports(), order_id, shipment))
 
 
 @app.post(
@@ -88,13 +90,9 @@ def ship_order(order_id: OrderId, shipment: Annotated[ShipmentIn, Body()]) -> Or
 def refund_order(
     order_id: OrderId,
     refund: Annotated[RefundIn, Body()],
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_.:-]{8,128}$", description="Makes a retry refund once"),
-    ] = None,
+    idempotency_key: RefundKey = None,
 ) -> OrderOut:
-    order = logic.refund(store(), payments(), inventory(), workflow(), publisher(), order_id, refund, idempotency_key)
-    return OrderOut.of(order)
+    return OrderOut.of(logic.refund(ports(), order_id, refund, idempotency_key))
 
 
 @app.post(
@@ -105,17 +103,14 @@ def refund_order(
 )
 @requires(ADMIN)
 def create_coupon(coupon: Annotated[CouponIn, Body()]) -> Response[CouponOut]:
-    created_coupon = logic.create_coupon(store(), coupon)
+    created_coupon = logic.create_coupon(ports(), coupon)
     return created(CouponOut(**created_coupon.model_dump()), f"/coupons/{created_coupon.code}")
 
 
 @app.get("/coupons", summary="Coupons by code (admin)", responses=responses(400, 401, 403, 422), tags=["orders-admin"])
 @requires(ADMIN)
-def list_coupons(
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> CouponPage:
-    found, next_cursor = logic.list_coupons(store(), cursor=cursor, limit=limit)
+def list_coupons(cursor: Cursor = None, limit: Limit = 50) -> CouponPage:
+    found, next_cursor = logic.list_coupons(ports(), cursor=cursor, limit=limit)
     return CouponPage(items=[CouponOut(**c.model_dump()) for c in found], next_cursor=next_cursor)
 
 

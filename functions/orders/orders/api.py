@@ -3,27 +3,25 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.api_models import Cursor, Limit, idempotency_header
 from common.http import accepted, caller, make_resolver, requires, responses
 from common.observability import make_logger, make_metrics
 from orders import logic
 from orders.errors import IdempotencyKeyRequired
 from orders.models import CancelIn, CheckoutIn, OrderOut, OrderPage, OrderSummary
-from orders.wiring import customers, deadlines, payments, pricing, publisher, store, workflow
+from orders.wiring import ports
 
 logger = make_logger("orders")
 metrics = make_metrics("orders")
 app = make_resolver(logger)
 
 OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_.:-]{8,128}$", description="Required: one per checkout"),
-]
+CheckoutKey = Annotated[str | None, idempotency_header("Required: one per checkout")]
 
 
 @app.post(
@@ -33,20 +31,10 @@ IdempotencyKey = Annotated[
     tags=["orders"],
 )
 @requires()
-def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: IdempotencyKey = None) -> Response[OrderOut]:
+def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: CheckoutKey = None) -> Response[OrderOut]:
     if not idempotency_key:
         raise IdempotencyKeyRequired
-    placed = logic.checkout(
-        store(),
-        pricing(),
-        customers(),
-        workflow(),
-        publisher(),
-        caller(app),
-        order,
-        idempotency_key,
-        deadlines=deadlines(),
-    )
+    placed = logic.checkout(ports(), caller(app), order, idempotency_key)
     logger.append_keys(order_id=placed.order_id)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return accepted(OrderOut.of(placed), f"/orders/{placed.order_id}")
@@ -57,7 +45,7 @@ def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: Idempoten
 )
 @requires()
 def get_order(order_id: OrderId) -> OrderOut:
-    return OrderOut.of(logic.readable(store(), caller(app), order_id))
+    return OrderOut.of(logic.readable(ports(), caller(app), order_id))
 
 
 @app.post(
@@ -69,17 +57,14 @@ def get_order(order_id: OrderId) -> OrderOut:
 @requires()
 def cancel_order(order_id: OrderId, body: Annotated[CancelIn | None, Body()] = None) -> Response[OrderOut]:
     reason = body.reason if body else None
-    order = logic.cancel(store(), payments(), workflow(), caller(app), order_id, reason)
+    order = logic.cancel(ports(), caller(app), order_id, reason)
     return accepted(OrderOut.of(order), f"/orders/{order_id}")
 
 
 @app.get("/me/orders", summary="The caller's orders, newest first", responses=responses(400, 401, 422), tags=["orders"])
 @requires()
-def my_orders(
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> OrderPage:
-    orders, next_cursor = logic.my_orders(store(), caller(app), cursor=cursor, limit=limit)
+def my_orders(cursor: Cursor = None, limit: Limit = 20) -> OrderPage:
+    orders, next_cursor = logic.my_orders(ports(), caller(app), cursor=cursor, limit=limit)
     return OrderPage(items=[OrderSummary.of(o) for o in orders], next_cursor=next_cursor)
 
 

@@ -5,9 +5,9 @@ times under any concurrency, and a cancelled or rejected order gives its use bac
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from common.api_models import In, Page
 from common.contracts import OrderedLine
 from common.errors import ValidationFailed
 from common.money import Money, MoneyIn
@@ -15,10 +15,8 @@ from common.money import Money, MoneyIn
 CouponCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9_-]{3,40}$")]
 
 
-class CouponIn(BaseModel):
+class CouponIn(In):
     """A coupon as staff (or the win-back job) define it."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     code: CouponCode
     type: Literal["percent", "fixed"]
@@ -54,14 +52,11 @@ class Coupon(CouponIn):
 
 
 class CouponOut(Coupon):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(serialize_by_alias=True)
 
 
-class CouponPage(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-    items: list[CouponOut]
-    next_cursor: str | None
+class CouponPage(Page[CouponOut]):
+    pass
 
 
 def rejected(rule: str, message: str) -> ValidationFailed:

@@ -4,12 +4,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from common.api_models import In, Out, Page
 from common.contracts import MAX_LINE_QUANTITY, Attribution, OrderedLine, OrderSnapshot
 from common.ids import Sku
 from common.money import Money, MoneyIn
+from common.store import iso
 
 MAX_ITEMS = 50
 
@@ -41,21 +43,19 @@ OPEN = frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED})
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+Stamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+"""A time the domain stores: written in the one stored format (`common.store.iso`)."""
 
 
 # ---------------------------------------------------------------- requests
 
 
-class ItemIn(_In):
+class ItemIn(In):
     sku: Sku
     quantity: int = Field(strict=True, ge=1, le=MAX_LINE_QUANTITY)
 
 
-class AddressIn(_In):
+class AddressIn(In):
     name: Text
     line1: Text
     line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
@@ -64,13 +64,13 @@ class AddressIn(_In):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["DE"])]
 
 
-class AttributionIn(_In):
+class AttributionIn(In):
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     medium: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     campaign: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
 
 
-class CheckoutIn(_In):
+class CheckoutIn(In):
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
     shipping_address: AddressIn | None = Field(default=None, description="Omit to use the saved default address")
     coupon_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
@@ -78,12 +78,12 @@ class CheckoutIn(_In):
     attribution: AttributionIn | None = None
 
 
-class ShipmentIn(_In):
+class ShipmentIn(In):
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class RefundIn(_In):
+class RefundIn(In):
     amount: MoneyIn | None = Field(default=None, description="Omit to refund everything not yet refunded")
     restock: bool = Field(
         default=False, strict=True, description="The goods came back: put the order's units on sale again"
@@ -91,12 +91,44 @@ class RefundIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class AttentionNoteIn(_In):
+class AttentionNoteIn(In):
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
-class CancelIn(_In):
+class CancelIn(In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+# ---------------------------------------------------------------- the order workflow's own shapes
+
+
+class PaymentRef(BaseModel):
+    """The PaymentIntent the workflow selected from CreatePaymentIntent's answer for MarkAwaitingPayment."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    payment_intent_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=500)
+
+
+class CaughtError(BaseModel):
+    """A Catch's `{Error, Cause}`: the error's name, and for a Lambda task its error as JSON."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    error: str = Field(default="", alias="Error", max_length=500)
+    cause: str = Field(default="", alias="Cause", max_length=32768)
+
+    def message(self) -> str:
+        """The failed function's `errorMessage` when the Cause is Lambda's error JSON; else the Cause."""
+        try:
+            return LambdaError.model_validate_json(self.cause).error_message or self.cause
+        except ValueError:
+            return self.cause
+
+
+class LambdaError(BaseModel):
+    error_message: str = Field(default="", alias="errorMessage")
 
 
 # ---------------------------------------------------------------- domain
@@ -106,7 +138,7 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: OrderStatus
-    at: datetime
+    at: Stamp
     reason: str | None = None
 
 
@@ -117,7 +149,7 @@ class Refund(BaseModel):
     amount: Money
     reason: str
     restock: bool
-    at: datetime
+    at: Stamp
     request_hash: str | None = Field(default=None, description="None on refunds recorded before keys were checked")
 
 
@@ -129,7 +161,7 @@ class RefundHold(BaseModel):
 
     amount: Money
     request_hash: str
-    at: datetime
+    at: Stamp
 
 
 class Order(BaseModel):
@@ -161,8 +193,8 @@ class Order(BaseModel):
     refund_holds: dict[str, RefundHold] = Field(default_factory=dict)
     attention: dict[str, Any] | None = None
     redrives: int = 0
-    created_at: datetime
-    updated_at: datetime
+    created_at: Stamp
+    updated_at: Stamp
 
     def snapshot(self) -> OrderSnapshot:
         return OrderSnapshot(
@@ -177,7 +209,7 @@ class Order(BaseModel):
             coupon_code=self.coupon_code,
             affiliate_code=self.affiliate_code,
             attribution=self.attribution,
-            created_at=self.created_at.isoformat(),
+            created_at=iso(self.created_at),
             reason=self.reason,
         )
 
@@ -185,22 +217,18 @@ class Order(BaseModel):
 # ---------------------------------------------------------------- responses
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class PaymentOut(_Out):
+class PaymentOut(Out):
     payment_intent_id: str
     client_secret: str = Field(description="For Stripe.js in the browser; present while the order awaits payment")
 
 
-class StatusChangeOut(_Out):
+class StatusChangeOut(Out):
     status: OrderStatus
     at: datetime
     reason: str | None
 
 
-class RefundOut(_Out):
+class RefundOut(Out):
     refund_id: str
     amount: Money
     reason: str
@@ -208,13 +236,13 @@ class RefundOut(_Out):
     at: datetime
 
 
-class AttentionOut(_Out):
+class AttentionOut(Out):
     reason: str = Field(description="What could not be put right automatically")
     source: str = Field(description="Who raised the flag: workflow, reconciliation or webhook")
     since: datetime
 
 
-class OrderOut(_Out):
+class OrderOut(Out):
     order_id: str
     customer_id: str
     status: OrderStatus
@@ -272,7 +300,7 @@ class OrderOut(_Out):
         )
 
 
-class OrderSummary(_Out):
+class OrderSummary(Out):
     order_id: str
     status: OrderStatus
     total: Money
@@ -292,6 +320,5 @@ class OrderSummary(_Out):
         )
 
 
-class OrderPage(_Out):
-    items: list[OrderSummary]
-    next_cursor: str | None
+class OrderPage(Page[OrderSummary]):
+    pass

@@ -11,28 +11,14 @@ Items (keys PK/SK):
 Every status change is conditional on the statuses it may come from (`models.ALLOWED_FROM`).
 """
 
-import contextlib
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from common.dynamo import (
-    Key,
-    Page,
-    TransactionCancelled,
-    check_start_key,
-    dynamodb_client,
-    from_item,
-    query_page,
-    to_item,
-    to_value,
-    transact_write,
-)
+from common.dynamo import Key, Page, TransactionCancelled
 from common.errors import ServiceUnavailable
+from common.store import TableStore, iso, key
 from orders.coupons import Coupon
 from orders.models import ALLOWED_FROM, REFUNDABLE, Order, OrderStatus, Refund, RefundHold, StatusChange
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 META = "META"
 ATTENTION = "ATTENTION"
@@ -62,19 +48,15 @@ def coupon_pk(code: str) -> str:
 
 
 def _coupon_use_key(code: str, customer_id: str) -> Key:
-    return {"PK": {"S": coupon_pk(code)}, "SK": {"S": f"CUSTOMER#{customer_id}"}}
+    return key(coupon_pk(code), f"CUSTOMER#{customer_id}")
 
 
 def order_pk(order_id: str) -> str:
     return f"ORDER#{order_id}"
 
 
-def _key(pk: str) -> Key:
-    return {"PK": {"S": pk}, "SK": {"S": META}}
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
+def idempotency_pk(customer_id: str, idempotency_key: str) -> str:
+    return f"IDEMPOTENCY#{customer_id}#{idempotency_key}"
 
 
 def _change(status: OrderStatus, at: datetime, reason: str | None) -> dict[str, Any]:
@@ -84,7 +66,7 @@ def _change(status: OrderStatus, at: datetime, reason: str | None) -> dict[str, 
 def _item_of(order: Order) -> dict[str, Any]:
     values = order.model_dump(mode="json", exclude={"refunds"})
     values["refunds"] = {r.refund_id: r.model_dump(mode="json") for r in order.refunds}
-    created = _iso(order.created_at)
+    created = iso(order.created_at)
     return {
         **{k: v for k, v in values.items() if v is not None},
         "PK": order_pk(order.order_id),
@@ -107,14 +89,8 @@ def _order_of(values: dict[str, Any]) -> Order:
     return Order.model_validate(data)
 
 
-class OrdersStore:
-    def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def client(self) -> "DynamoDBClient":
-        return self._client or dynamodb_client()
+class OrdersStore(TableStore):
+    busy = "orders are busy; retry"
 
     # ------------------------------------------------------------ checkout
 
@@ -122,20 +98,16 @@ class OrdersStore:
         """Write the order with its idempotency marker and, with a coupon, one redemption of it (in total
         and by this customer), all or nothing: `KeyTaken`, `CouponUsedUp`."""
         marker = {
-            "PK": f"IDEMPOTENCY#{order.customer_id}#{idempotency_key}",
+            "PK": idempotency_pk(order.customer_id, idempotency_key),
             "SK": META,
             "orderId": order.order_id,
             "requestHash": request_hash,
         }
-        new = "attribute_not_exists(PK)"
-        actions: list[Any] = [
-            {"Put": {"TableName": self.table, "Item": to_item(marker), "ConditionExpression": new}},
-            {"Put": {"TableName": self.table, "Item": to_item(_item_of(order)), "ConditionExpression": new}},
-        ]
+        actions = [self.put_new(marker), self.put_new(_item_of(order))]
         if coupon is not None:
             actions += self._redeem(coupon, order.customer_id)
         try:
-            transact_write(actions, client=self.client)
+            self.transact(actions)
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
             if 0 in failed:
@@ -163,7 +135,7 @@ class OrdersStore:
             use["ExpressionAttributeValues"][":max"] = {"N": str(coupon.max_per_customer)}
         total = {
             "TableName": self.table,
-            "Key": _key(coupon_pk(coupon.code)),
+            "Key": key(coupon_pk(coupon.code), META),
             "UpdateExpression": "ADD redemptions :one",
             "ConditionExpression": total_limit,
             "ExpressionAttributeValues": values,
@@ -176,7 +148,7 @@ class OrdersStore:
         minus = {":minus": {"N": "-1"}}
         total = {
             "TableName": self.table,
-            "Key": _key(coupon_pk(code)),
+            "Key": key(coupon_pk(code), META),
             "UpdateExpression": "ADD redemptions :minus",
             "ExpressionAttributeValues": minus,
         }
@@ -199,32 +171,19 @@ class OrdersStore:
             "GSI1PK": COUPONS,
             "GSI1SK": coupon.code,
         }
-        try:
-            self.client.put_item(
-                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as error:
-            raise CouponExists from error
+        if not self.put_if_absent(item):
+            raise CouponExists
 
     def get_coupon(self, code: str) -> Coupon | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(coupon_pk(code)), ConsistentRead=True).get("Item")
-        return _coupon_of(from_item(item)) if item else None
+        item = self.get(coupon_pk(code), META)
+        return _coupon_of(item) if item else None
 
     def coupon_uses(self, code: str, customer_id: str) -> int:
-        key = _coupon_use_key(code, customer_id)
-        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-        return int(from_item(item).get("count", 0)) if item else 0
+        item = self.get(coupon_pk(code), f"CUSTOMER#{customer_id}")
+        return int(item.get("count", 0)) if item else 0
 
     def list_coupons(self, *, start_key: Key | None, limit: int) -> Page[Coupon]:
-        check_start_key(start_key, ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI1PK", COUPONS)
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :coupons",
-            "ExpressionAttributeValues": {":coupons": {"S": COUPONS}},
-            "Limit": limit,
-        }
-        page = query_page(self.client, kwargs, start_key)
+        page = self.index_page("GSI1", COUPONS, start_key=start_key, limit=limit)
         return Page([_coupon_of(i) for i in page.items], page.next_key)
 
     def has_orders(self, customer_id: str, *, excluding: str) -> bool:
@@ -234,19 +193,14 @@ class OrdersStore:
         return any(o.order_id != excluding and o.status not in dead for o in page.items)
 
     def idempotency_record(self, customer_id: str, idempotency_key: str) -> tuple[str, str] | None:
-        item = self.client.get_item(
-            TableName=self.table, Key=_key(f"IDEMPOTENCY#{customer_id}#{idempotency_key}"), ConsistentRead=True
-        ).get("Item")
-        if not item:
-            return None
-        values = from_item(item)
-        return values["orderId"], values["requestHash"]
+        item = self.get(idempotency_pk(customer_id, idempotency_key), META)
+        return (item["orderId"], item["requestHash"]) if item else None
 
     # ------------------------------------------------------------ reads
 
-    def get(self, order_id: str) -> Order | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(order_pk(order_id)), ConsistentRead=True).get("Item")
-        return _order_of(from_item(item)) if item else None
+    def get_order(self, order_id: str) -> Order | None:
+        item = self.get(order_pk(order_id), META)
+        return _order_of(item) if item else None
 
     def by_customer(self, customer_id: str, *, start_key: Key | None, limit: int) -> Page[Order]:
         return self._query("GSI1", f"CUSTOMER#{customer_id}", start_key, limit)
@@ -260,17 +214,7 @@ class OrdersStore:
     def _query(
         self, index: str, partition: str, start_key: Key | None, limit: int, *, newest_first: bool = True
     ) -> Page[Order]:
-        check_start_key(start_key, ("PK", "SK", f"{index}PK", f"{index}SK"), f"{index}PK", partition)
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "ScanIndexForward": not newest_first,
-            "Limit": limit,
-        }
-        page = query_page(self.client, kwargs, start_key)
+        page = self.index_page(index, partition, start_key=start_key, limit=limit, newest_first=newest_first)
         return Page([_order_of(i) for i in page.items], page.next_key)
 
     # ------------------------------------------------------------ changes
@@ -290,20 +234,9 @@ class OrdersStore:
         """Move the order to `to` if its status allows it (and `condition` holds), appending to its
         history; the order after, or None if the conditions failed. `give_back` (coupon code, customer)
         returns a coupon use in the same transaction."""
-        allowed = sorted(s.value for s in ALLOWED_FROM[to])
-        values: dict[str, Any] = {
-            ":to": to.value,
-            ":status_key": f"STATUS#{to.value}",
-            ":now": _iso(now),
-            ":change": [_change(to, now, reason)],
-            **{f":from{i}": status for i, status in enumerate(allowed)},
-        }
-        assignments = [
-            "#status = :to",
-            "GSI2PK = :status_key",
-            "updated_at = :now",
-            "history = list_append(history, :change)",
-        ]
+        moving = _StatusChange(to, now, reason)
+        values = dict(moving.values)
+        assignments = list(moving.assignments)
         names = {"#status": "status"}
         for i, (attribute, value) in enumerate((sets or {}).items()):
             names[f"#set{i}"] = attribute
@@ -312,20 +245,18 @@ class OrdersStore:
         expression = "SET " + ", ".join(assignments)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
-        allowed_expr = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
-        full_condition = allowed_expr + (f" AND {condition}" if condition else "")
+        full_condition = moving.allowed + (f" AND {condition}" if condition else "")
         if give_back is None:
             return self._update(order_id, expression, full_condition, values, names)
-        update = self._update_request(order_id, expression, full_condition, values, names)
-        del update["ReturnValues"]
+        guarded = _guarded(expression, full_condition, values, names)
+        update = self.update_action(order_pk(order_id), META, expression, **guarded)
         try:
-            actions: list[Any] = [{"Update": update}, *self._give_back(*give_back)]
-            transact_write(actions, client=self.client)
+            self.transact([update, *self._give_back(*give_back)])
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed():
                 return None
             raise ServiceUnavailable("orders are busy; retry", code="transaction_conflict") from cancelled
-        return self.get(order_id)
+        return self.get_order(order_id)
 
     def set_fields(
         self, order_id: str, sets: dict[str, Any], *, condition: str, values: dict[str, Any] | None = None
@@ -402,83 +333,90 @@ class OrdersStore:
         """Record one refund under its id with the new total and status, and drop its hold; None if the
         status does not allow it, that refund was recorded before (a retry), or the refunded total is no
         longer `refunded_before` (another refund was recorded meanwhile: read again and recompute)."""
-        allowed = sorted(s.value for s in ALLOWED_FROM[to])
-        values: dict[str, Any] = {
-            ":to": to.value,
-            ":status_key": f"STATUS#{to.value}",
-            ":now": _iso(now),
-            ":change": [_change(to, now, f"refunded: {refund.reason}")],
+        moving = _StatusChange(to, now, f"refunded: {refund.reason}")
+        values: dict[str, Any] = moving.values | {
             ":refund": refund.model_dump(mode="json"),
             ":total": refunded_total,
             ":before": refunded_before,
             ":restocked": restocked,
-            **{f":from{i}": status for i, status in enumerate(allowed)},
         }
-        expression = (
-            "SET #status = :to, GSI2PK = :status_key, updated_at = :now, history = list_append(history, :change), "
-            "refunds.#rid = :refund, refunded_total = :total, restocked = :restocked REMOVE refund_holds.#rid"
-        )
-        allowed_expr = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
+        assignments = [
+            *moving.assignments,
+            "refunds.#rid = :refund",
+            "refunded_total = :total",
+            "restocked = :restocked",
+        ]
         return self._update(
             order_id,
-            expression,
-            f"{allowed_expr} AND attribute_not_exists(refunds.#rid) AND refunded_total.#amount = :before",
+            "SET " + ", ".join(assignments) + " REMOVE refund_holds.#rid",
+            f"{moving.allowed} AND attribute_not_exists(refunds.#rid) AND refunded_total.#amount = :before",
             values,
             {"#status": "status", "#rid": refund.refund_id, "#amount": "amount"},
         )
 
     def _ensure_map(self, order_id: str, attribute: str) -> None:
         """Give an order written before `attribute` existed an empty map there, so a path in it can be set."""
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(order_pk(order_id)),
-                UpdateExpression="SET #map = :empty",
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#map)",
-                ExpressionAttributeNames={"#map": attribute},
-                ExpressionAttributeValues={":empty": {"M": {}}},
-            )
+        self.update_if(
+            order_pk(order_id),
+            META,
+            "SET #map = :empty",
+            condition="attribute_exists(PK) AND attribute_not_exists(#map)",
+            values={":empty": {}},
+            names={"#map": attribute},
+        )
 
     def redact(self, order_id: str, customer_id: str, sets: dict[str, Any]) -> bool:
         """Overwrite the customer's personal data on an order (`sets`: attribute → redacted value) and mark
         it `anonymised`, if the order is still the customer's; False if it is not (or is gone)."""
         names = {f"#set{i}": attribute for i, attribute in enumerate(sets)}
-        values = {f":set{i}": to_value(value) for i, value in enumerate(sets.values())}
+        values = {f":set{i}": value for i, value in enumerate(sets.values())}
         assignments = [f"{name} = :set{i}" for i, name in enumerate(names)]
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(order_pk(order_id)),
-                UpdateExpression="SET " + ", ".join([*assignments, "anonymised = :yes"]) + " REMOVE client_secret",
-                ConditionExpression="attribute_exists(PK) AND customer_id = :customer",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={**values, ":yes": {"BOOL": True}, ":customer": {"S": customer_id}},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        redacted = self.update_if(
+            order_pk(order_id),
+            META,
+            "SET " + ", ".join([*assignments, "anonymised = :yes"]) + " REMOVE client_secret",
+            condition="attribute_exists(PK) AND customer_id = :customer",
+            values={**values, ":yes": True, ":customer": customer_id},
+            names=names,
+        )
+        return redacted is not None
 
     def _update(
         self, order_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
     ) -> Order | None:
-        try:
-            response = self.client.update_item(**self._update_request(order_id, expression, condition, values, names))
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _order_of(from_item(response["Attributes"]))
+        """A conditional update of an existing order; the order after it, or None if a condition failed."""
+        guarded = _guarded(expression, condition, values, names)
+        item = self.update_if(order_pk(order_id), META, expression, **guarded)
+        return _order_of(item) if item else None
 
-    def _update_request(
-        self, order_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
-    ) -> dict[str, Any]:
-        used_names = {k: v for k, v in names.items() if k in expression or k in condition}
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": _key(order_pk(order_id)),
-            "UpdateExpression": expression,
-            "ConditionExpression": f"attribute_exists(PK) AND ({condition})",
-            "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
-            "ReturnValues": "ALL_NEW",
+
+class _StatusChange:
+    """What every status change writes (status, its GSI key, the time, a history entry) and the
+    condition that the order's status allows it (`models.ALLOWED_FROM`)."""
+
+    def __init__(self, to: OrderStatus, now: datetime, reason: str | None) -> None:
+        allowed = sorted(s.value for s in ALLOWED_FROM[to])
+        self.values: dict[str, Any] = {
+            ":to": to.value,
+            ":status_key": f"STATUS#{to.value}",
+            ":now": iso(now),
+            ":change": [_change(to, now, reason)],
+            **{f":from{i}": status for i, status in enumerate(allowed)},
         }
-        if used_names:
-            kwargs["ExpressionAttributeNames"] = used_names
-        return kwargs
+        self.assignments = (
+            "#status = :to",
+            "GSI2PK = :status_key",
+            "updated_at = :now",
+            "history = list_append(history, :change)",
+        )
+        self.allowed = f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})"
+
+
+def _guarded(expression: str, condition: str, values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """An order update's condition (the order exists, and `condition`), values and the attribute names
+    the expressions use (DynamoDB refuses unused ones), as `update_if` and `update_action` take them."""
+    return {
+        "condition": f"attribute_exists(PK) AND ({condition})",
+        "values": values,
+        "names": {k: v for k, v in names.items() if k in expression or k in condition},
+    }

@@ -1,7 +1,6 @@
 """The orders steps of the order workflow: status transitions (with their events) and the shipment
 callback."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,14 +15,15 @@ from common.contracts import (
     IssueCouponInput,
     IssuedCoupon,
     OrderStatesInput,
+    OutOfStockDetail,
 )
-from common.events import Envelope
+from common.events import receive
 from common.money import Money
 from common.observability import make_logger, make_metrics
 from orders import logic
 from orders.coupons import CouponIn
-from orders.models import OrderStatus
-from orders.wiring import publisher, store, workflow
+from orders.models import CaughtError, OrderStatus, PaymentRef
+from orders.wiring import ports
 
 logger = make_logger("orders")
 metrics = make_metrics("orders")
@@ -35,22 +35,26 @@ class TransitionInput(BaseModel):
     order_id: str = Field(min_length=1, max_length=64)
     to: OrderStatus
     reason: str | None = Field(default=None, max_length=500)
-    payment: dict[str, str] | None = None
+    payment: PaymentRef | None = None
     short: list[dict[str, Any]] | None = None
     refunded: Money | None = None
     restocked: bool = False
-    error: dict[str, Any] | None = Field(default=None, description="A Catch's {Error, Cause}: why, for REJECTED")
+    error: CaughtError | None = Field(default=None, description="A Catch's {Error, Cause}: why, for REJECTED")
 
     def why(self) -> tuple[str | None, list[dict[str, Any]] | None]:
-        """The reason and the short SKUs, from the reason given or from the failed step's error."""
+        """The reason and the short SKUs, from the reason given or from the failed step's error (for
+        ReserveStock's `OutOfStock`, inventory's `OutOfStockDetail` as JSON in Lambda's error)."""
         if self.error is None:
             return self.reason, self.short
         try:
-            message = json.loads(self.error.get("Cause") or "{}").get("errorMessage", "")
-            detail = json.loads(message)
-        except (ValueError, AttributeError):
-            return self.reason or str(self.error.get("Error")), self.short
-        return detail.get("message", self.reason), detail.get("short", self.short)
+            detail = OutOfStockDetail.model_validate_json(self.error.message())
+        except ValueError:
+            return self.reason or self.error.error, self.short
+        short = [s.model_dump(mode="json", by_alias=True) for s in detail.short] if detail.short is not None else None
+        return (
+            detail.message if detail.message is not None else self.reason,
+            short if short is not None else self.short,
+        )
 
 
 class AwaitShipmentInput(BaseModel):
@@ -66,8 +70,7 @@ def transition_handler(event: dict[str, Any], _context: LambdaContext) -> dict[s
     task = TransitionInput.model_validate(event)
     reason, short = task.why()
     order, changed = logic.transition(
-        store(),
-        publisher(),
+        ports(),
         task.order_id,
         task.to,
         reason=reason,
@@ -95,7 +98,7 @@ def _business_metrics(status: OrderStatus, total: Money) -> None:
 @logger.inject_lambda_context(correlation_id_path="orderId")
 def await_shipment_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     task = AwaitShipmentInput.model_validate(event)
-    logic.await_shipment(store(), workflow(), task.order_id, task.task_token)
+    logic.await_shipment(ports(), task.order_id, task.task_token)
     return {"orderId": task.order_id, "waiting": True}
 
 
@@ -105,7 +108,7 @@ class FlagOrderInput(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     order_id: str = Field(min_length=1, max_length=64)
-    error: dict[str, Any] | None = None
+    error: CaughtError | None = None
     execution: str = Field(default="", max_length=200)
 
 
@@ -115,7 +118,7 @@ def flag_order_handler(event: dict[str, Any], _context: LambdaContext) -> dict[s
     """A workflow step failed after all its retries: flag the order for staff (the alarm counts it)."""
     task = FlagOrderInput.model_validate(event)
     reason = logic.workflow_failure(task.error, task.execution)
-    logic.flag(store(), task.order_id, reason, "workflow")
+    logic.flag(ports(), task.order_id, reason, "workflow")
     logger.error("order needs staff", extra={"reason": reason})
     metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
     return {"orderId": task.order_id, "flagged": True}
@@ -126,8 +129,8 @@ def flag_order_handler(event: dict[str, Any], _context: LambdaContext) -> dict[s
 def attention_requested_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """`AttentionRequested` from the bus (reconciliation, webhooks): flag the order for staff. Flagging
     twice keeps one entry, so a redelivered event changes nothing more."""
-    requested = AttentionRequested.model_validate(Envelope.model_validate(event["detail"]).data)
-    logic.flag(store(), requested.order_id, requested.reason, requested.source)
+    requested = receive(event).payload_as(AttentionRequested)
+    logic.flag(ports(), requested.order_id, requested.reason, requested.source)
     logger.error("order needs staff", extra={"orderId": requested.order_id, "source": requested.source})
     metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
     return {"orderId": requested.order_id, "flagged": True}
@@ -138,7 +141,7 @@ def issue_coupon_handler(event: dict[str, Any], _context: LambdaContext) -> dict
     """Create a coupon for another domain (the customers' win-back job); a retry answers the same code."""
     task = IssueCouponInput.model_validate(event)
     coupon = logic.create_coupon(
-        store(), CouponIn.model_validate(task.model_dump(mode="json", by_alias=True, exclude_none=True))
+        ports(), CouponIn.model_validate(task.model_dump(mode="json", by_alias=True, exclude_none=True))
     )
     return IssuedCoupon(code=coupon.code).model_dump(mode="json", by_alias=True)
 
@@ -147,7 +150,7 @@ def issue_coupon_handler(event: dict[str, Any], _context: LambdaContext) -> dict
 def anonymise_customer_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """Redact a customer's personal data from their orders (customers' `DELETE /me`); safe to retry."""
     task = CustomerRef.model_validate(event)
-    result = logic.anonymise_customer(store(), task.customer_id)
+    result = logic.anonymise_customer(ports(), task.customer_id)
     logger.info("customer's orders anonymised", extra={"anonymised": len(result.anonymised), "open": len(result.open)})
     return AnonymisedOrders(anonymised=result.anonymised, open=result.open).model_dump(mode="json", by_alias=True)
 
@@ -156,6 +159,6 @@ def anonymise_customer_handler(event: dict[str, Any], _context: LambdaContext) -
 def order_states_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """How the orders named stand (payments' reconciliation asks; it never reads the orders table)."""
     task = OrderStatesInput.model_validate(event)
-    states = logic.order_states(store(), task.order_ids)
+    states = logic.order_states(ports(), task.order_ids)
     logger.info("order states read", extra={"asked": len(task.order_ids), "unknown": len(states.unknown)})
     return states.model_dump(mode="json", by_alias=True)

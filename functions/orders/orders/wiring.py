@@ -1,10 +1,11 @@
-"""The adapters every orders handler shares, built from the settings on first use."""
+"""What every orders handler runs with: `ports()` builds the one `Ports` object a use case takes, from
+the settings, on each call (the adapters are cheap; their clients are cached per process)."""
 
 from functools import partial
 
 from common.events import publish
 from orders.adapters import LambdaCustomers, LambdaInventory, LambdaPayments, LambdaPricing, StepFunctionsWorkflow
-from orders.logic import Deadlines, Publisher
+from orders.ports import Deadlines, Ports, Publisher
 from orders.settings import settings
 from orders.store import OrdersStore
 
@@ -17,26 +18,19 @@ def publisher() -> Publisher:
     return partial(publish, domain="orders", bus_name=settings().event_bus_name)
 
 
-def pricing() -> LambdaPricing:
-    return LambdaPricing()
-
-
-def payments() -> LambdaPayments:
-    return LambdaPayments()
-
-
-def inventory() -> LambdaInventory:
-    return LambdaInventory()
-
-
-def workflow() -> StepFunctionsWorkflow:
-    return StepFunctionsWorkflow()
-
-
-def customers() -> LambdaCustomers:
-    return LambdaCustomers()
-
-
 def deadlines() -> Deadlines:
     config = settings()
     return Deadlines(config.hold_seconds, config.shipment_days * 24 * 3600)
+
+
+def ports() -> Ports:
+    return Ports(
+        store=store(),
+        pricing=LambdaPricing(),
+        payments=LambdaPayments(),
+        inventory=LambdaInventory(),
+        customers=LambdaCustomers(),
+        workflow=StepFunctionsWorkflow(),
+        publish=publisher(),
+        deadlines=deadlines(),
+    )

@@ -1,5 +1,6 @@
-"""Stripe, through the official library: the only module that imports `stripe`, lazily, so that code
-paths which never talk to Stripe do not pay for its import on a cold start.
+"""The Stripe adapter of `payments.ports` (`Gateway`, `CustomerAccounts`, `StripeLedger`), through the
+official library: the only module that imports `stripe`, lazily, so that code paths which never talk to
+Stripe do not pay for its import on a cold start. Kept apart from `payments.adapters` for that reason.
 
 Every call has a timeout and Stripe's own idempotency key; library errors become our domain errors:
 network trouble, rate limits and Stripe's 5xx are `PaymentProviderUnavailable` (the workflow retries),

@@ -8,9 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.observability import make_logger, make_metrics
 from payments import reconcile
-from payments.adapters import LambdaOrders
+from payments.models import ReconcileInput, ReconcileSummary
 from payments.settings import reconcile_settings
-from payments.wiring import gateway, publisher, store
+from payments.wiring import gateway, orders, publisher, store
 
 logger = make_logger("payments")
 metrics = make_metrics("payments")
@@ -24,13 +24,12 @@ def reconcile_handler(event: dict[str, Any], _context: LambdaContext) -> dict[st
     secret, no card data) and the run recorded; a Stripe outage while listing fails the run, which the
     scheduler retries."""
     config = reconcile_settings()
-    if not config.order_states_function:
-        raise RuntimeError("ORDER_STATES_FUNCTION is not set for this function: it cannot reconcile")
-    task = reconcile.ReconcileInput.model_validate(event if isinstance(event, dict) else {})
+    the_orders = orders()
+    task = ReconcileInput.model_validate(event if isinstance(event, dict) else {})
     run, findings = reconcile.reconcile(
         store(),
         gateway(),
-        LambdaOrders(config.order_states_function),
+        the_orders,
         publisher(),
         task,
         grace=timedelta(minutes=config.grace_minutes),
@@ -46,4 +45,4 @@ def reconcile_handler(event: dict[str, Any], _context: LambdaContext) -> dict[st
     metrics.add_metric(name="ReconciliationRefunds", unit=MetricUnit.Count, value=run.counts.refunded)
     metrics.add_metric(name="ReconciliationFlags", unit=MetricUnit.Count, value=run.counts.flagged)
     metrics.add_metric(name="ReconciliationFailures", unit=MetricUnit.Count, value=run.counts.failed)
-    return {"runId": run.run_id, "counts": counts}
+    return ReconcileSummary(run_id=run.run_id, counts=run.counts).model_dump(mode="json", by_alias=True)

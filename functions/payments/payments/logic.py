@@ -1,11 +1,10 @@
-"""Payment use cases. No HTTP, no Lambda events: Stripe, the workflow callbacks and the event bus are
-ports passed in (`Gateway`, `Callbacks`, `Publisher`), so tests hand in fakes of our own ports or
-talk to localstripe."""
+"""Payment use cases: the payment steps of the order workflow, refunds, saved cards, erasure and Stripe's
+webhook events. No HTTP, no Lambda events: Stripe, the workflow callbacks and the event bus are ports
+(`payments.ports`) passed in, so tests hand in fakes of our own ports or talk to localstripe. Answers are
+`common.contracts` models (what other domains read) or `payments.models`."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from common.contracts import (
     AttentionRequested,
@@ -25,37 +24,21 @@ from common.contracts import (
     SavedCards,
 )
 from common.errors import ServiceUnavailable
-from common.events import DomainEvent, new_event
+from common.events import new_event
 from common.money import Money
-from payments.errors import PaymentCanceled, PaymentNotFound, PaymentProviderUnavailable, PaymentRejected
+from payments.errors import (
+    EventInProgress,
+    PaymentCanceled,
+    PaymentNotFound,
+    PaymentProviderUnavailable,
+    PaymentRejected,
+)
+from payments.models import AwaitingPayment, Handled, Outcome, Payment, RefundEntry
+from payments.ports import Callbacks, CustomerAccounts, Gateway, Publisher
 from payments.store import PaymentsStore
 from payments.stripe_events import ChargeEvent, ChargeObject, IntentEvent, OtherEvent, RefundEvent
 
-Publisher = Callable[[list[DomainEvent]], None]
-SUCCEEDED, FAILED, CANCELED = "succeeded", "failed", "canceled"
-
-
-class Gateway(Protocol):
-    def create_intent(
-        self, order_id: str, amount: Money, customer_id: str | None, *, stripe_customer_id: str | None = None
-    ) -> dict[str, Any]: ...
-    def retrieve_intent(self, payment_intent_id: str) -> dict[str, Any]: ...
-    def cancel_intent(self, payment_intent_id: str) -> dict[str, Any] | None: ...
-    def refund(self, payment_intent_id: str, amount: int | None, refund_key: str, order_id: str) -> dict[str, Any]: ...
-
-
-class CustomerAccounts(Protocol):
-    """Stripe Customers and the cards saved to them (the same Stripe gateway, as a port of its own so
-    that the order steps work without it)."""
-
-    def create_customer(self, customer_id: str) -> str: ...
-    def delete_customer(self, stripe_customer_id: str) -> None: ...
-    def list_cards(self, stripe_customer_id: str) -> list[dict[str, Any]]: ...
-
-
-class Callbacks(Protocol):
-    def succeed(self, token: str, output: dict[str, Any]) -> bool: ...
-    def fail(self, token: str, error: str, cause: str) -> bool: ...
+SUCCEEDED, FAILED, CANCELED = Outcome.SUCCEEDED, Outcome.FAILED, Outcome.CANCELED
 
 
 # ---------------------------------------------------------------- workflow steps
@@ -67,19 +50,20 @@ def create_intent(
     """One PaymentIntent per order, however often the step is retried: an existing one is answered
     again; a PaymentIntent created by a losing concurrent attempt is cancelled. With `accounts`, the
     customer's Stripe Customer (created on their first payment) is named on the PaymentIntent."""
-    record = store.get(task.order_id) or {}
-    if record.get("outcome") == CANCELED:
+    payment = store.payment(task.order_id)
+    if payment is not None and payment.outcome == CANCELED:
         raise PaymentCanceled(task.order_id)
-    if record.get("paymentIntentId"):
-        return _ref(gateway.retrieve_intent(record["paymentIntentId"]), task.amount)
+    if payment is not None and payment.payment_intent_id:
+        return _ref(gateway.retrieve_intent(payment.payment_intent_id), task.amount)
     if accounts is not None and task.customer_id:
         stripe_customer = stripe_customer_of(store, accounts, task.customer_id)
         intent = gateway.create_intent(task.order_id, task.amount, task.customer_id, stripe_customer_id=stripe_customer)
     else:
         intent = gateway.create_intent(task.order_id, task.amount, task.customer_id)
     if store.attach_intent(task.order_id, intent["id"], task.amount.amount, task.amount.currency) is None:
-        kept = (store.get(task.order_id) or {}).get("paymentIntentId")
-        if kept != intent["id"]:  # Stripe's idempotency key usually hands both attempts the same one
+        kept = store.payment(task.order_id)
+        # Stripe's idempotency key usually hands both attempts the same one.
+        if kept is None or kept.payment_intent_id != intent["id"]:
             gateway.cancel_intent(intent["id"])
         return create_intent(store, gateway, task, accounts=accounts)
     return _ref(intent, task.amount)
@@ -132,37 +116,37 @@ def _ref(intent: dict[str, Any], amount: Money) -> PaymentIntentRef:
     return PaymentIntentRef(payment_intent_id=intent["id"], client_secret=intent["client_secret"], amount=amount)
 
 
-def await_payment(store: PaymentsStore, callbacks: Callbacks, task: AwaitPaymentInput) -> None:
+def await_payment(store: PaymentsStore, callbacks: Callbacks, task: AwaitPaymentInput) -> AwaitingPayment:
     """Store the callback token. If Stripe's verdict arrived first, resume the workflow right away."""
-    record = store.register_token(task.order_id, task.task_token)
-    if record.get("outcome"):
-        _resume(callbacks, record)
-    elif record.get("cancelRequested"):  # a customer's cancel that Stripe could not confirm yet
-        callbacks.fail(task.task_token, "CancelRequested", str(record["cancelRequested"]))
+    payment = store.register_token(task.order_id, task.task_token)
+    if payment.outcome is not None:
+        _resume(callbacks, payment, task.task_token)
+    elif payment.cancel_requested:  # a customer's cancel that Stripe could not confirm yet
+        callbacks.fail(task.task_token, "CancelRequested", payment.cancel_requested)
+    return AwaitingPayment(order_id=task.order_id)
 
 
-def _resume(callbacks: Callbacks, record: dict[str, Any]) -> None:
-    token, outcome = record["taskToken"], record["outcome"]
-    if outcome == SUCCEEDED:
+def _resume(callbacks: Callbacks, payment: Payment, token: str) -> None:
+    if payment.outcome == SUCCEEDED:
         output = PaymentOutcome(
-            order_id=record["orderId"],
-            payment_intent_id=record.get("paymentIntentId", ""),
-            amount_received=int(record.get("amountReceived", record.get("amount", 0))),
+            order_id=payment.order_id,
+            payment_intent_id=payment.payment_intent_id or "",
+            amount_received=payment.amount,
         )
         callbacks.succeed(token, output.model_dump(mode="json", by_alias=True))
-    elif outcome == FAILED:
-        callbacks.fail(token, "PaymentFailed", record.get("outcomeDetail") or "the payment failed")
+    elif payment.outcome == FAILED:
+        callbacks.fail(token, "PaymentFailed", payment.outcome_detail or "the payment failed")
     else:
-        callbacks.fail(token, "PaymentCanceled", record.get("outcomeDetail") or "the payment was cancelled")
+        callbacks.fail(token, "PaymentCanceled", payment.outcome_detail or "the payment was cancelled")
 
 
-def decide(store: PaymentsStore, callbacks: Callbacks, order_id: str, outcome: str, detail: str) -> bool:
+def decide(store: PaymentsStore, callbacks: Callbacks, order_id: str, outcome: Outcome, detail: str) -> bool:
     """Record the payment's outcome once and resume the workflow if it waits; False if it was decided."""
-    record = store.decide(order_id, outcome, detail)
-    if record is None:
+    payment = store.decide(order_id, outcome, detail)
+    if payment is None:
         return False
-    if record.get("taskToken"):
-        _resume(callbacks, record)
+    if payment.task_token:
+        _resume(callbacks, payment, payment.task_token)
     return True
 
 
@@ -176,13 +160,12 @@ def cancel(
     `PaymentProviderUnavailable`, which the workflow retries for hours. A customer's request leaves a
     taken payment alone (the shipment step refunds it) and, when Stripe is down, hands the cancel to the
     workflow (`pending`): the waiting step is failed with `CancelRequested`, and the compensation retries."""
-    record = store.get(task.order_id) or {}
-    if record.get("outcome") == SUCCEEDED:
+    payment = store.payment(task.order_id)
+    if _outcome(payment) == SUCCEEDED:
         return _cancel_paid(store, gateway, task)
-    intent_id = record.get("paymentIntentId")
-    if intent_id:
+    if payment is not None and payment.payment_intent_id:
         try:
-            status = _cancel_at_stripe(gateway, intent_id)
+            status = _cancel_at_stripe(gateway, payment.payment_intent_id)
         except PaymentProviderUnavailable:
             if task.refund_if_paid:
                 raise
@@ -191,10 +174,13 @@ def cancel(
             decide(store, callbacks, task.order_id, SUCCEEDED, "paid")
             return _cancel_paid(store, gateway, task)
     decide(store, callbacks, task.order_id, CANCELED, task.reason)
-    after = store.get(task.order_id) or {}
-    if after.get("outcome") == SUCCEEDED:  # the webhook's verdict won the race to the record
+    if _outcome(store.payment(task.order_id)) == SUCCEEDED:  # the webhook's verdict won the race to the record
         return _cancel_paid(store, gateway, task)
     return CancelPaymentResult(order_id=task.order_id, cancelled=True)
+
+
+def _outcome(payment: Payment | None) -> Outcome | None:
+    return payment.outcome if payment is not None else None
 
 
 def _cancel_at_stripe(gateway: Gateway, intent_id: str) -> str:
@@ -216,17 +202,16 @@ def _cancel_paid(store: PaymentsStore, gateway: Gateway, task: CancelPaymentInpu
 def _hand_to_workflow(store: PaymentsStore, callbacks: Callbacks, task: CancelPaymentInput) -> CancelPaymentResult:
     """Stripe cannot confirm a customer's cancel now: remember the request and wake the waiting step, so
     the workflow's compensation (which retries with backoff) cancels or refunds when Stripe is back."""
-    record = store.request_cancel(task.order_id, task.reason)
-    if record.get("taskToken") and not record.get("outcome"):
-        callbacks.fail(record["taskToken"], "CancelRequested", task.reason)
+    payment = store.request_cancel(task.order_id, task.reason)
+    if payment.task_token and payment.outcome is None:
+        callbacks.fail(payment.task_token, "CancelRequested", task.reason)
     return CancelPaymentResult(order_id=task.order_id, cancelled=False, pending=True)
 
 
 def _refund_rest(store: PaymentsStore, gateway: Gateway, order_id: str, reason: str) -> CancelPaymentResult:
     """Refund whatever of the payment is not refunded yet (nothing left is not an error: a retry)."""
-    record = store.get(order_id) or {}
-    refunded = sum(int(r["amount"]) for r in (record.get("refunds") or {}).values())
-    if "cancellation" not in (record.get("refunds") or {}) and int(record.get("amount", 0)) - refunded <= 0:
+    payment = store.payment(order_id)
+    if payment is None or ("cancellation" not in payment.refunds and payment.left_to_refund <= 0):
         return CancelPaymentResult(order_id=order_id, cancelled=True)
     result = refund(store, gateway, RefundInput(order_id=order_id, refund_id="cancellation", reason=reason))
     return CancelPaymentResult(order_id=order_id, cancelled=True, refunded=result.amount)
@@ -237,73 +222,59 @@ def refund(store: PaymentsStore, gateway: Gateway, task: RefundInput) -> RefundR
     and in our record, so a retried refund is answered, not repeated. The amount is set aside on the
     record (a conditional write) before Stripe is called, so refunds running at once never add up to
     more than was taken; Stripe's refusal gives it back."""
-    record = store.get(task.order_id)
-    if record is None or not record.get("paymentIntentId"):
+    payment = store.payment(task.order_id)
+    if payment is None or not payment.payment_intent_id or payment.currency is None:
         raise PaymentNotFound(task.order_id)
-    currency = record["currency"]
-    refunds: dict[str, Any] = record.get("refunds") or {}
-    if task.refund_id in refunds:
-        return _refund_result(task, refunds[task.refund_id], refunds, currency)
-    if task.amount is not None and task.amount.currency != currency:
-        raise PaymentRejected(f"refunds of this order are in {currency}")
-    held = (record.get("refundHolds") or {}).get(task.refund_id)
-    wanted = int(held["amount"]) if held else _set_aside(store, record, task)
+    if task.refund_id in payment.refunds:
+        return _refund_result(task, payment.refunds[task.refund_id], payment)
+    if task.amount is not None and task.amount.currency != payment.currency:
+        raise PaymentRejected(f"refunds of this order are in {payment.currency}")
+    held = payment.refund_holds.get(task.refund_id)
+    wanted = held.amount if held else _set_aside(store, payment, task)
+    refund_key = f"{task.order_id}-{task.refund_id}"
     try:
-        made = gateway.refund(record["paymentIntentId"], wanted, f"{task.order_id}-{task.refund_id}", task.order_id)
+        made = gateway.refund(payment.payment_intent_id, wanted, refund_key, task.order_id)
     except PaymentRejected:
         store.release_refund(task.order_id, task.refund_id, wanted)
         raise
-    entry = {"providerRefundId": made["id"], "amount": int(made["amount"]), "reason": task.reason}
-    after = store.record_refund(task.order_id, task.refund_id, entry)
-    final = (after or store.get(task.order_id) or {}).get("refunds") or {}
-    return _refund_result(task, final.get(task.refund_id, entry), final, currency)
+    entry = RefundEntry(provider_refund_id=made["id"], amount=int(made["amount"]), reason=task.reason)
+    after = store.record_refund(task.order_id, task.refund_id, entry) or store.payment(task.order_id) or payment
+    return _refund_result(task, after.refunds.get(task.refund_id, entry), after)
 
 
-def _set_aside(store: PaymentsStore, record: dict[str, Any], task: RefundInput) -> int:
+def _set_aside(store: PaymentsStore, payment: Payment, task: RefundInput) -> int:
     """Set the refund's amount aside on the payment record: what is asked, or all that is neither
     refunded nor set aside for another refund. `PaymentRejected` if that much is not left; a retryable
     `ServiceUnavailable` if a concurrent attempt of this very refund set it aside first."""
-    refunds: dict[str, Any] = record.get("refunds") or {}
-    holds: dict[str, Any] = record.get("refundHolds") or {}
-    not_refunded = int(record["amount"]) - sum(int(r["amount"]) for r in refunds.values())
-    remaining = not_refunded - sum(int(h["amount"]) for rid, h in holds.items() if rid not in refunds)
+    not_refunded = payment.left_to_refund
+    remaining = not_refunded - payment.held
     wanted = remaining if task.amount is None else task.amount.amount
     if wanted <= 0 or wanted > remaining:
         raise PaymentRejected(f"cannot refund {wanted}: {remaining} of the payment is left to refund")
     if store.reserve_refund(task.order_id, task.refund_id, wanted, left=not_refunded) is not None:
         return wanted
-    current = store.get(task.order_id) or {}
-    if task.refund_id in (current.get("refundHolds") or {}) or task.refund_id in (current.get("refunds") or {}):
+    current = store.payment(task.order_id)
+    if current is not None and (task.refund_id in current.refund_holds or task.refund_id in current.refunds):
         raise ServiceUnavailable("this refund is being made right now; retry")
     raise PaymentRejected(f"cannot refund {wanted}: another refund of this payment took what was left")
 
 
-def _refund_result(task: RefundInput, entry: dict[str, Any], refunds: dict[str, Any], currency: str) -> RefundResult:
-    total = sum(int(r["amount"]) for r in refunds.values())
+def _refund_result(task: RefundInput, entry: RefundEntry, payment: Payment) -> RefundResult:
+    currency = str(payment.currency)
     return RefundResult(
         order_id=task.order_id,
         refund_id=task.refund_id,
-        provider_refund_id=entry["providerRefundId"],
-        amount=Money(amount=int(entry["amount"]), currency=currency),
-        refunded_total=Money(amount=total, currency=currency),
+        provider_refund_id=entry.provider_refund_id,
+        amount=Money(amount=entry.amount, currency=currency),
+        refunded_total=Money(amount=payment.refunded, currency=currency),
     )
 
 
 # ---------------------------------------------------------------- Stripe's webhooks
 
+DUPLICATE = "duplicate"
 LATE_REFUNDED = "late: refunded, the order will not be fulfilled"
 LATE_ALREADY_REFUNDED = "late: already refunded"
-
-
-@dataclass(frozen=True)
-class Handled:
-    """What one Stripe event did, for the answer and the log. `mismatch` says how an event contradicted
-    the payment we recorded (a security event: nothing was changed)."""
-
-    outcome: str
-    order_id: str | None = None
-    payment_intent_id: str | None = None
-    mismatch: str | None = None
 
 
 class _Mismatch(Exception):
@@ -311,6 +282,32 @@ class _Mismatch(Exception):
         super().__init__(why)
         self.order_id = order_id
         self.payment_intent_id = payment_intent_id
+
+
+def process_event(
+    store: PaymentsStore,
+    callbacks: Callbacks,
+    publish: Publisher,
+    event: IntentEvent | ChargeEvent | RefundEvent | OtherEvent,
+    gateway: Callable[[], Gateway],
+) -> Handled:
+    """Apply one Stripe event once, however often Stripe delivers it. The event is claimed under a lease
+    of minutes (`PaymentsStore.claim_event`) and marked processed after its outcome, so a Lambda killed
+    mid-event leaves nothing that outlives the lease: Stripe's next redelivery processes it. A delivery
+    that fails gives its claim back at once; one that finds another delivery at work raises
+    `EventInProgress` (a 503: Stripe retries)."""
+    claim = store.claim_event(event.id, event.type)
+    if claim.done:
+        return Handled(outcome=DUPLICATE)
+    if claim.token is None:
+        raise EventInProgress("this event is being processed by another delivery; retry later")
+    try:
+        handled = handle_event(store, callbacks, publish, event, gateway)
+    except Exception:
+        store.release_event(event.id, claim.token)  # let Stripe's redelivery try again at once
+        raise
+    store.finish_event(event.id, handled.outcome)
+    return handled
 
 
 def handle_event(
@@ -336,12 +333,12 @@ def handle_event(
             return _on_refund(store, publish, event)
     except _Mismatch as mismatch:
         return Handled(
-            "ignored: does not match the payment",
+            outcome="ignored: does not match the payment",
             order_id=mismatch.order_id,
             payment_intent_id=mismatch.payment_intent_id,
             mismatch=str(mismatch),
         )
-    return Handled(f"ignored: {event.type}")
+    return Handled(outcome=f"ignored: {event.type}")
 
 
 def _on_intent(
@@ -354,45 +351,48 @@ def _on_intent(
         raise _Mismatch("its metadata names another order than its PaymentIntent's", pointed, intent.id)
     order_id = pointed or named  # metadata alone only for intents attached before the pointer existed
     if order_id is None:
-        return Handled("ignored: no order", payment_intent_id=intent.id)
-    record = _matching_payment(store, order_id, intent.id, intent.currency, intent.amount)
-    done = partial(Handled, order_id=order_id, payment_intent_id=intent.id)
+        return Handled(outcome="ignored: no order", payment_intent_id=intent.id)
+    payment = _matching_payment(store, order_id, intent.id, intent.currency, intent.amount)
+
+    def done(outcome: str) -> Handled:
+        return Handled(outcome=outcome, order_id=order_id, payment_intent_id=intent.id)
+
     if event.type == "payment_intent.succeeded":
         received = intent.amount if intent.amount_received is None else intent.amount_received
-        if intent.status != SUCCEEDED or received != int(record["amount"]):
+        if intent.status != SUCCEEDED or received != payment.amount:
             raise _Mismatch("it says succeeded, but not for the order's amount", order_id, intent.id)
         decided = decide(store, callbacks, order_id, SUCCEEDED, "paid")
         if not decided:
-            earlier = (store.get(order_id) or {}).get("outcome")
+            earlier = _outcome(store.payment(order_id))
             if earlier in (FAILED, CANCELED):
                 return done(_refund_late_payment(store, gateway, order_id, intent.id, str(earlier)))
-        amount = Money(amount=int(record["amount"]), currency=str(record["currency"]))
+        amount = Money(amount=payment.amount, currency=str(payment.currency))
         data = PaymentSucceeded(order_id=order_id, payment_intent_id=intent.id, amount=amount)
         # Published again on a redelivery (same id, consumers drop it): the first attempt may have died here.
         publish([new_event(PaymentSucceeded.DETAIL_TYPE, f"PaymentSucceeded#{order_id}", data)])
-        return done("succeeded" if decided else "duplicate")
+        return done("succeeded" if decided else DUPLICATE)
     if event.type == "payment_intent.payment_failed":
         reason = (intent.last_payment_error.message if intent.last_payment_error else None) or "the card was declined"
         decided = decide(store, callbacks, order_id, FAILED, reason)
-        if not decided and not _outcome_is(store, order_id, FAILED):
+        if not decided and _outcome(store.payment(order_id)) != FAILED:
             return done("late: the payment was already decided otherwise")
         failed = PaymentFailed(order_id=order_id, payment_intent_id=intent.id, reason=reason)
         publish([new_event(PaymentFailed.DETAIL_TYPE, f"PaymentFailed#{order_id}", failed)])
-        return done("failed" if decided else "duplicate")
+        return done("failed" if decided else DUPLICATE)
     decided = decide(store, callbacks, order_id, CANCELED, "cancelled at Stripe")
     return done("canceled" if decided else "duplicate or late")
 
 
 def _matching_payment(
     store: PaymentsStore, order_id: str, payment_intent_id: str, currency: str, amount: int
-) -> dict[str, Any]:
-    """The order's payment record, if the event's PaymentIntent, amount and currency are the recorded ones."""
-    record = store.get(order_id)
-    if record is None or record.get("paymentIntentId") != payment_intent_id:
+) -> Payment:
+    """The order's payment, if the event's PaymentIntent, amount and currency are the recorded ones."""
+    payment = store.payment(order_id)
+    if payment is None or payment.payment_intent_id != payment_intent_id:
         raise _Mismatch("it is not the order's PaymentIntent", order_id, payment_intent_id)
-    if currency.upper() != record.get("currency") or amount != int(record.get("amount", -1)):
+    if currency.upper() != payment.currency or amount != payment.amount:
         raise _Mismatch("its amount or currency is not the order's", order_id, payment_intent_id)
-    return record
+    return payment
 
 
 def _refund_late_payment(
@@ -403,21 +403,18 @@ def _refund_late_payment(
     redelivery refunds nothing more. Stripe being down raises: the webhook answers 5xx and Stripe
     redelivers; reconciliation is the second net."""
     refund_id = f"late-{payment_intent_id}"
-    record = store.get(order_id) or {}
-    if refund_id not in (record.get("refunds") or {}) and _left_to_refund(record) <= 0:
+    payment = store.payment(order_id)
+    if payment is None or (refund_id not in payment.refunds and payment.left_to_refund <= 0):
         return LATE_ALREADY_REFUNDED
     task = RefundInput(order_id=order_id, refund_id=refund_id, reason=f"paid after the payment was {earlier}")
     try:
         refund(store, gateway(), task)
     except PaymentRejected:
-        if _left_to_refund(store.get(order_id) or {}) <= 0:  # another path refunded it meanwhile
+        after = store.payment(order_id)
+        if after is None or after.left_to_refund <= 0:  # another path refunded it meanwhile
             return LATE_ALREADY_REFUNDED
         raise
     return LATE_REFUNDED
-
-
-def _left_to_refund(record: dict[str, Any]) -> int:
-    return int(record.get("amount", 0)) - sum(int(r["amount"]) for r in (record.get("refunds") or {}).values())
 
 
 def _on_charge_refunded(store: PaymentsStore, publish: Publisher, charge: ChargeObject) -> Handled:
@@ -425,8 +422,8 @@ def _on_charge_refunded(store: PaymentsStore, publish: Publisher, charge: Charge
     the charge's own metadata (which Stripe does not promise to carry)."""
     pointed = store.order_of_intent(charge.payment_intent) if charge.payment_intent else None
     if charge.payment_intent is None or pointed is None:
-        return Handled("ignored: not an order's PaymentIntent", payment_intent_id=charge.payment_intent)
-    record = _matching_payment(store, pointed, charge.payment_intent, charge.currency, charge.amount)
+        return Handled(outcome="ignored: not an order's PaymentIntent", payment_intent_id=charge.payment_intent)
+    payment = _matching_payment(store, pointed, charge.payment_intent, charge.currency, charge.amount)
     if charge.amount_refunded > charge.amount:
         raise _Mismatch("it refunds more than the charge", pointed, charge.payment_intent)
     total = charge.amount_refunded
@@ -434,10 +431,10 @@ def _on_charge_refunded(store: PaymentsStore, publish: Publisher, charge: Charge
     refunded = RefundSucceeded(
         order_id=pointed,
         payment_intent_id=charge.payment_intent,
-        refunded_total=Money(amount=total, currency=str(record["currency"])),
+        refunded_total=Money(amount=total, currency=str(payment.currency)),
     )
     publish([new_event(RefundSucceeded.DETAIL_TYPE, f"RefundSucceeded#{pointed}#{total}", refunded)])
-    return Handled("refund recorded", order_id=pointed, payment_intent_id=charge.payment_intent)
+    return Handled(outcome="refund recorded", order_id=pointed, payment_intent_id=charge.payment_intent)
 
 
 def _on_refund(store: PaymentsStore, publish: Publisher, event: RefundEvent) -> Handled:
@@ -446,21 +443,17 @@ def _on_refund(store: PaymentsStore, publish: Publisher, event: RefundEvent) -> 
     made = event.data.object
     pointed = store.order_of_intent(made.payment_intent) if made.payment_intent else None
     if made.payment_intent is None or pointed is None:
-        return Handled("ignored: not an order's PaymentIntent", payment_intent_id=made.payment_intent)
-    record = store.get(pointed) or {}
-    if made.currency.upper() != record.get("currency") or made.amount > int(record.get("amount", -1)):
+        return Handled(outcome="ignored: not an order's PaymentIntent", payment_intent_id=made.payment_intent)
+    payment = store.payment(pointed)
+    if payment is None or made.currency.upper() != payment.currency or made.amount > payment.amount:
         raise _Mismatch("its amount or currency is not the order's", pointed, made.payment_intent)
     if event.type != "refund.failed" and made.status not in ("failed", "canceled"):
-        return Handled(f"ignored: {event.type}", order_id=pointed, payment_intent_id=made.payment_intent)
+        return Handled(outcome=f"ignored: {event.type}", order_id=pointed, payment_intent_id=made.payment_intent)
     attention = AttentionRequested(
         order_id=pointed,
-        reason=f"Stripe could not complete refund {made.id} of {made.amount} {record['currency']}",
+        reason=f"Stripe could not complete refund {made.id} of {made.amount} {payment.currency}",
         source="webhook",
         payment_intent_id=made.payment_intent,
     )
     publish([new_event(AttentionRequested.DETAIL_TYPE, f"AttentionRequested#{pointed}#{made.id}", attention)])
-    return Handled("refund failed: staff told", order_id=pointed, payment_intent_id=made.payment_intent)
-
-
-def _outcome_is(store: PaymentsStore, order_id: str, outcome: str) -> bool:
-    return (store.get(order_id) or {}).get("outcome") == outcome
+    return Handled(outcome="refund failed: staff told", order_id=pointed, payment_intent_id=made.payment_intent)

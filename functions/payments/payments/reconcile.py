@@ -18,128 +18,38 @@ Runs overlap (25 hours, hourly): a payment refunded by one run is refunded in fu
 does nothing; Stripe's idempotency key (derived from the PaymentIntent and the amount) covers a retry
 of the same call. Each run is recorded (`GET /admin/reconciliation`)."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
-
-from common.contracts import MAX_ORDER_STATES, AttentionRequested, OrderState, OrderStatesOutput
-from common.errors import ValidationFailed
+from common.contracts import MAX_ORDER_STATES, AttentionRequested, OrderState
+from common.dynamo import Key, Page
 from common.events import DomainEvent, new_event
 from common.ids import new_id
 from common.money import Money
 from payments.errors import PaymentProviderUnavailable, PaymentRejected
+from payments.models import (
+    DEFAULT_WINDOW,
+    MAX_RECORDED_FINDINGS,
+    Action,
+    Kind,
+    Outcome,
+    ReconcileInput,
+    ReconciliationCounts,
+    ReconciliationFinding,
+    ReconciliationRun,
+    RefundEntry,
+)
+from payments.ports import Orders, Publisher, StripeLedger
 from payments.store import PaymentsStore
 
-Publisher = Callable[[list[DomainEvent]], None]
-SUCCEEDED = "succeeded"
-DEFAULT_WINDOW = timedelta(hours=25)
-MAX_WINDOW = timedelta(days=31)
-MAX_RECORDED_FINDINGS = 200
-"""A run record keeps this many findings (a DynamoDB item holds 400 KB); the log and counts keep all."""
+SUCCEEDED = Outcome.SUCCEEDED
 UNWANTED = {"CANCELLED": "cancelled", "REJECTED": "rejected"}
 MONEY_TAKEN = frozenset({"PAID", "SHIPPED", "PARTIALLY_REFUNDED", "REFUNDED"})
 IN_FLIGHT = frozenset({"PENDING", "AWAITING_PAYMENT"})
 REFUND_COUNTS = frozenset({"succeeded", "pending", "requires_action"})
 """Refund statuses whose money has left us, or is leaving (a failed or canceled refund gave nothing back)."""
-
-
-class Kind(StrEnum):
-    PAID_FOR_CANCELLED_ORDER = "paid_for_cancelled_order"
-    PAID_FOR_REJECTED_ORDER = "paid_for_rejected_order"
-    PAID_FOR_UNKNOWN_ORDER = "paid_for_unknown_order"
-    PAID_WITHOUT_PAYMENT = "paid_without_payment"
-    AMOUNT_DIFFERS = "amount_differs"
-    REFUNDS_DIFFER = "refunds_differ"
-    UNEXPECTED_PAYMENT = "unexpected_payment"
-    PAYMENT_NOT_APPLIED = "payment_not_applied"
-
-
-class Action(StrEnum):
-    REFUNDED = "refunded"
-    FLAGGED = "flagged"
-    REFUND_FAILED = "refund_failed"
-
-
-# ---------------------------------------------------------------- ports
-
-
-class Stripe(Protocol):
-    """The calls reconciliation makes (`payments.gateway.StripeGateway` over the official library)."""
-
-    def list_intents(self, created_from: int, created_to: int) -> Iterable[dict[str, Any]]: ...
-    def list_refunds(self, payment_intent_id: str) -> list[dict[str, Any]]: ...
-    def retrieve_intent(self, payment_intent_id: str) -> dict[str, Any]: ...
-    def refund(self, payment_intent_id: str, amount: int | None, refund_key: str, order_id: str) -> dict[str, Any]: ...
-
-
-class Orders(Protocol):
-    def states(self, order_ids: list[str]) -> OrderStatesOutput: ...
-
-
-# ---------------------------------------------------------------- models
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, frozen=True)
-
-
-class ReconcileInput(BaseModel):
-    """What the job is invoked with: a scheduler's event (no window: the last 25 hours) or, to look at
-    another period, `{"since": iso, "until": iso}`. Other keys of a scheduled event are ignored."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    since: datetime | None = None
-    until: datetime | None = None
-
-    @model_validator(mode="after")
-    def _aware(self) -> Self:
-        for at in (self.since, self.until):
-            if at is not None and at.tzinfo is None:
-                raise ValueError("since and until need a time zone (e.g. 2026-12-01T10:00:00Z)")
-        return self
-
-    def window(self, now: datetime, default: timedelta = DEFAULT_WINDOW) -> tuple[datetime, datetime]:
-        until = self.until or now
-        since = self.since or until - default
-        if not since < until or until - since > MAX_WINDOW:
-            raise ValidationFailed(f"the window must run forwards and span at most {MAX_WINDOW.days} days")
-        return since.astimezone(UTC), until.astimezone(UTC)
-
-
-class ReconciliationFinding(_Model):
-    payment_intent_id: str | None
-    order_id: str
-    kind: Kind
-    action: Action
-    amount: Money | None = Field(default=None, description="What was refunded, or the amount in question")
-    detail: str = Field(max_length=500)
-
-
-class ReconciliationCounts(_Model):
-    payment_intents: int = Field(description="Our PaymentIntents created in the window")
-    succeeded: int = Field(description="Of which succeeded")
-    orders: int = Field(description="Orders they name")
-    ok: int = Field(description="PaymentIntents with nothing to say")
-    refunded: int
-    flagged: int
-    failed: int = Field(description="Refunds Stripe refused or could not make now (the next run retries)")
-
-
-class ReconciliationRun(_Model):
-    run_id: str
-    started_at: datetime
-    finished_at: datetime
-    since: datetime
-    until: datetime
-    counts: ReconciliationCounts
-    findings: list[ReconciliationFinding] = Field(description=f"The first {MAX_RECORDED_FINDINGS}; all are in the log")
-    findings_truncated: bool = False
 
 
 # ---------------------------------------------------------------- the run
@@ -188,7 +98,7 @@ class Reconciliation:
     """One run's collaborators and what it found so far."""
 
     store: PaymentsStore
-    stripe: Stripe
+    stripe: StripeLedger
     orders: Orders
     now: datetime
     grace: timedelta
@@ -290,10 +200,10 @@ class Reconciliation:
     def _record_refund(self, intent: _Intent, made: dict[str, Any], why: str) -> None:
         """Keep the refund in the payment record's `refunds`, as `logic.refund` does, when the record is
         this PaymentIntent's: later refunds of the order then see what is left."""
-        record = self.store.get(intent.order_id)
-        if record is None or record.get("paymentIntentId") != intent.id:
+        payment = self.store.payment(intent.order_id)
+        if payment is None or payment.payment_intent_id != intent.id:
             return
-        entry = {"providerRefundId": made["id"], "amount": int(made.get("amount") or 0), "reason": why}
+        entry = RefundEntry(provider_refund_id=made["id"], amount=int(made.get("amount") or 0), reason=why)
         self.store.record_refund(intent.order_id, f"reconcile-{made['id']}", entry)
 
     # ------------------------------------------------------------ an order that says money was taken
@@ -393,7 +303,7 @@ class Reconciliation:
 
 def reconcile(
     store: PaymentsStore,
-    stripe: Stripe,
+    stripe: StripeLedger,
     orders: Orders,
     publish: Publisher,
     task: ReconcileInput,
@@ -411,17 +321,15 @@ def reconcile(
     since, until = task.window(at, window)
     reconciliation = Reconciliation(store=store, stripe=stripe, orders=orders, now=at, grace=grace)
     run = reconciliation.run(since, until)
-    store.save_run(run.model_dump(mode="json", by_alias=True))
+    store.save_run(run)
     if reconciliation.flags:
         publish(reconciliation.flags)
     return run, reconciliation.findings
 
 
-def latest_runs(
-    store: PaymentsStore, *, start_key: dict[str, Any] | None, limit: int
-) -> tuple[list[ReconciliationRun], dict[str, Any] | None]:
-    page = store.runs(start_key=start_key, limit=limit)
-    return [ReconciliationRun.model_validate(item) for item in page.items], page.next_key
+def latest_runs(store: PaymentsStore, *, start_key: Key | None, limit: int) -> Page[ReconciliationRun]:
+    """The recorded runs, newest first, resumed after `start_key` (a page's `next_key`)."""
+    return store.runs(start_key=start_key, limit=limit)
 
 
 def _refunded_total(refunds: Iterable[dict[str, Any]]) -> int:

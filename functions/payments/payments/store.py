@@ -2,8 +2,8 @@
 
 Items (keys PK/SK):
 - `PAYMENT#<orderId> / PAYMENT {paymentIntentId, amount, currency, taskToken, outcome, refunds}`: one
-  per order. `outcome` (succeeded | failed | canceled) is written once, so a late or repeated Stripe
-  event cannot undo a decision. `taskToken` is the workflow's AwaitPayment callback.
+  per order (`models.Payment`). `outcome` (succeeded | failed | canceled) is written once, so a late or
+  repeated Stripe event cannot undo a decision. `taskToken` is the workflow's AwaitPayment callback.
 - `PI#<paymentIntentId> / ORDER {orderId}`: which order a PaymentIntent belongs to, written in the same
   transaction that attaches it; Stripe's events are mapped to orders through it, never their metadata.
 - `EVENT#<stripeEventId> / EVENT {leaseToken, leaseUntil, processedAt, outcome}`: a Stripe event claimed
@@ -13,31 +13,22 @@ Items (keys PK/SK):
   partition sorted by start so the latest come first; expired by TTL after 90 days.
 - `CUSTOMER#<sub> / STRIPE {stripeCustomerId}`: the Stripe Customer of one of our customers, written
   once (the first payment creates it); saved cards live at Stripe, under that Customer.
-No client secret and no card data are stored.
+No client secret and no card data are stored. Times are stored as `common.store.iso` writes them.
 """
 
 import contextlib
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from common.dynamo import (
-    Key,
-    Page,
-    TransactionCancelled,
-    check_start_key,
-    dynamodb_client,
-    from_item,
-    query_page,
-    to_item,
-    to_value,
-    transact_write,
-)
+from common.dynamo import Key, Page, TransactionCancelled, check_start_key, query_page, to_item, to_value
+from common.store import TableStore, iso, key
+from payments.models import Claim, Outcome, Payment, ReconciliationRun, RefundEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PAYMENT = "PAYMENT"
 EVENT_TTL = timedelta(days=30)
@@ -48,126 +39,110 @@ RUNS = "RECONCILIATION"
 RUN_TTL = timedelta(days=90)
 
 
-def _key(order_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"PAYMENT#{order_id}"}, "SK": {"S": PAYMENT}}
+def _payment_pk(order_id: str) -> str:
+    return f"PAYMENT#{order_id}"
 
 
-def _customer_key(customer_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"CUSTOMER#{customer_id}"}, "SK": {"S": "STRIPE"}}
+def _customer_pk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
 
 
-def _intent_key(payment_intent_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"PI#{payment_intent_id}"}, "SK": {"S": "ORDER"}}
+def _intent_pk(payment_intent_id: str) -> str:
+    return f"PI#{payment_intent_id}"
 
 
-def _event_key(event_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "EVENT"}}
+def _event_pk(event_id: str) -> str:
+    return f"EVENT#{event_id}"
 
 
-@dataclass(frozen=True)
-class Claim:
-    """What claiming a Stripe event found: this delivery holds the lease (`token`), or the event was
-    processed already (`done`), or another delivery holds a live lease (neither)."""
+class PaymentsStore(TableStore):
+    busy = "the payments store is busy; retry"
 
-    token: str | None = None
-    done: bool = False
-
-
-class PaymentsStore:
     def __init__(
         self, table: str, client: "DynamoDBClient | None" = None, *, clock: Callable[[], datetime] | None = None
     ) -> None:
-        self.table = table
-        self._client = client
+        super().__init__(table, client)
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    @property
-    def client(self) -> "DynamoDBClient":
-        return self._client or dynamodb_client()
+    def payment(self, order_id: str) -> Payment | None:
+        item = self.get(_payment_pk(order_id), PAYMENT)
+        return Payment.model_validate(item) if item else None
 
-    def get(self, order_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(order_id), ConsistentRead=True).get("Item")
-        return from_item(item) if item else None
-
-    def attach_intent(self, order_id: str, payment_intent_id: str, amount: int, currency: str) -> dict[str, Any] | None:
+    def attach_intent(self, order_id: str, payment_intent_id: str, amount: int, currency: str) -> Payment | None:
         """Record the order's PaymentIntent unless it has one or a decided outcome, and, in the same
-        transaction, the `PI#` pointer from the PaymentIntent to the order; the whole item after, or None
-        if it had one (the caller then reads what is there)."""
-        values = {":order": order_id, ":pi": payment_intent_id, ":amount": amount, ":currency": currency}
-        attach: Any = {
-            "TableName": self.table,
-            "Key": _key(order_id),
-            "UpdateExpression": "SET orderId = :order, paymentIntentId = :pi, amount = :amount, "
-            "currency = :currency, createdAt = :now",
-            "ConditionExpression": "attribute_not_exists(paymentIntentId) AND attribute_not_exists(outcome)",
-            "ExpressionAttributeValues": {k: to_value(v) for k, v in (values | {":now": _now()}).items()},
-        }
+        transaction, the `PI#` pointer from the PaymentIntent to the order; the payment after, or None if
+        it had one (the caller then reads what is there)."""
+        attach = self.update_action(
+            _payment_pk(order_id),
+            PAYMENT,
+            "SET orderId = :order, paymentIntentId = :pi, amount = :amount, currency = :currency, createdAt = :now",
+            condition="attribute_not_exists(paymentIntentId) AND attribute_not_exists(outcome)",
+            values={
+                ":order": order_id,
+                ":pi": payment_intent_id,
+                ":amount": amount,
+                ":currency": currency,
+                ":now": self._now(),
+            },
+        )
         pointer: Any = {
-            "TableName": self.table,
-            "Item": {**_intent_key(payment_intent_id), "orderId": to_value(order_id)},
-            "ConditionExpression": "attribute_not_exists(PK) OR orderId = :order",
-            "ExpressionAttributeValues": {":order": to_value(order_id)},
+            "Put": {
+                "Item": {**key(_intent_pk(payment_intent_id), "ORDER"), "orderId": to_value(order_id)},
+                "ConditionExpression": "attribute_not_exists(PK) OR orderId = :order",
+                "ExpressionAttributeValues": {":order": to_value(order_id)},
+            }
         }
+        actions: list[TransactWriteItemTypeDef] = [attach, pointer]
         try:
-            transact_write([{"Update": attach}, {"Put": pointer}], client=self.client)
+            self.transact(actions)
         except TransactionCancelled:
             return None
-        return self.get(order_id)
+        return self.payment(order_id)
 
     def order_of_intent(self, payment_intent_id: str) -> str | None:
         """The order a PaymentIntent was attached to; None for one we never attached."""
-        item = self.client.get_item(TableName=self.table, Key=_intent_key(payment_intent_id), ConsistentRead=True)
-        return str(from_item(item["Item"])["orderId"]) if "Item" in item else None
+        item = self.get(_intent_pk(payment_intent_id), "ORDER")
+        return str(item["orderId"]) if item else None
 
-    def register_token(self, order_id: str, token: str) -> dict[str, Any]:
-        """Store the AwaitPayment callback token (a retried task brings a new one); the whole item after."""
-        item = self._update(
-            order_id, "SET orderId = :order, taskToken = :token", None, {":order": order_id, ":token": token}
-        )
-        assert item is not None
-        return item
+    def register_token(self, order_id: str, token: str) -> Payment:
+        """Store the AwaitPayment callback token (a retried task brings a new one); the payment after."""
+        return self._set(order_id, "SET orderId = :order, taskToken = :token", {":token": token})
 
-    def request_cancel(self, order_id: str, reason: str) -> dict[str, Any]:
+    def request_cancel(self, order_id: str, reason: str) -> Payment:
         """Remember a cancel that Stripe could not confirm yet (the workflow's compensation finishes it);
-        the whole item after."""
-        item = self._update(
-            order_id,
-            "SET orderId = :order, cancelRequested = if_not_exists(cancelRequested, :reason)",
-            None,
-            {":order": order_id, ":reason": reason},
-        )
-        assert item is not None
-        return item
+        the payment after."""
+        update = "SET orderId = :order, cancelRequested = if_not_exists(cancelRequested, :reason)"
+        return self._set(order_id, update, {":reason": reason})
 
-    def decide(self, order_id: str, outcome: str, detail: str | None = None) -> dict[str, Any] | None:
-        """Write the payment's outcome if none was written yet; the whole item after, or None if an
-        outcome was already decided (a duplicate, or a late event that must change nothing)."""
-        return self._update(
+    def decide(self, order_id: str, outcome: Outcome | str, detail: str | None = None) -> Payment | None:
+        """Write the payment's outcome if none was written yet; the payment after, or None if an outcome
+        was already decided (a duplicate, or a late event that must change nothing)."""
+        return self._set_if(
             order_id,
             "SET orderId = :order, outcome = :outcome, outcomeDetail = :detail, decidedAt = :now",
             "attribute_not_exists(outcome)",
-            {":order": order_id, ":outcome": outcome, ":detail": detail or outcome, ":now": _now()},
+            {":order": order_id, ":outcome": str(outcome), ":detail": detail or str(outcome), ":now": self._now()},
         )
 
-    def reserve_refund(self, order_id: str, refund_id: str, amount: int, *, left: int) -> dict[str, Any] | None:
+    def reserve_refund(self, order_id: str, refund_id: str, amount: int, *, left: int) -> Payment | None:
         """Set `amount` aside for refund `refund_id` before Stripe is asked, so that of refunds racing for
         the same payment only one gets the money. `refundLeft` counts down what may still be set aside;
-        `left` (what the caller read as not yet refunded) starts it. The whole item after, or None if
-        less is left or the id is recorded or held already."""
-        return self._update(
+        `left` (what the caller read as not yet refunded) starts it. The payment after, or None if less
+        is left or the id is recorded or held already."""
+        self._ensure_refund_maps(order_id)
+        return self._set_if(
             order_id,
             "SET refundHolds.#refund = :hold, refundLeft = if_not_exists(refundLeft, :left) - :amount",
             "attribute_exists(paymentIntentId) AND attribute_not_exists(refunds.#refund) "
             "AND attribute_not_exists(refundHolds.#refund) "
             "AND (attribute_not_exists(refundLeft) OR refundLeft >= :amount)",
-            {":hold": {"amount": amount, "heldAt": _now()}, ":amount": amount, ":left": left},
+            {":hold": {"amount": amount, "heldAt": self._now()}, ":amount": amount, ":left": left},
             names={"#refund": refund_id},
-            init_refunds=True,
         )
 
     def release_refund(self, order_id: str, refund_id: str, amount: int) -> None:
         """Give back what a refund Stripe refused had set aside (once)."""
-        self._update(
+        self._set_if(
             order_id,
             "SET refundLeft = refundLeft + :amount REMOVE refundHolds.#refund",
             "attribute_exists(refundHolds.#refund)",
@@ -175,21 +150,21 @@ class PaymentsStore:
             names={"#refund": refund_id},
         )
 
-    def record_refund(self, order_id: str, refund_id: str, refund: dict[str, Any]) -> dict[str, Any] | None:
+    def record_refund(self, order_id: str, refund_id: str, refund: RefundEntry) -> Payment | None:
         """Record one refund of the order under its own id (dropping what it held); None if that refund
         was recorded before."""
-        return self._update(
+        self._ensure_refund_maps(order_id)
+        return self._set_if(
             order_id,
             "SET refunds.#refund = :refund REMOVE refundHolds.#refund",
             "attribute_exists(refunds) AND attribute_not_exists(refunds.#refund)",
-            {":refund": refund},
+            {":refund": refund.model_dump(mode="json", by_alias=True)},
             names={"#refund": refund_id},
-            init_refunds=True,
         )
 
     def record_refunded_total(self, order_id: str, amount_refunded: int) -> None:
         """What Stripe says was refunded in all (from `charge.refunded`), never moving backwards."""
-        self._update(
+        self._set_if(
             order_id,
             "SET amountRefunded = :total",
             "attribute_exists(PK) AND (attribute_not_exists(amountRefunded) OR amountRefunded < :total)",
@@ -200,26 +175,21 @@ class PaymentsStore:
 
     def stripe_customer(self, customer_id: str) -> str | None:
         """The Stripe Customer of one of our customers (their Cognito sub), if they have paid before."""
-        item = self.client.get_item(TableName=self.table, Key=_customer_key(customer_id), ConsistentRead=True).get(
-            "Item"
-        )
-        return str(from_item(item)["stripeCustomerId"]) if item else None
+        item = self.get(_customer_pk(customer_id), "STRIPE")
+        return str(item["stripeCustomerId"]) if item else None
 
     def keep_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> str:
         """Record the customer's Stripe Customer unless one was recorded first; the one that is kept."""
-        item = {**_customer_key(customer_id), "customerId": to_value(customer_id)}
-        item["stripeCustomerId"] = to_value(stripe_customer_id)
-        try:
-            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(PK)")
-        except self.client.exceptions.ConditionalCheckFailedException:
-            kept = self.stripe_customer(customer_id)
-            assert kept is not None
-            return kept
-        return stripe_customer_id
+        item = {"PK": _customer_pk(customer_id), "SK": "STRIPE", "customerId": customer_id}
+        if self.put_if_absent(item | {"stripeCustomerId": stripe_customer_id}):
+            return stripe_customer_id
+        kept = self.stripe_customer(customer_id)
+        assert kept is not None
+        return kept
 
     def forget_stripe_customer(self, customer_id: str) -> None:
         """Delete the record of the customer's Stripe Customer (erasure); nothing to delete is fine."""
-        self.client.delete_item(TableName=self.table, Key=_customer_key(customer_id))
+        self.client.delete_item(TableName=self.table, Key=key(_customer_pk(customer_id), "STRIPE"))
 
     # ------------------------------------------------------------ Stripe events (dedupe)
 
@@ -229,40 +199,38 @@ class PaymentsStore:
         was killed), so no claim outlives its holder by more than the lease."""
         now = self._clock()
         token = uuid.uuid4().hex
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_event_key(event_id),
-                UpdateExpression="SET #type = :type, receivedAt = if_not_exists(receivedAt, :now), "
-                "leaseToken = :token, leaseUntil = :until, #ttl = :ttl ADD attempts :one",
-                ConditionExpression="attribute_not_exists(PK) OR (attribute_not_exists(processedAt) "
-                "AND (attribute_not_exists(leaseUntil) OR leaseUntil < :epoch))",
-                ExpressionAttributeNames={"#type": "type", "#ttl": "ttl"},
-                ExpressionAttributeValues={
-                    ":type": to_value(event_type),
-                    ":now": to_value(now.isoformat()),
-                    ":token": to_value(token),
-                    ":until": to_value(int((now + lease).timestamp())),
-                    ":ttl": to_value(int((now + EVENT_TTL).timestamp())),
-                    ":one": to_value(1),
-                    ":epoch": to_value(int(now.timestamp())),
-                },
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            item = self.client.get_item(TableName=self.table, Key=_event_key(event_id), ConsistentRead=True).get("Item")
+        claimed = self.update_if(
+            _event_pk(event_id),
+            "EVENT",
+            "SET #type = :type, receivedAt = if_not_exists(receivedAt, :now), "
+            "leaseToken = :token, leaseUntil = :until, #ttl = :ttl ADD attempts :one",
+            condition="attribute_not_exists(PK) OR (attribute_not_exists(processedAt) "
+            "AND (attribute_not_exists(leaseUntil) OR leaseUntil < :epoch))",
+            names={"#type": "type", "#ttl": "ttl"},
+            values={
+                ":type": event_type,
+                ":now": iso(now),
+                ":token": token,
+                ":until": int((now + lease).timestamp()),
+                ":ttl": int((now + EVENT_TTL).timestamp()),
+                ":one": 1,
+                ":epoch": int(now.timestamp()),
+            },
+        )
+        if claimed is None:
+            item = self.get(_event_pk(event_id), "EVENT")
             return Claim(done=bool(item and "processedAt" in item))
         return Claim(token=token)
 
     def finish_event(self, event_id: str, outcome: str) -> None:
         """Mark a claimed event processed, after its outcome was written: from now on it is a duplicate."""
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
-            self.client.update_item(
-                TableName=self.table,
-                Key=_event_key(event_id),
-                UpdateExpression="SET processedAt = :now, outcome = :outcome REMOVE leaseToken, leaseUntil",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":now": to_value(self._clock().isoformat()), ":outcome": to_value(outcome)},
-            )
+        self.update_if(
+            _event_pk(event_id),
+            "EVENT",
+            "SET processedAt = :now, outcome = :outcome REMOVE leaseToken, leaseUntil",
+            condition="attribute_exists(PK)",
+            values={":now": iso(self._clock()), ":outcome": outcome},
+        )
 
     def release_event(self, event_id: str, token: str) -> None:
         """Give back the claim of an event whose processing failed, so Stripe's redelivery is processed at
@@ -270,20 +238,21 @@ class PaymentsStore:
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.delete_item(
                 TableName=self.table,
-                Key=_event_key(event_id),
+                Key=key(_event_pk(event_id), "EVENT"),
                 ConditionExpression="leaseToken = :token AND attribute_not_exists(processedAt)",
                 ExpressionAttributeValues={":token": to_value(token)},
             )
 
     # ------------------------------------------------------------ reconciliation runs
 
-    def save_run(self, run: dict[str, Any]) -> None:
-        """Record one reconciliation run (`runId`, `startedAt`, ...) in the runs' partition, sorted by
-        start; a retried write of the same run overwrites it."""
-        item = {**run, "PK": RUNS, "SK": f"RUN#{run['startedAt']}#{run['runId']}", "ttl": _ttl(RUN_TTL)}
+    def save_run(self, run: ReconciliationRun) -> None:
+        """Record one reconciliation run in the runs' partition, sorted by start; a retried write of the
+        same run overwrites it."""
+        sort = f"RUN#{iso(run.started_at)}#{run.run_id}"
+        item = run.model_dump(mode="json", by_alias=True) | {"PK": RUNS, "SK": sort, "ttl": self._ttl(RUN_TTL)}
         self.client.put_item(TableName=self.table, Item=to_item(item))
 
-    def runs(self, *, start_key: Key | None, limit: int) -> Page[dict[str, Any]]:
+    def runs(self, *, start_key: Key | None, limit: int) -> Page[ReconciliationRun]:
         """Reconciliation runs, newest first, resumed after `start_key` (a page's `next_key`)."""
         check_start_key(start_key, ("PK", "SK"), "PK", RUNS)
         request = {
@@ -295,57 +264,31 @@ class PaymentsStore:
             "ConsistentRead": True,
         }
         page = query_page(self.client, request, start_key)
-        strip = ("PK", "SK", "ttl")
-        return Page([{k: v for k, v in i.items() if k not in strip} for i in page.items], page.next_key)
+        return Page([ReconciliationRun.model_validate(item) for item in page.items], page.next_key)
 
     # ------------------------------------------------------------ building blocks
 
-    def _update(
+    def _set(self, order_id: str, update: str, values: Mapping[str, Any]) -> Payment:
+        item = self.update(_payment_pk(order_id), PAYMENT, update, values={":order": order_id, **values})
+        return Payment.model_validate(item)
+
+    def _set_if(
         self,
         order_id: str,
-        expression: str,
-        condition: str | None,
-        values: dict[str, Any],
+        update: str,
+        condition: str,
+        values: Mapping[str, Any],
         *,
-        names: dict[str, str] | None = None,
-        init_refunds: bool = False,
-    ) -> dict[str, Any] | None:
-        if init_refunds:
-            self._ensure_refunds_map(order_id)
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": _key(order_id),
-            "UpdateExpression": expression,
-            "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
-            "ReturnValues": "ALL_NEW",
-        }
-        if condition:
-            kwargs["ConditionExpression"] = condition
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        try:
-            response = self.client.update_item(**kwargs)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return from_item(response["Attributes"])
+        names: Mapping[str, str] | None = None,
+    ) -> Payment | None:
+        item = self.update_if(_payment_pk(order_id), PAYMENT, update, condition=condition, values=values, names=names)
+        return Payment.model_validate(item) if item else None
 
-    def _ensure_refunds_map(self, order_id: str) -> None:
-        """Give the record its `refunds` and `refundHolds` maps if it has not both, so paths in them can be set."""
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(order_id),
-                UpdateExpression="SET refunds = if_not_exists(refunds, :empty), "
-                "refundHolds = if_not_exists(refundHolds, :empty)",
-                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(refunds) "
-                "OR attribute_not_exists(refundHolds))",
-                ExpressionAttributeValues={":empty": {"M": {}}},
-            )
+    def _ensure_refund_maps(self, order_id: str) -> None:
+        self.ensure_maps(_payment_pk(order_id), PAYMENT, "refunds", "refundHolds")
 
+    def _now(self) -> str:
+        return iso(self._clock())
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _ttl(keep: timedelta) -> int:
-    return int((datetime.now(UTC) + keep).timestamp())
+    def _ttl(self, keep: timedelta) -> int:
+        return int((self._clock() + keep).timestamp())

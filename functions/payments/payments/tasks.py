@@ -39,8 +39,7 @@ def create_payment_intent_handler(event: dict[str, Any], _context: LambdaContext
 @logger.inject_lambda_context(correlation_id_path="orderId")
 def await_payment_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     task = AwaitPaymentInput.model_validate(event)
-    logic.await_payment(store(), callbacks(), task)
-    return {"orderId": task.order_id, "waiting": True}
+    return logic.await_payment(store(), callbacks(), task).model_dump(mode="json", by_alias=True)
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")

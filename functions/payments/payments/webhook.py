@@ -1,22 +1,19 @@
 """`POST /payments/webhook`: Stripe's events, verified over the raw body and parsed strictly before
-anything is read or written. No authorizer: the signature is the authentication.
-
-Each event is claimed under a lease of minutes (`PaymentsStore.claim_event`) and marked processed after
-its outcome, so a Lambda killed mid-event leaves nothing that outlives the lease: Stripe's next
-redelivery processes it."""
+anything is read or written, then applied once (`logic.process_event`). No authorizer: the signature is
+the authentication."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from common.http import make_resolver, responses
 from common.observability import make_logger, make_metrics
 from payments import logic
-from payments.errors import EventInProgress, InvalidSignature
+from payments.errors import InvalidSignature
 from payments.gateway import verify_webhook
+from payments.models import Handled, WebhookAck
 from payments.secrets import webhook_secrets
 from payments.settings import settings
 from payments.stripe_events import parse_event
@@ -25,11 +22,6 @@ from payments.wiring import callbacks, gateway, publisher, store
 logger = make_logger("payments")
 metrics = make_metrics("payments")
 app = make_resolver(logger)
-
-
-class WebhookAck(BaseModel):
-    received: bool
-    outcome: str
 
 
 @app.post(
@@ -55,23 +47,12 @@ def stripe_webhook() -> WebhookAck:
         raise
     event = parse_event(payload)  # a malformed event is a 400 before anything is written
     logger.append_keys(stripe_event=event.id, stripe_event_type=event.type)
-    the_store = store()
-    claim = the_store.claim_event(event.id, event.type)
-    if claim.done:
-        return WebhookAck(received=True, outcome="duplicate")
-    if claim.token is None:
-        raise EventInProgress("this event is being processed by another delivery; retry later")
-    try:
-        handled = logic.handle_event(the_store, callbacks(), publisher(), event, gateway)
-    except Exception:
-        the_store.release_event(event.id, claim.token)  # let Stripe's redelivery try again at once
-        raise
-    the_store.finish_event(event.id, handled.outcome)
+    handled = logic.process_event(store(), callbacks(), publisher(), event, gateway)
     _observe(handled)
     return WebhookAck(received=True, outcome=handled.outcome)
 
 
-def _observe(handled: logic.Handled) -> None:
+def _observe(handled: Handled) -> None:
     ids = {"orderId": handled.order_id, "paymentIntentId": handled.payment_intent_id}
     if handled.mismatch:
         # 2xx all the same: Stripe's retries would bring the same event, and nothing in it is ours to apply.

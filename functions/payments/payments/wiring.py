@@ -4,10 +4,11 @@ from functools import partial
 
 from common.events import publish
 from common.workflow import TaskCallbacks
+from payments.adapters import LambdaOrders
 from payments.gateway import StripeGateway
-from payments.logic import Publisher
+from payments.ports import Publisher
 from payments.secrets import stripe_secret_key
-from payments.settings import settings
+from payments.settings import reconcile_settings, settings
 from payments.store import PaymentsStore
 
 
@@ -26,3 +27,11 @@ def callbacks() -> TaskCallbacks:
 
 def publisher() -> Publisher:
     return partial(publish, domain="payments", bus_name=settings().event_bus_name)
+
+
+def orders() -> LambdaOrders:
+    """Only the reconciliation job may ask orders (it alone has `ORDER_STATES_FUNCTION`)."""
+    function = reconcile_settings().order_states_function
+    if not function:
+        raise RuntimeError("ORDER_STATES_FUNCTION is not set for this function: it cannot reconcile")
+    return LambdaOrders(function)

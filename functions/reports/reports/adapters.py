@@ -1,7 +1,6 @@
-"""The ports of `reports.runs` over S3 (files, and short-lived links to them), SES (raw email) and
-Lambda (a queued run handed to the run function)."""
+"""The ports of `reports.ports` over S3 (files, and short-lived links to them), SES (raw email) and
+Lambda (a queued run handed to the run function). Lambda's refusals become `RunNotStarted` here."""
 
-import json
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -11,13 +10,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from common.dynamo import AWS_CONFIG
-from common.errors import ServiceUnavailable
 from common.invoke import lambda_client
+from reports.errors import RunNotStarted
+from reports.models import Kind, RunTask
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
-
-    from reports.runs import Kind
 
 LINK_SECONDS = 300
 _LAMBDA_TRANSIENT = frozenset(
@@ -73,15 +71,16 @@ class LambdaRunner:
         self.function = function
         self._client = client
 
-    def start(self, kind: "Kind", period: str, run_id: str) -> None:
-        payload = json.dumps({"kind": kind, "period": period, "runId": run_id}).encode()
+    def start(self, kind: Kind, period: str, run_id: str) -> None:
+        task = RunTask(kind=kind, period=period, run_id=run_id)
+        payload = task.model_dump_json(by_alias=True, exclude_none=True).encode()
         try:
             (self._client or lambda_client()).invoke(
                 FunctionName=self.function, InvocationType="Event", Payload=payload
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in _LAMBDA_TRANSIENT:
-                raise ServiceUnavailable("report runs cannot be started just now; retry") from error
+                raise RunNotStarted() from error
             raise
         except BotoCoreError as error:  # no answer in time, or no connection
-            raise ServiceUnavailable("report runs cannot be started just now; retry") from error
+            raise RunNotStarted() from error

@@ -1,5 +1,6 @@
-"""What each event adds to the aggregates: pure functions from an event to increments. Every figure is
-a sum, so events may come in any order; each is applied once (the store dedupes by event id).
+"""What each event adds to the aggregates: pure functions from an event, read through its contract model,
+to increments; and applying them. Every figure is a sum, so events may come in any order; each is
+applied once (the store dedupes by event id).
 
 Days are the shop's days (`SHOP_TIMEZONE`): an order counts on the day it was paid, a refund on the day
 it was made. Money is in minor units of the shop's currency.
@@ -9,58 +10,67 @@ Items (partition / sort):
 - `DAY#<date> / PRODUCT#<id>`: units, gross, views (visiting sessions), name, category
 - `DAY#<date> / CUSTOMER#<id>`: orders, spent (after discounts), refunds
 - `DAY#<date> / CAMPAIGN#<source|medium|campaign>`: orders, revenue, refunds, sessions
-- `DAY#<date> / PAYMENT#<orderId>`: gross, fee, commission, refunds
+- `DAY#<date> / PAYMENT#<orderId>`: gross, fee (0 until payments publishes fees, issue 14), commission, refunds
 - `MONTH#<yyyy-mm> / AFFILIATE#<id>`: earned, reversed, paid (and the statement's address)
 """
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from common.contracts import OrderRefunded, OrderSnapshot
+from common.contracts import (
+    CommissionEarned,
+    CommissionPaid,
+    CommissionReversed,
+    OrderRefunded,
+    OrderSnapshot,
+    PaymentSucceeded,
+)
+from common.events import Received
+from reports.models import Increment
+from reports.store import ReportsStore
 
-NO_CAMPAIGN = "(none)"
-
-
-@dataclass(frozen=True)
-class Increment:
-    pk: str
-    sk: str
-    add: dict[str, int]
-    set_if_absent: dict[str, Any] = field(default_factory=dict)
+Commission = CommissionEarned | CommissionReversed | CommissionPaid
 
 
 def day_of(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
-def campaign_key(attribution: dict[str, Any] | None) -> str | None:
-    """`source|medium|campaign`, or None for an order that came without attribution."""
-    if not attribution or not any(attribution.get(k) for k in ("source", "medium", "campaign")):
+def campaign_key(source: str | None, medium: str | None, campaign: str | None) -> str | None:
+    """`source|medium|campaign`, or None for an order or a visit that came without attribution."""
+    labels = (source, medium, campaign)
+    return "|".join(label or "-" for label in labels) if any(labels) else None
+
+
+def apply(store: ReportsStore, event: Received, zone: ZoneInfo) -> bool:
+    """Apply one event to the aggregates, once; False for a duplicate or an event that adds nothing."""
+    found = increments(event, zone)
+    return bool(found) and store.apply(event.event_id, found)
+
+
+def increments(event: Received, zone: ZoneInfo) -> list[Increment]:
+    """What `event` adds, by the model its detail type carries (`common.contracts.EVENTS`)."""
+    day = f"DAY#{day_of(event.occurred_at, zone).isoformat()}"
+    match event.payload:
+        case OrderSnapshot() as order if event.detail_type == "OrderPaid":
+            return _paid(order, day)
+        case OrderSnapshot() as order if event.detail_type == "OrderCancelled":
+            # Only a paid order cancelled before shipment carries money: the workflow refunded it in full.
+            return _refund(order, order.refunded_total.amount, day) if order.refunded_total.amount else []
+        case OrderRefunded() as refunded:
+            return _refund(refunded.order, refunded.amount.amount, day)
+        case CommissionEarned() | CommissionReversed() | CommissionPaid() as commission:
+            return _commission(commission, event.occurred_at, zone, day)
+        case PaymentSucceeded():
+            return []  # It carries no fee yet (issue 14 publishes fees): the payments report's fee stays 0.
+        case _:
+            return []
+
+
+def _campaign_of(order: OrderSnapshot) -> str | None:
+    if order.attribution is None:
         return None
-    return "|".join(str(attribution.get(k) or "-") for k in ("source", "medium", "campaign"))
-
-
-def increments(detail_type: str, data: dict[str, Any], occurred_at: datetime, zone: ZoneInfo) -> list[Increment]:
-    day = f"DAY#{day_of(occurred_at, zone).isoformat()}"
-    if detail_type == "OrderPaid":
-        return _paid(OrderSnapshot.model_validate(data), day)
-    if detail_type == "OrderRefunded":
-        refunded = OrderRefunded.model_validate(data)
-        return _refund(refunded.order, refunded.amount.amount, day)
-    if detail_type == "OrderCancelled":
-        order = OrderSnapshot.model_validate(data)
-        # Only a paid order cancelled before shipment carries money: the workflow refunded it in full.
-        return _refund(order, order.refunded_total.amount, day) if order.refunded_total.amount else []
-    if detail_type in ("CommissionEarned", "CommissionReversed", "CommissionPaid"):
-        return _commission(detail_type, data, occurred_at, zone, day)
-    if detail_type == "PaymentSucceeded" and data.get("fee"):
-        fee = data["fee"]
-        return [
-            Increment(day, f"PAYMENT#{data['orderId']}", {"fee": int(fee["amount"] if isinstance(fee, dict) else fee)})
-        ]
-    return []
+    return campaign_key(order.attribution.source, order.attribution.medium, order.attribution.campaign)
 
 
 def _paid(order: OrderSnapshot, day: str) -> list[Increment]:
@@ -91,7 +101,7 @@ def _paid(order: OrderSnapshot, day: str) -> list[Increment]:
             {"name": line.name, "category": line.category},
         )
     found += per_product.values()
-    key = campaign_key(order.attribution.model_dump() if order.attribution else None)
+    key = _campaign_of(order)
     if key:
         found.append(Increment(day, f"CAMPAIGN#{key}", {"orders": 1, "revenue": spent}))
     return found
@@ -103,22 +113,27 @@ def _refund(order: OrderSnapshot, amount: int, day: str) -> list[Increment]:
         Increment(day, f"CUSTOMER#{order.customer_id}", {"refunds": amount}),
         Increment(day, f"PAYMENT#{order.order_id}", {"refunds": amount}),
     ]
-    key = campaign_key(order.attribution.model_dump() if order.attribution else None)
+    key = _campaign_of(order)
     if key:
         found.append(Increment(day, f"CAMPAIGN#{key}", {"refunds": amount}))
     return found
 
 
-def _commission(
-    detail_type: str, data: dict[str, Any], occurred_at: datetime, zone: ZoneInfo, day: str
-) -> list[Increment]:
-    amount = data.get("amount")
-    value = int(amount["amount"] if isinstance(amount, dict) else amount or 0)
-    field_of = {"CommissionEarned": "earned", "CommissionReversed": "reversed", "CommissionPaid": "paid"}
+def _commission(commission: Commission, occurred_at: datetime, zone: ZoneInfo, day: str) -> list[Increment]:
+    value = commission.amount.amount
     month = f"MONTH#{day_of(occurred_at, zone).strftime('%Y-%m')}"
-    statement = {"email": data["payoutEmail"]} if data.get("payoutEmail") else {}
-    found = [Increment(month, f"AFFILIATE#{data['affiliateId']}", {field_of[detail_type]: value}, statement)]
-    if data.get("orderId") and detail_type != "CommissionPaid":
-        sign = 1 if detail_type == "CommissionEarned" else -1
-        found.append(Increment(day, f"PAYMENT#{data['orderId']}", {"commission": sign * value}))
-    return found
+    affiliate = f"AFFILIATE#{commission.affiliate_id}"
+    match commission:
+        case CommissionEarned():
+            statement = {"email": commission.payout_email} if commission.payout_email else {}
+            return [
+                Increment(month, affiliate, {"earned": value}, statement),
+                Increment(day, f"PAYMENT#{commission.order_id}", {"commission": value}),
+            ]
+        case CommissionReversed():
+            return [
+                Increment(month, affiliate, {"reversed": value}),
+                Increment(day, f"PAYMENT#{commission.order_id}", {"commission": -value}),
+            ]
+        case CommissionPaid():
+            return [Increment(month, affiliate, {"paid": value})]

@@ -4,113 +4,40 @@ for sales, one partition per day for the breakdowns), never to the number of ord
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-
-from common.errors import ValidationFailed
 from common.money import Money, SignedMoney
+from reports.errors import BadRange
+from reports.models import (
+    AffiliateRow,
+    CampaignRow,
+    CustomerRow,
+    Granularity,
+    PaymentRow,
+    PaymentsReport,
+    ProductRow,
+    SalesReport,
+    SalesRow,
+)
 from reports.store import ReportsStore
 
 MAX_DAYS = 366
-Granularity = Literal["day", "week", "month"]
+DEFAULT_DAYS = 30
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class SalesRow(_Out):
-    period: str = Field(description="The day, the Monday of the week, or the month (YYYY-MM)")
-    orders: int
-    units: int
-    gross: Money = Field(description="Before discounts")
-    discounts: Money
-    refunds: Money
-    net: SignedMoney = Field(description="gross - discounts - refunds")
-    average_order_value: Money = Field(description="(gross - discounts) / orders")
-
-
-class SalesReport(_Out):
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
-    granularity: Granularity
-    rows: list[SalesRow]
-    total: SalesRow
-
-
-class ProductRow(_Out):
-    product_id: str
-    name: str
-    category: str
-    units: int
-    gross: Money
-    views: int = Field(description="Visiting sessions that viewed it")
-    conversion: float | None = Field(description="Units sold per view")
-
-
-class CustomerRow(_Out):
-    customer_id: str
-    orders: int
-    spent: Money
-    refunds: Money
-    net: SignedMoney
-
-
-class CampaignRow(_Out):
-    source: str
-    medium: str
-    campaign: str
-    sessions: int
-    orders: int
-    revenue: Money
-    refunds: Money
-    conversion_rate: float | None = Field(description="orders / visiting sessions")
-
-
-class AffiliateRow(_Out):
-    affiliate_id: str
-    earned: Money
-    reversed: Money
-    paid: Money
-    due: Money = Field(description="earned - reversed - paid")
-
-
-class PaymentRow(_Out):
-    day: date
-    order_id: str
-    gross: Money
-    fee: Money
-    commission: Money
-    refunds: Money
-    net: SignedMoney = Field(description="What the shop keeps: gross - fee - commission - refunds")
-
-
-class ListReport[T](_Out):
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
-    items: list[T]
-
-
-class PaymentsReport(_Out):
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
-    items: list[PaymentRow]
-    total: PaymentRow
+def asked_days(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """A report's days as asked: `to` defaults to today (the shop's), `from` to 29 days before `to`."""
+    last = end or today
+    return start or last - timedelta(days=DEFAULT_DAYS - 1), last
 
 
 def days(start: date, end: date) -> list[date]:
     if end < start:
-        raise _invalid("query.to", "`to` must not be before `from`")
+        raise BadRange("`to` must not be before `from`")
     count = (end - start).days + 1
     if count > MAX_DAYS:
-        raise _invalid("query.to", f"a report covers at most {MAX_DAYS} days")
+        raise BadRange(f"a report covers at most {MAX_DAYS} days")
     return [start + timedelta(days=i) for i in range(count)]
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"field": field, "message": message, "type": "range"}])
 
 
 def _bucket(day: date, granularity: Granularity) -> str:

@@ -11,7 +11,7 @@ from email.utils import make_msgid
 from typing import cast
 
 from common.money import Money, SignedMoney
-from reports.queries import CampaignRow, ProductRow, SalesRow
+from reports.models import CampaignRow, ProductRow, SalesRow
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "JPY": "¥"}
 ZERO_DECIMALS = {"JPY", "KRW"}

@@ -6,44 +6,23 @@ A run asked for through the API is recorded QUEUED and handed to the run functio
 run may take longer than API Gateway waits); the caller follows it on `GET /reports/runs/{runId}`.
 Stored files are fetched through the API, which answers each request with a fresh short-lived link."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from common.errors import NotFound, ValidationFailed
 from common.ids import new_id
+from common.store import iso
 from reports import queries, render
+from reports.errors import BadPeriod, RunFileNotFound, RunNotFound
+from reports.models import Kind
+from reports.ports import Files, Mailer, Runner
 from reports.store import ReportsStore
 
-Kind = Literal["daily-report", "weekly-report", "affiliate-statements"]
-KINDS: tuple[Kind, ...] = ("daily-report", "weekly-report", "affiliate-statements")
-Status = Literal["QUEUED", "RUNNING", "DONE", "FAILED"]
 CHART_DAYS = 14
 STALE_AFTER = timedelta(minutes=15)
 """A QUEUED or RUNNING run nobody finished within this was lost (an event dropped, a function killed):
 the run function gives up after 120 s, and Lambda hands an event over within seconds unless throttled."""
-
-
-class Files(Protocol):
-    def put(self, key: str, content: bytes, content_type: str) -> None:
-        """Store a file under `key` (the run's record keeps the key)."""
-        ...
-
-    def link(self, key: str) -> str:
-        """A URL that fetches the file without credentials for a few minutes. Made per request, never
-        stored or mailed: it is signed with the caller's temporary credentials and dies with them."""
-        ...
-
-
-class Mailer(Protocol):
-    def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> str: ...
-
-
-class Runner(Protocol):
-    def start(self, kind: Kind, period: str, run_id: str) -> None:
-        """Hand a queued run to the run function and return at once; raise if it could not be handed over."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -76,16 +55,10 @@ def period_days(kind: Kind, period: str) -> tuple[date, date]:
             return first, following - timedelta(days=1)
         start = date.fromisoformat(period)
     except ValueError:
-        raise ValidationFailed(
-            f"{period!r} is not a period of a {kind}",
-            details=[{"field": "body.period", "message": "YYYY-MM-DD, or YYYY-MM for statements", "type": "period"}],
-        ) from None
+        raise BadPeriod(f"{period!r} is not a period of a {kind}", "YYYY-MM-DD, or YYYY-MM for statements") from None
     if kind == "weekly-report":
         if start.weekday() != 0:
-            raise ValidationFailed(
-                "a weekly report's period is the Monday it starts on",
-                details=[{"field": "body.period", "message": "a Monday", "type": "period"}],
-            )
+            raise BadPeriod("a weekly report's period is the Monday it starts on", "a Monday")
         return start, start + timedelta(days=6)
     return start, start
 
@@ -120,8 +93,8 @@ def request_run(
         "kind": kind,
         "period": chosen,
         "status": "QUEUED",
-        "queuedAt": now.isoformat(),
-        "claimedAt": now.isoformat(),
+        "queuedAt": iso(now),
+        "claimedAt": iso(now),
     }
     claimed, mine = store.claim_run(record, may_take_over=may_take_over("QUEUED", now))
     if not mine:
@@ -145,8 +118,8 @@ def run(context: RunContext, kind: Kind, period: str | None = None, run_id: str 
         "kind": kind,
         "period": chosen,
         "status": "RUNNING",
-        "startedAt": now.isoformat(),
-        "claimedAt": now.isoformat(),
+        "startedAt": iso(now),
+        "claimedAt": iso(now),
     }
     claimed, mine = context.store.claim_run(record, may_take_over=may_take_over("RUNNING", now))
     if not mine:
@@ -161,21 +134,29 @@ def run(context: RunContext, kind: Kind, period: str | None = None, run_id: str 
             kind,
             chosen,
             status="FAILED",
-            finishedAt=datetime.now(UTC).isoformat(),
+            finishedAt=iso(datetime.now(UTC)),
             error=f"{type(error).__name__}: {error}"[:500],
         )
         raise
-    finished = {"status": "DONE", "finishedAt": datetime.now(UTC).isoformat(), **outcome}
+    finished = {"status": "DONE", "finishedAt": iso(datetime.now(UTC)), **outcome}
     context.store.finish_run(kind, chosen, **finished)
     return {**claimed, **finished}
 
 
+def run_of(store: ReportsStore, run_id: str) -> dict[str, Any]:
+    """The run recorded under `run_id`, as it stands; `RunNotFound` if there is none."""
+    record = store.run_by_id(run_id)
+    if record is None:
+        raise RunNotFound(run_id)
+    return record
+
+
 def file_link(store: ReportsStore, files: Files, run_id: str, name: str) -> str:
-    """A fresh short-lived link to one file of a run; `NotFound` for an unknown run or file."""
+    """A fresh short-lived link to one file of a run; `RunFileNotFound` for an unknown run or file."""
     record = store.run_by_id(run_id)
     found = next((f for f in (record or {}).get("files", []) if f.get("name") == name), None)
     if record is None or found is None:
-        raise NotFound(f"no file {name!r} in report run {run_id}")
+        raise RunFileNotFound(run_id, name)
     return files.link(found.get("key") or f"{record['kind']}/{record['period']}/{name}")
 
 

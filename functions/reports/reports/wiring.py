@@ -1,4 +1,5 @@
-"""The adapters every reports handler shares, built from the settings on first use."""
+"""The adapters every reports handler shares, built from the settings on first use, and the shop's
+today (reports count days in the shop's time zone)."""
 
 from datetime import UTC, date, datetime
 
@@ -21,6 +22,10 @@ def runner() -> LambdaRunner:
     return LambdaRunner(settings().report_run_function)
 
 
+def mailer() -> SesMailer:
+    return SesMailer()
+
+
 def zone_today(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(settings().zone).date()
 
@@ -30,7 +35,7 @@ def run_context(now: datetime | None = None) -> RunContext:
     return RunContext(
         store=store(),
         files=files(),
-        mailer=SesMailer(),
+        mailer=mailer(),
         sender=config.report_sender,
         recipients=config.recipients,
         currency=config.shop_currency,

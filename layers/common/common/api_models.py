@@ -23,12 +23,11 @@ class Out(BaseModel):
 
 class Page[T](Out):
     """One page of a list. Subclass it with the item type (`class ProductPage(Page[ProductSummary])`)
-    so the published schema keeps a name a person would call it."""
+    so the published schema keeps a name a person would call it. `nextCursor` is always present (null
+    on the last page), so a client tells "the end" from "a field it forgot"."""
 
     items: list[T]
-    next_cursor: str | None = Field(
-        default=None, description="Pass as `cursor` for the next page; null on the last page"
-    )
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]

@@ -63,6 +63,14 @@ class ShortSku(_Contract):
     available: int
 
 
+class OutOfStockDetail(_Contract):
+    """The `errorMessage` of ReserveStock's `OutOfStock` error (JSON, written by inventory's error), which
+    the workflow hands to orders' MarkRejected: the order records the short SKUs without parsing prose."""
+
+    message: str | None = None
+    short: list[ShortSku] | None = None
+
+
 class HoldResult(_Contract):
     """What every inventory task answers: the hold's state after the call."""
 
@@ -83,6 +91,25 @@ class StockLow(_Contract):
     available: int
     threshold: int
     crossing: int = Field(ge=1)
+
+
+class StockLevel(_Contract):
+    """Inventory's read model: how much of a SKU is on sale, as the catalog's product page and customers'
+    recommendations read it from inventory's table (read-only, through `common.stock.StockReader`).
+    Field names are the stored attribute names; inventory's store writes them, and a test holds the two
+    ends together."""
+
+    sku: str
+    available: int = Field(description="Units that can be ordered now")
+    threshold: int = Field(description="At or below it the SKU is low (a page shows the count)")
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available > 0
+
+    @property
+    def is_low(self) -> bool:
+        return self.available <= self.threshold
 
 
 # ---------------------------------------------------------------- payments: workflow tasks and events
@@ -453,11 +480,13 @@ class Call:
 
 CALLS: dict[str, Call] = {
     "ReserveStockFunction": Call(ReserveStockInput, HoldResult, ("OutOfStock", "HoldReleased")),
-    "CommitStockFunction": Call(HoldRef, HoldResult, ("HoldReleased",)),
-    "ReleaseStockFunction": Call(HoldRef, HoldResult),
+    "CommitStockFunction": Call(HoldRef, HoldResult, ("OutOfStock", "HoldReleased")),
+    "ReleaseStockFunction": Call(HoldRef, HoldResult, ("HoldCommitted",)),
     "RestockFunction": Call(RestockInput, RestockResult),
-    "CreatePaymentIntentFunction": Call(CreatePaymentIntentInput, PaymentIntentRef),
-    "AwaitPaymentFunction": Call(AwaitPaymentInput, PaymentOutcome),
+    "CreatePaymentIntentFunction": Call(CreatePaymentIntentInput, PaymentIntentRef, ("PaymentCanceled",)),
+    "AwaitPaymentFunction": Call(
+        AwaitPaymentInput, PaymentOutcome, ("PaymentFailed", "CancelRequested", "PaymentCanceled")
+    ),
     "CancelPaymentFunction": Call(CancelPaymentInput, CancelPaymentResult),
     "RefundPaymentFunction": Call(RefundInput, RefundResult, ("PaymentRejected", "PaymentNotFound")),
     "PriceSkusFunction": Call(PriceSkusInput, PriceSkusOutput),
@@ -469,3 +498,7 @@ CALLS: dict[str, Call] = {
     "DefaultAddressFunction": Call(CustomerRef, DefaultAddress),
 }
 """Cross-domain functions by their logical id in `template.yaml`."""
+
+READS: dict[str, type[_Contract]] = {"InventoryTable": StockLevel}
+"""Tables another domain may read (logical id in `template.yaml`) → the owner's read model it reads
+them through: the owner's key function and attribute names live with the model (`common.stock`)."""

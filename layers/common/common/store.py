@@ -4,11 +4,23 @@ absent, conditional update, transaction). A store subclasses `TableStore` and ad
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from botocore.exceptions import ClientError
+from pydantic import PlainSerializer
 
-from common.dynamo import Key, batch_get, dynamodb_client, from_item, is_condition_failure, to_item, transact_write
+from common.dynamo import (
+    Key,
+    Page,
+    batch_get,
+    check_start_key,
+    dynamodb_client,
+    from_item,
+    is_condition_failure,
+    query_page,
+    to_item,
+    transact_write,
+)
 from common.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -27,6 +39,11 @@ def iso(at: datetime) -> str:
 
 def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+Stamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+"""A time in a stored pydantic record: `model_dump(mode="json")` writes it with `iso` (pydantic's own
+form drops a zero fraction, so it would not be the one format)."""
 
 
 class TableStore:
@@ -57,6 +74,42 @@ class TableStore:
         )
         return [from_item(item) for item in response.get("Items", [])]
 
+    def query_all(self, pk: str, prefix: str = "") -> list[dict[str, Any]]:
+        """Every item of partition `pk` whose SK starts with `prefix` (all of it for ""), page after page,
+        strongly consistent: for a partition known to stay small (one customer's items, an export)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk" + (" AND begins_with(SK, :prefix)" if prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":prefix": {"S": prefix}} if prefix else {}),
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        start: Key | None = None
+        while True:
+            page = query_page(self.client, request, start)
+            found += page.items
+            if page.next_key is None:
+                return found
+            start = page.next_key
+
+    def index_page(
+        self, index: str, partition: str, *, start_key: Key | None, limit: int, newest_first: bool = False
+    ) -> Page[dict[str, Any]]:
+        """One page of partition `partition` of GSI `index` (keys `<index>PK`/`<index>SK`, as every table
+        here names them), resumed after `start_key`, which is checked first: it came from a client's
+        cursor, so it must be a key of this very partition."""
+        check_start_key(start_key, ("PK", "SK", f"{index}PK", f"{index}SK"), f"{index}PK", partition)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        return query_page(self.client, request, start_key)
+
     def batch_read(
         self, keys: Sequence[Key], *, projection: str | None = None, consistent: bool = False
     ) -> list[dict[str, Any]]:
@@ -84,6 +137,13 @@ class TableStore:
             raise
         return True
 
+    def update(
+        self, pk: str, sk: str, update: str, *, values: Mapping[str, Any], names: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Apply `update` unconditionally (creating the item if need be) and answer the item after it."""
+        request = self._update_request(pk, sk, update, values=values, names=names)
+        return from_item(self.client.update_item(**request)["Attributes"])
+
     def update_if(
         self,
         pk: str,
@@ -95,24 +155,59 @@ class TableStore:
         names: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         """Apply `update` if `condition` holds and answer the item after it; None when it did not hold."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": key(pk, sk),
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ReturnValues": "ALL_NEW",
-        }
-        if values:
-            kwargs["ExpressionAttributeValues"] = to_item(values)
-        if names:
-            kwargs["ExpressionAttributeNames"] = dict(names)
+        request = self._update_request(pk, sk, update, values=values, names=names) | {"ConditionExpression": condition}
         try:
-            response = self.client.update_item(**kwargs)
+            response = self.client.update_item(**request)
         except ClientError as error:
             if is_condition_failure(error):
                 return None
             raise
         return from_item(response["Attributes"])
+
+    def update_action(
+        self,
+        pk: str,
+        sk: str,
+        update: str,
+        *,
+        condition: str,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> "TransactWriteItemTypeDef":
+        """`update_if` as a transaction action (for `transact`): the update rides with other writes."""
+        request = self._update_request(pk, sk, update, values=values, names=names) | {"ConditionExpression": condition}
+        del request["ReturnValues"]
+        return {"Update": request}  # type: ignore[typeddict-item]
+
+    def ensure_maps(self, pk: str, sk: str, *attributes: str) -> None:
+        """Give an existing item an empty map at each of `attributes` it lacks, so that paths in them can be
+        set (`SET refunds.#id = ...` fails on an item without `refunds`). Nothing happens to a missing item."""
+        names = {f"#m{i}": attribute for i, attribute in enumerate(attributes)}
+        self.update_if(
+            pk,
+            sk,
+            "SET " + ", ".join(f"{name} = if_not_exists({name}, :empty)" for name in names),
+            condition="attribute_exists(PK) AND ("
+            + " OR ".join(f"attribute_not_exists({name})" for name in names)
+            + ")",
+            values={":empty": {}},
+            names=names,
+        )
+
+    def _update_request(
+        self, pk: str, sk: str, update: str, *, values: Mapping[str, Any] | None, names: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": key(pk, sk),
+            "UpdateExpression": update,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = to_item(values)
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        return request
 
     def transact(self, actions: Sequence["TransactWriteItemTypeDef"], *, token: str | None = None) -> None:
         """Run actions on this table as one transaction (actions may leave `TableName` empty)."""

@@ -3,11 +3,9 @@
 ApproveCommissionsFunction), the user pool is a moto pool shaped like the template's (email as user
 name, an `affiliate` group). Handlers are called as Lambda calls them, with real event shapes."""
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,25 +13,16 @@ import pytest
 from moto import mock_aws
 
 from affiliates import api, jobs
-from local.template import Physical, Resolver, Template
+from local.template import Physical
+from tests.bus import BusObserver
+from tests.proxy import Answer
+from tests.tables import create_table, scan
+from tests.template import function_environment, load, set_environment
 
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
 FUNCTIONS = ("AffiliatesApiFunction", "AffiliateEventsFunction", "ApproveCommissionsFunction")
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 """Orders in these tests are placed and paid around here; time moves by passing `now`, never by sleeping."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    headers: dict[str, str]
-
-    @property
-    def error_code(self) -> str:
-        return str(self.body["error"]["code"])
 
 
 @dataclass(frozen=True)
@@ -50,18 +39,10 @@ class AffiliatesWorld:
     pool_id: str
     dynamodb: Any
     cognito: Any
-    sqs: Any
-    queue_url: str
+    observer: BusObserver
 
     def items(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
-        while True:
-            page = self.dynamodb.scan(**kwargs)
-            found += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return scan(self.dynamodb, self.table)
 
     def commission_items(self) -> list[dict[str, Any]]:
         return [item for item in self.items() if item["SK"]["S"].startswith("COMM#")]
@@ -71,45 +52,17 @@ class AffiliatesWorld:
         return {g["GroupName"] for g in groups}
 
     def published(self) -> list[dict[str, Any]]:
-        """Drain the queue that sees every storekeeper event; oldest first."""
-        events: list[dict[str, Any]] = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            messages = batch.get("Messages", [])
-            if not messages:
-                return events
-            for message in messages:
-                events.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _environment(template: Template, resolver: Resolver) -> dict[str, str]:
-    environment: dict[str, str] = {}
-    for logical_id in FUNCTIONS:
-        props = template.resources[logical_id]["Properties"]
-        variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
-        environment |= {name: str(value) for name, value in variables.items()}
-    return environment
+        """The events published since the last look, oldest first."""
+        return self.observer.published()
 
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[AffiliatesWorld]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_DEV": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    set_environment(monkeypatch)
     from affiliates.adapters import cognito_client
 
     cognito_client.cache_clear()
-    template = Template(TEMPLATE)
-    resolver = Resolver(template, template.parameter_defaults())
+    template, resolver = load()
     with mock_aws():
         cognito = boto3.client("cognito-idp", region_name=REGION)
         pool_props = resolver.resolve(template.resources["UserPool"]["Properties"])
@@ -118,31 +71,17 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[AffiliatesWorld]:
         )["UserPool"]
         cognito.create_group(UserPoolId=pool["Id"], GroupName="affiliate")
         resolver.bind("UserPool", Physical(pool["Id"], {"Arn": pool["Arn"]}))
-        environment = _environment(template, resolver)
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
+        environment = function_environment(resolver, *FUNCTIONS)
+        set_environment(monkeypatch, environment)
 
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        props = resolver.resolve(template.resources["AffiliatesTable"]["Properties"])
-        table = environment["AFFILIATES_TABLE"]
-        dynamodb.create_table(
-            TableName=table,
-            AttributeDefinitions=props["AttributeDefinitions"],
-            KeySchema=props["KeySchema"],
-            GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
-            BillingMode=props["BillingMode"],
-        )
+        table = create_table(dynamodb, "AffiliatesTable", resolver)
+        assert table == environment["AFFILIATES_TABLE"]
         events = boto3.client("events", region_name=REGION)
         bus = environment["EVENT_BUS_NAME"]
         events.create_event_bus(Name=bus)
-        sqs = boto3.client("sqs", region_name=REGION)
-        queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(
-            Name="observe", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "storekeeper."}]})
-        )
-        events.put_targets(Rule="observe", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
-        yield AffiliatesWorld(table, pool["Id"], dynamodb, cognito, sqs, queue_url)
+        observer = BusObserver.on(events, boto3.client("sqs", region_name=REGION), bus)
+        yield AffiliatesWorld(table, pool["Id"], dynamodb, cognito, observer)
     cognito_client.cache_clear()
 
 
@@ -199,10 +138,7 @@ def call(world: AffiliatesWorld, api_event: Callable[..., dict[str, Any]], lambd
         if user is not None:
             claims = event["requestContext"]["authorizer"]["claims"]
             claims |= {"email": user.email, "cognito:username": user.sub}
-        raw: Any = api.handler(event, lambda_context)
-        answer_headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
-        answer_headers.update(raw.get("headers") or {})
-        return Answer(int(raw["statusCode"]), json.loads(raw["body"]) if raw.get("body") else None, answer_headers)
+        return Answer.of(api.handler(event, lambda_context))
 
     return request
 

@@ -14,7 +14,7 @@ from affiliates.models import Commission
 from affiliates.store import AffiliatesStore
 from common.contracts import OrderRefunded
 from common.dynamo import Key, Page
-from common.events import DomainEvent
+from tests.fakes import FakePublisher
 from tests.integration.affiliates.conftest import (
     T0,
     AffiliatesWorld,
@@ -29,16 +29,6 @@ from tests.integration.affiliates.conftest import (
 )
 
 Approve = Callable[..., Partner]
-
-
-class FakePublisher:
-    """Our `Publisher` port: remembers what it is handed."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-
-    def __call__(self, events: list[DomainEvent]) -> None:
-        self.events.extend(events)
 
 
 def ledger(call: Call, partner: Partner) -> list[dict[str, Any]]:

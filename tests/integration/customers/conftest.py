@@ -2,12 +2,13 @@
 environment come from `template.yaml`, so tests and template cannot drift. Payments (saved cards) and
 orders (coupons) are fakes of our own ports (`customers.ports`); SES is moto's."""
 
-import json
+import importlib
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 import boto3
@@ -19,11 +20,19 @@ from common.invoke import lambda_client
 from customers import adapters, api, jobs
 from customers.store import CustomersStore
 from local.template import Physical, Resolver, Template
+from tests import tables
+from tests.proxy import Answer
+from tests.template import function_environment, load, set_environment
 
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
-FUNCTIONS = ("CustomersApiFunction", "CustomerEventsFunction", "WinBackFunction", "DefaultAddressFunction")
+FUNCTIONS = (
+    "CustomersPublicFunction",
+    "CustomersApiFunction",
+    "CustomersAdminFunction",
+    "CustomerEventsFunction",
+    "WinBackFunction",
+    "DefaultAddressFunction",
+)
 T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
 """The tests' clock: orders are dated from here; time moves by passing `now`, never by sleeping."""
 
@@ -39,37 +48,39 @@ def _fresh_customer_caches() -> Iterator[None]:
 
 
 def _template() -> tuple[Template, Resolver]:
-    template = Template(TEMPLATE)
-    return template, Resolver(template, template.parameter_defaults({"Stage": "test"}))
+    return load("test")
 
 
 def functions_environment(user_pool_id: str = "eu-west-1_NotCreated") -> dict[str, str]:
     """The customers functions' variables (Globals included) as the template resolves them, with the
     user pool the test made (the local stack would have created it)."""
-    template, resolver = _template()
+    _, resolver = _template()
     resolver.bind("UserPool", Physical(user_pool_id, {"Arn": f"arn:aws:cognito-idp:{REGION}:123456789012:userpool/x"}))
-    merged: dict[str, str] = {}
-    for logical_id in FUNCTIONS:
-        props = template.resources[logical_id]["Properties"]
-        variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
-        merged |= {name: str(value) for name, value in variables.items()}
-    return merged
+    return function_environment(resolver, *FUNCTIONS)
+
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@cache
+def route_handlers() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    """(method, path pattern, function, handler) of every customers API route, as template.yaml binds them:
+    a request reaches the function API Gateway would hand it to, so a route in the wrong one fails."""
+    template, _ = _template()
+    found = []
+    for route in template.routes():
+        handler = str(template.resources[route.function]["Properties"]["Handler"])
+        if route.method == "OPTIONS" or not handler.startswith("customers."):
+            continue
+        module, _, name = handler.rpartition(".")
+        pattern = re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", route.path) + "$")
+        found.append((route.method, pattern, route.function, getattr(importlib.import_module(module), name)))
+    return found
 
 
 def create_table(dynamodb: Any, logical_id: str) -> str:
-    template, resolver = _template()
-    props = resolver.resolve(dict(template.of_type("AWS::DynamoDB::Table"))[logical_id])
-    name = str(resolver.ref(logical_id))
-    kwargs: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": props["BillingMode"],
-    }
-    if "GlobalSecondaryIndexes" in props:
-        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    dynamodb.create_table(**kwargs)
-    return name
+    """The template's table `logical_id` under its stage-`test` name."""
+    return tables.create_table(dynamodb, logical_id, _template()[1])
 
 
 # ---------------------------------------------------------------- fakes of our own ports
@@ -128,13 +139,6 @@ class FakeCoupons:
 
 
 # ---------------------------------------------------------------- the world
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    headers: dict[str, str]
 
 
 @dataclass
@@ -199,15 +203,21 @@ class World:
 
     # -------------------------------------------------- when
     def call(self, event: dict[str, Any]) -> Answer:
-        raw: Any = api.handler(event, self.context)
-        headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
-        headers.update(raw.get("headers") or {})
-        body = json.loads(raw["body"]) if raw.get("body") else None
-        return Answer(status=int(raw["statusCode"]), body=body, headers=headers)
+        """The request as API Gateway routes it: to the function template.yaml names for the route."""
+        method, path = event["httpMethod"], event["path"]
+        routed = [h for m, pattern, _, h in route_handlers() if m == method and pattern.match(path)]
+        assert routed, f"template.yaml routes no customers function for {method} {path}"
+        raw: Any = routed[0](event, self.context)
+        return Answer.of(raw)
 
     # -------------------------------------------------- then
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the customers table (a test may scan; the handlers may not)."""
+        found = tables.scan(self.dynamodb, self.store.table)
+        return sorted(found, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
+
     def sent_mail(self) -> list[dict[str, Any]]:
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
         backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
@@ -238,17 +248,7 @@ class World:
 def world(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[World]:
     """The customers tables, SES and the template's user pool in moto; payments, coupons and logins are
     fakes (a test may put the real `CognitoLogins` back: the pool is there)."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_DEV": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    set_environment(monkeypatch)
     payments, coupons, logins = FakePayments(), FakeCoupons(), FakeLogins()
     monkeypatch.setattr(api, "payments", lambda: payments)
     monkeypatch.setattr(api, "logins", lambda: logins)
@@ -261,8 +261,7 @@ def world(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[Worl
             PoolName=str(pool_props["UserPoolName"]), UsernameAttributes=pool_props["UsernameAttributes"]
         )["UserPool"]["Id"]
         environment = functions_environment(pool_id)
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
+        set_environment(monkeypatch, environment)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         table = create_table(dynamodb, "CustomersTable")
         assert table == environment["CUSTOMERS_TABLE"]
@@ -308,7 +307,10 @@ def snapshot(
     created_at: datetime = T0,
 ) -> dict[str, Any]:
     total = sum(item["lineTotal"]["amount"] for item in lines)
-    eur = lambda amount: {"amount": amount, "currency": "EUR"}  # noqa: E731
+
+    def eur(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": "EUR"}
+
     return {
         "orderId": order_id,
         "customerId": customer,

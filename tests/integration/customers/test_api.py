@@ -69,16 +69,42 @@ def test_the_summary_shows_paid_orders(world: World, api_event: Event) -> None:
     assert summary["lastOrderAt"].startswith("2030-03-01T12:00:00")
 
 
-def test_the_stripe_customer_is_asked_of_payments_once_after_a_payment(world: World, api_event: Event) -> None:
+def test_the_stripe_customer_is_asked_of_payments_until_a_save_of_the_profile_keeps_it(
+    world: World, api_event: Event
+) -> None:
     # Given Alice paid, and payments knows her Stripe Customer
     paid(world, "o_1", "alice", line("p1"))
     world.payments.give("alice", "cus_alice")
     # When she reads her profile twice
     first = me(world, api_event, "GET", "/me").body
     second = me(world, api_event, "GET", "/me").body
-    # Then it names the Stripe Customer, and payments was asked only the first time
+    # Then it names the Stripe Customer, asked of payments each time: a read keeps nothing
     assert first["stripeCustomerId"] == second["stripeCustomerId"] == "cus_alice"
-    assert world.payments.asked == ["alice"]
+    assert world.payments.asked == ["alice", "alice"]
+    # When she saves her profile, payments is asked once more and the profile keeps the id
+    saved = me(world, api_event, "PUT", "/me", body={"name": "Alice", "marketingConsent": False}).body
+    assert saved["stripeCustomerId"] == "cus_alice"
+    assert world.payments.asked == ["alice"] * 3
+    # Then later reads name it without asking payments again
+    assert me(world, api_event, "GET", "/me").body["stripeCustomerId"] == "cus_alice"
+    assert me(world, api_event, "GET", "/me").body["stripeCustomerId"] == "cus_alice"
+    assert world.payments.asked == ["alice"] * 3
+
+
+def test_reading_ones_profile_writes_nothing(world: World, api_event: Event) -> None:
+    # Given Alice, who paid but never saved a profile, and payments that knows her Stripe Customer
+    paid(world, "o_1", "alice", line("p1"))
+    world.payments.give("alice", "cus_alice")
+    before = world.items()
+    # When she reads her profile
+    got = me(world, api_event, "GET", "/me")
+    # Then she gets the default profile with what she paid and her Stripe Customer
+    assert got.status == 200
+    assert (got.body["name"], got.body["marketingConsent"], got.body["stripeCustomerId"]) == (None, False, "cus_alice")
+    assert got.body["summary"]["orderCount"] == 1
+    # And the customers table is as it was: the read created no profile and kept no copy
+    assert world.items() == before
+    assert "PROFILE" not in {item["SK"]["S"] for item in world.items()}
 
 
 def test_payment_methods_are_stripes_cards(world: World, api_event: Event) -> None:

@@ -5,7 +5,6 @@ is checked against localstripe when it is installed."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,13 +15,12 @@ from moto import mock_aws
 from common.contracts import CreatePaymentIntentInput, SavedCards
 from common.money import Money
 from local.stripe import SECRET_KEY
-from local.template import Resolver, Template
 from payments import logic, tasks
 from payments.errors import PaymentProviderUnavailable
 from payments.gateway import StripeGateway
 from payments.store import PaymentsStore
-
-TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+from tests.tables import create_table
+from tests.template import function_environment, load, set_environment
 
 
 @dataclass
@@ -63,26 +61,10 @@ class FakeStripe:
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[PaymentsStore]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    template = Template(TEMPLATE)
-    resolver = Resolver(template, template.parameter_defaults({"Stage": "test"}))
-    props = resolver.resolve(dict(template.of_type("AWS::DynamoDB::Table"))["PaymentsTable"])
+    set_environment(monkeypatch)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
-        name = str(resolver.ref("PaymentsTable"))
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=props["AttributeDefinitions"],
-            KeySchema=props["KeySchema"],
-            BillingMode=props["BillingMode"],
-        )
+        name = create_table(dynamodb, "PaymentsTable", load("test")[1])
         yield PaymentsStore(name, client=dynamodb)
 
 
@@ -208,11 +190,8 @@ def test_the_forget_customer_handler_runs_with_the_template_environment(
     store: PaymentsStore, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
     # Given exactly the variables the template gives ForgetCustomerFunction, and no Stripe Customer to delete
-    template = Template(TEMPLATE)
-    resolver = Resolver(template, template.parameter_defaults({"Stage": "test"}))
-    variables = resolver.resolve(template.resources["ForgetCustomerFunction"]["Properties"]["Environment"]["Variables"])
-    for name, value in variables.items():
-        monkeypatch.setenv(name, str(value))
+    variables = function_environment(load("test")[1], "ForgetCustomerFunction")
+    set_environment(monkeypatch, variables)
     assert variables["PAYMENTS_TABLE"] == store.table
     ssm = boto3.client("ssm", region_name="eu-west-1")
     ssm.put_parameter(Name=variables["STRIPE_SECRET_KEY_PARAMETER"], Value=SECRET_KEY, Type="SecureString")

@@ -1,27 +1,22 @@
 """Inventory against moto, in-process. The table is built from `template.yaml`'s `InventoryTable`, so
 tests and template cannot drift; the event publisher and the workflow probe are fakes of our own ports."""
 
-import copy
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
 from common.contracts import OrderLine, ReserveStockInput
-from common.events import DomainEvent
 from inventory import admin_api, logic
 from inventory.models import AdjustmentIn, Stock
 from inventory.store import InventoryStore
-from local.template import Resolver, Template
+from tests.fakes import FakePublisher
+from tests.proxy import Answer
+from tests.tables import create_table, scan
+from tests.template import function_environment, load
 
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
 TABLE = "inventory-test"
 WINDOW = timedelta(minutes=15)
@@ -29,39 +24,9 @@ T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 """The tests' clock starts here; time moves by passing `now=`, never by sleeping."""
 
 
-@cache
-def _inventory_table_properties() -> dict[str, Any]:
-    return dict(dict(Template(TEMPLATE).of_type("AWS::DynamoDB::Table"))["InventoryTable"])
-
-
-def inventory_table_properties() -> dict[str, Any]:
-    """The template's InventoryTable properties (it uses no intrinsic functions, so no resolver)."""
-    return copy.deepcopy(_inventory_table_properties())
-
-
 def create_inventory_table(dynamodb: Any, name: str = TABLE) -> None:
     """Create the template's InventoryTable (keys, attributes, indexes, billing) under `name`."""
-    props = inventory_table_properties()
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
-        BillingMode=props["BillingMode"],
-    )
-
-
-class FakePublisher:
-    """Our `Publisher` port: remembers every event it is handed, in order."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-
-    def __call__(self, events: list[DomainEvent]) -> None:
-        self.events.extend(events)
-
-    def of_type(self, detail_type: str) -> list[DomainEvent]:
-        return [event for event in self.events if event.detail_type == detail_type]
+    create_table(dynamodb, "InventoryTable", name=name)
 
 
 def counters(store: InventoryStore, sku: str) -> tuple[int, int, int]:
@@ -73,14 +38,7 @@ def counters(store: InventoryStore, sku: str) -> tuple[int, int, int]:
 
 def raw_items(store: InventoryStore) -> list[dict[str, Any]]:
     """Every item of the table (a test may scan; the product may not)."""
-    found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": store.table, "ConsistentRead": True}
-    while True:
-        page = store.client.scan(**kwargs)
-        found += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan(store.client, store.table)
 
 
 def order(order_id: str, *lines: tuple[str, int]) -> ReserveStockInput:
@@ -134,25 +92,9 @@ def given_stock(store: InventoryStore) -> StockFactory:
 ADMIN_FUNCTION = "InventoryAdminFunction"
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    headers: dict[str, str]
-
-    @property
-    def error(self) -> dict[str, Any]:
-        error: dict[str, Any] = self.body["error"]
-        return error
-
-
 def admin_function_environment() -> dict[str, str]:
     """InventoryAdminFunction's variables (Globals included) as the template resolves them."""
-    template = Template(TEMPLATE)
-    resolver = Resolver(template, template.parameter_defaults())
-    props = template.resources[ADMIN_FUNCTION]["Properties"]
-    variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
-    return {name: str(value) for name, value in variables.items()}
+    return function_environment(load()[1], ADMIN_FUNCTION)
 
 
 @pytest.fixture
@@ -173,10 +115,6 @@ def call_admin(admin_world: InventoryStore, lambda_context: Any) -> Callable[[di
     """Invoke `inventory.admin_api.handler` as Lambda would, and parse its proxy answer."""
 
     def call(event: dict[str, Any]) -> Answer:
-        raw: Any = admin_api.handler(event, lambda_context)
-        headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
-        headers.update(raw.get("headers") or {})
-        body = json.loads(raw["body"]) if raw.get("body") else None
-        return Answer(status=int(raw["statusCode"]), body=body, headers=headers)
+        return Answer.of(admin_api.handler(event, lambda_context))
 
     return call

@@ -2,7 +2,6 @@
 the handler) uses. botocore's own retries (AWS_CONFIG) never see a stubbed answer, so what a test sees
 is what the code does once its SDK has given up: the error must surface, and nothing may be half-done."""
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -20,8 +19,11 @@ from common.events import publish as publish_to_bus
 from inventory import logic
 from inventory.models import AdjustmentIn, HoldStatus
 from inventory.store import HoldExists, InventoryStore
+from tests.bus import BusObserver
+from tests.fakes import FakePublisher
+from tests.proxy import Answer
 
-from .conftest import REGION, T0, WINDOW, Answer, FakePublisher, StockFactory, counters, order, raw_items
+from .conftest import REGION, T0, WINDOW, StockFactory, counters, order, raw_items
 
 CONFLICT_ATTEMPTS = common.dynamo._CONFLICT_ATTEMPTS  # the policy under test
 THROTTLES = ["ProvisionedThroughputExceededException", "ThrottlingException"]
@@ -506,12 +508,7 @@ def test_a_low_stock_crossing_through_the_api_reaches_the_bus(
 ) -> None:
     # Given the bus delivers inventory's events to a queue
     bus = os.environ["EVENT_BUS_NAME"]
-    sqs = boto3.client("sqs", region_name=REGION)
-    events = boto3.client("events", region_name=REGION)
-    queue_url = sqs.create_queue(QueueName="observed")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="observe", EventBusName=bus, EventPattern=json.dumps({"source": ["storekeeper.inventory"]}))
-    events.put_targets(Rule="observe", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    observer = BusObserver.on(boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION), bus)
 
     # When an admin removes 3 of 5 (threshold 2)
     answer = call_admin(
@@ -520,7 +517,6 @@ def test_a_low_stock_crossing_through_the_api_reaches_the_bus(
 
     # Then one StockLow for the first crossing is on the bus
     assert answer.status == 201, answer.body
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-    details = [json.loads(m["Body"]) for m in messages]
+    details = observer.published()
     assert [(d["detail-type"], d["detail"]["eventId"]) for d in details] == [("StockLow", "StockLow#TEE-S#1")]
     assert details[0]["detail"]["data"] == {"sku": "TEE-S", "available": 2, "threshold": 2, "crossing": 1}

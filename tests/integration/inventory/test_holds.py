@@ -24,8 +24,9 @@ from inventory.errors import (
 )
 from inventory.models import AdjustmentIn, HoldStatus
 from inventory.store import STOCK, InventoryStore, sku_pk
+from tests.fakes import FakePublisher
 
-from .conftest import T0, WINDOW, FakePublisher, StockFactory, counters, order, raw_items
+from .conftest import T0, WINDOW, StockFactory, counters, order, raw_items
 
 CANCELLED = "order cancelled"
 

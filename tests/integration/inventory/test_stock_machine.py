@@ -28,8 +28,9 @@ from inventory.errors import (
 )
 from inventory.models import AdjustmentIn
 from inventory.store import InventoryStore
+from tests.fakes import FakePublisher
 
-from .conftest import REGION, T0, TABLE, WINDOW, FakePublisher, create_inventory_table, order, raw_items
+from .conftest import REGION, T0, TABLE, WINDOW, create_inventory_table, order, raw_items
 
 SKUS = ("RED-1", "BLUE-2", "GREEN-3")
 ORDERS = ("o-1", "o-2", "o-3", "o-4", "o-5")

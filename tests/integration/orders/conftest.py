@@ -1,11 +1,11 @@
 """Orders against moto, in-process. The table is built from `template.yaml`'s `OrdersTable`, so tests and
 template cannot drift; the catalog's prices, payments, inventory, the workflow and the event publisher
-are fakes of our own ports (`orders.ports`)."""
+are fakes of our own ports (`orders.ports`), handed to the use cases in one `Ports` (the `ports` fixture,
+or `wired(...)` for a test that builds its own store or fakes)."""
 
-import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,19 +21,21 @@ from common.contracts import (
     RefundResult,
     RestockInput,
     RestockResult,
+    ShippingAddress,
 )
-from common.events import DomainEvent
 from common.invoke import lambda_client
 from common.money import Money
 from common.workflow import sfn_client
-from local.template import Resolver, Template
+from local.aws import MotoServer, client
 from orders import logic
 from orders.errors import RefundNotPossible
-from orders.models import CheckoutIn, Order, OrderStatus, ShipmentIn
+from orders.models import CheckoutIn, Order, OrderStatus, PaymentRef, ShipmentIn
+from orders.ports import Clock, Customers, Deadlines, Inventory, Payments, Ports, Pricing, Publisher, Workflow, utc_now
 from orders.store import OrdersStore
+from tests.fakes import FakePublisher, FakeWorkflow
+from tests.tables import create_table, scan
+from tests.template import load, set_environment
 
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
 
 CUSTOMER = Caller(sub="cust-1", email="ada@example.com")
@@ -47,13 +49,13 @@ ADDRESS = {
     "postalCode": "N1 9GU",
     "country": "GB",
 }
-PAYMENT = {"paymentIntentId": "pi_test_1", "clientSecret": "pi_test_1_secret_x"}
+PAYMENT = PaymentRef(payment_intent_id="pi_test_1", client_secret="pi_test_1_secret_x")
 
 
 class NoDefaultAddress:
     """The customers port of a shop where nobody saved an address."""
 
-    def default_address(self, customer_id: str) -> dict[str, Any] | None:
+    def default_address(self, customer_id: str) -> ShippingAddress | None:
         return None
 
 
@@ -71,43 +73,29 @@ def _fresh_order_caches() -> Iterator[None]:
         cached.cache_clear()
 
 
-def orders_table_properties() -> tuple[str, dict[str, Any]]:
-    """The template's OrdersTable: its local name and resolved properties."""
-    template = Template(TEMPLATE)
-    resolver = Resolver(template, template.parameter_defaults({"Stage": "test"}))
-    props = resolver.resolve(dict(template.of_type("AWS::DynamoDB::Table"))["OrdersTable"])
-    return str(resolver.ref("OrdersTable")), props
-
-
 def create_orders_table(dynamodb: Any, name: str | None = None) -> str:
-    default_name, props = orders_table_properties()
-    table = name or default_name
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
-        BillingMode=props["BillingMode"],
-    )
-    return table
+    """The template's OrdersTable (stage `test`), under `name` if given."""
+    return create_table(dynamodb, "OrdersTable", load("test")[1], name=name)
 
 
 def raw_items(store: OrdersStore) -> list[dict[str, Any]]:
     """Every item of the table (a test may scan; the product may not)."""
-    found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": store.table, "ConsistentRead": True}
-    while True:
-        page = store.client.scan(**kwargs)
-        found += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan(store.client, store.table)
 
 
 @pytest.fixture
 def store(aws: None) -> OrdersStore:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     return OrdersStore(create_orders_table(dynamodb), client=dynamodb)
+
+
+@pytest.fixture
+def server_store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> OrdersStore:
+    """A store on a table of its own on the shared moto server, which serialises writes as DynamoDB does:
+    for the tests that race use cases (in-process moto does not survive threads)."""
+    set_environment(monkeypatch)
+    dynamodb = client("dynamodb", server.endpoint)
+    return OrdersStore(create_orders_table(dynamodb, f"orders-{uuid.uuid4().hex}"), client=dynamodb)
 
 
 # ---------------------------------------------------------------- fakes of our own ports
@@ -183,45 +171,30 @@ class FakeInventory:
         return RestockResult(order_id=task.order_id, restocked=task.lines)
 
 
-@dataclass
-class FakeWorkflow:
-    """Our `Workflow` port: remembers every start and resume, in order (thread-safe)."""
-
-    started: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    succeeded: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    failed: list[tuple[str, str, str]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self, order_id: str, execution_input: dict[str, Any]) -> None:
-        with self._lock:
-            self.started.append((order_id, execution_input))
-
-    def succeed(self, token: str, output: dict[str, Any]) -> bool:
-        self.succeeded.append((token, output))
-        return True
-
-    def fail(self, token: str, error: str, cause: str) -> bool:
-        self.failed.append((token, error, cause))
-        return True
-
-
-class FakePublisher:
-    """Our `Publisher` port: remembers every event it is handed, in order (thread-safe)."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, events: list[DomainEvent]) -> None:
-        with self._lock:
-            self.events.extend(events)
-
-    def of_type(self, detail_type: str) -> list[DomainEvent]:
-        return [e for e in self.events if e.detail_type == detail_type]
-
-    @property
-    def types(self) -> list[str]:
-        return [e.detail_type for e in self.events]
+def wired(
+    store: OrdersStore,
+    *,
+    pricing: Pricing | None = None,
+    payments: Payments | None = None,
+    inventory: Inventory | None = None,
+    customers: Customers = NO_DEFAULT_ADDRESS,
+    workflow: Workflow | None = None,
+    publish: Publisher | None = None,
+    deadlines: Deadlines | None = None,
+    clock: Clock = utc_now,
+) -> Ports:
+    """The use cases' `Ports` over `store`: the fakes given, fresh ones for the rest."""
+    return Ports(
+        store=store,
+        pricing=pricing or FakePricing(),
+        payments=payments or FakePayments(),
+        inventory=inventory or FakeInventory(),
+        customers=customers,
+        workflow=workflow or FakeWorkflow(),
+        publish=publish or FakePublisher(),
+        deadlines=deadlines or Deadlines(),
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -255,6 +228,20 @@ def publish() -> FakePublisher:
     return FakePublisher()
 
 
+@pytest.fixture
+def ports(
+    store: OrdersStore,
+    pricing: FakePricing,
+    payments: FakePayments,
+    inventory: FakeInventory,
+    workflow: FakeWorkflow,
+    publish: FakePublisher,
+) -> Ports:
+    """The ports a use case runs with: this test's store and fakes (the same objects its other fixtures
+    are), so a test asserts on the fakes it asked for."""
+    return wired(store, pricing=pricing, payments=payments, inventory=inventory, workflow=workflow, publish=publish)
+
+
 def checkout_request(*items: tuple[str, int], **extra: Any) -> CheckoutIn:
     return CheckoutIn.model_validate(
         {"items": [{"sku": s, "quantity": q} for s, q in items], "shippingAddress": ADDRESS, **extra}
@@ -265,9 +252,7 @@ OrderFactory = Callable[..., Order]
 
 
 @pytest.fixture
-def given_order(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
-) -> OrderFactory:
+def given_order(store: OrdersStore, ports: Ports, workflow: FakeWorkflow, publish: FakePublisher) -> OrderFactory:
     """Factory: an order of CUSTOMER (2 x TEE-RED-M + 1 x MUG-BLUE = 62.00) taken through the workflow's
     steps to `status`; the fakes' records are cleared afterwards, so a test sees only what it did."""
 
@@ -275,9 +260,7 @@ def given_order(
 
     def make(status: OrderStatus = OrderStatus.PENDING, *, ship_token: str | None = None) -> Order:
         request = checkout_request(("TEE-RED-M", 2), ("MUG-BLUE", 1))
-        order = logic.checkout(
-            store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, f"key-setup-{next(counter):06d}"
-        )
+        order = logic.checkout(ports, CUSTOMER, request, f"key-setup-{next(counter):06d}")
         path = {
             OrderStatus.PENDING: [],
             OrderStatus.AWAITING_PAYMENT: [OrderStatus.AWAITING_PAYMENT],
@@ -286,15 +269,13 @@ def given_order(
         }[status]
         for step in path:
             payment = PAYMENT if step is OrderStatus.AWAITING_PAYMENT else None
-            order, changed = logic.transition(store, publish, order.order_id, step, payment=payment)
+            order, changed = logic.transition(ports, order.order_id, step, payment=payment)
             assert changed
         if ship_token:
-            logic.await_shipment(store, workflow, order.order_id, ship_token)
+            logic.await_shipment(ports, order.order_id, ship_token)
         if status is OrderStatus.SHIPPED:
-            order = logic.ship(
-                store, workflow, publish, order.order_id, ShipmentIn(carrier="DHL", tracking_number="T1")
-            )
-        current = store.get(order.order_id)
+            order = logic.ship(ports, order.order_id, ShipmentIn(carrier="DHL", tracking_number="T1"))
+        current = store.get_order(order.order_id)
         assert current is not None and current.status is status
         workflow.started.clear()
         workflow.succeeded.clear()

@@ -10,23 +10,21 @@ import pytest
 
 from common.auth import Caller
 from common.errors import ValidationFailed
-from local.aws import MotoServer, client
 from orders import logic
 from orders.coupons import CouponIn
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
+from orders.ports import Ports
 from orders.store import OrdersStore
+from tests.fakes import FakePublisher, FakeWorkflow
 
 from .conftest import (
     CUSTOMER,
-    NO_DEFAULT_ADDRESS,
     OTHER_CUSTOMER,
     FakePricing,
-    FakePublisher,
-    FakeWorkflow,
     checkout_request,
-    create_orders_table,
     eur,
     priced,
+    wired,
 )
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
@@ -34,7 +32,7 @@ NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 
 def _coupon(store: OrdersStore, **rules: object) -> str:
     fields: dict[str, object] = {"code": "SAVE10", "type": "percent", "value": 10, **rules}
-    return logic.create_coupon(store, CouponIn.model_validate(fields), now=NOW).code
+    return logic.create_coupon(wired(store, clock=lambda: NOW), CouponIn.model_validate(fields)).code
 
 
 def _checkout(
@@ -47,9 +45,11 @@ def _checkout(
     who: Caller = CUSTOMER,
     items: tuple[tuple[str, int], ...] = (("TEE-RED-M", 2),),
     key: str = "coupon-key-1",
-) -> logic.Order:
+) -> Order:
     request = checkout_request(*items, couponCode=code)
-    return logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, who, request, key, now=NOW)
+    return logic.checkout(
+        wired(store, pricing=pricing, workflow=workflow, publish=publish, clock=lambda: NOW), who, request, key
+    )
 
 
 def _rule_of(refusal: pytest.ExceptionInfo[ValidationFailed]) -> str:
@@ -127,7 +127,7 @@ def test_first_order_only(
 
 
 def test_per_customer_limit_and_give_back_on_cancel(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     code = _coupon(store, code="ONCE", maxPerCustomer=1)
     order = _checkout(store, pricing, workflow, publish, code=code, key="once-1")
@@ -139,8 +139,8 @@ def test_per_customer_limit_and_give_back_on_cancel(
         500
     )
     # When the first order is cancelled (twice: a retried step), its use comes back once
-    logic.transition(store, publish, order.order_id, OrderStatus.CANCELLED, reason="cancelled by the customer")
-    logic.transition(store, publish, order.order_id, OrderStatus.CANCELLED, reason="cancelled by the customer")
+    logic.transition(ports, order.order_id, OrderStatus.CANCELLED, reason="cancelled by the customer")
+    logic.transition(ports, order.order_id, OrderStatus.CANCELLED, reason="cancelled by the customer")
     coupon = store.get_coupon(code)
     assert coupon is not None
     assert coupon.redemptions == 1
@@ -150,28 +150,21 @@ def test_per_customer_limit_and_give_back_on_cancel(
 
 
 def test_a_rejected_order_gives_its_use_back(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     code = _coupon(store, code="TENUSES", maxRedemptions=10)
     order = _checkout(store, pricing, workflow, publish, code=code)
-    logic.transition(store, publish, order.order_id, OrderStatus.REJECTED, reason="out of stock")
+    logic.transition(ports, order.order_id, OrderStatus.REJECTED, reason="out of stock")
     coupon = store.get_coupon(code)
     assert coupon is not None
     assert coupon.redemptions == 0
 
 
 def test_fifty_racing_checkouts_redeem_a_ten_use_coupon_ten_times(
-    server: MotoServer, monkeypatch: pytest.MonkeyPatch, pricing: FakePricing, workflow: FakeWorkflow
+    server_store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow
 ) -> None:
     # Given a coupon limited to 10 uses, on moto in server mode (it serialises writes as DynamoDB does)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    dynamodb = client("dynamodb", server.endpoint)
-    store = OrdersStore(create_orders_table(dynamodb, f"coupons-race-{threading.get_ident()}"), client=dynamodb)
+    store = server_store
     code = _coupon(store, code="FLASH10", maxRedemptions=10)
     go = threading.Barrier(50)
 

@@ -12,27 +12,25 @@ import pytest
 from common.contracts import RefundInput, RefundResult
 from common.errors import ValidationFailed
 from common.money import MAX_AMOUNT
-from local.aws import MotoServer, client
 from orders import logic
 from orders.coupons import CouponIn
 from orders.errors import IdempotencyKeyReused, RefundNotPossible
-from orders.models import CheckoutIn, OrderStatus, RefundIn
+from orders.models import CheckoutIn, OrderStatus, PaymentRef, RefundIn
+from orders.ports import Ports
 from orders.store import OrdersStore
+from tests.fakes import FakePublisher, FakeWorkflow
 
 from .conftest import (
     ADDRESS,
     CUSTOMER,
-    NO_DEFAULT_ADDRESS,
     FakeInventory,
     FakePayments,
     FakePricing,
-    FakePublisher,
-    FakeWorkflow,
     OrderFactory,
     checkout_request,
-    create_orders_table,
     eur,
     priced,
+    wired,
 )
 
 KEY = "checkout-key-hostile-1"
@@ -41,7 +39,7 @@ KEY = "checkout-key-hostile-1"
 
 
 def test_a_line_total_beyond_the_money_maximum_is_a_422_naming_the_line(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a product priced at the largest amount the shop handles
     pricing.catalog["GOLD-BAR"] = priced("GOLD-BAR", MAX_AMOUNT)
@@ -49,7 +47,7 @@ def test_a_line_total_beyond_the_money_maximum_is_a_422_naming_the_line(
     # When two of it are ordered (after a tee)
     with pytest.raises(ValidationFailed) as refused:
         logic.checkout(
-            store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER,
+            ports, CUSTOMER,
             checkout_request(("TEE-RED-M", 1), ("GOLD-BAR", 2)), KEY,
         )  # fmt: skip
 
@@ -60,7 +58,7 @@ def test_a_line_total_beyond_the_money_maximum_is_a_422_naming_the_line(
 
 
 def test_lines_that_each_fit_but_add_up_beyond_the_maximum_are_a_422(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a product at the largest amount: one line of it fits
     pricing.catalog["GOLD-BAR"] = priced("GOLD-BAR", MAX_AMOUNT)
@@ -68,7 +66,7 @@ def test_lines_that_each_fit_but_add_up_beyond_the_maximum_are_a_422(
     # When it is ordered on two lines of one unit each
     with pytest.raises(ValidationFailed) as refused:
         logic.checkout(
-            store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER,
+            ports, CUSTOMER,
             checkout_request(("GOLD-BAR", 1), ("GOLD-BAR", 1)), KEY,
         )  # fmt: skip
 
@@ -150,7 +148,9 @@ def _refund(
     reason: str = "returned",
 ) -> Any:
     request = RefundIn(amount=None if amount is None else eur(amount), restock=restock, reason=reason)
-    return logic.refund(store, payments, inventory, workflow, publish, order_id, request, key)
+    return logic.refund(
+        wired(store, payments=payments, inventory=inventory, workflow=workflow, publish=publish), order_id, request, key
+    )
 
 
 @pytest.mark.parametrize(
@@ -181,7 +181,7 @@ def test_a_refund_key_reused_with_another_body_is_a_409(
 
     # Then nothing more was refunded, restocked or announced
     assert len(payments.refunds) == 1 and inventory.restocks == []
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.refunded_total == eur(1500)
     assert publish.types == ["OrderRefunded"]
 
@@ -263,15 +263,6 @@ def test_a_refund_refused_by_payments_gives_its_amount_back(
     assert (refunded.status, refunded.refunded_total) == (OrderStatus.REFUNDED, order.total)
 
 
-@pytest.fixture
-def server_store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> OrdersStore:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "t")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    dynamodb = client("dynamodb", server.endpoint)
-    return OrdersStore(create_orders_table(dynamodb, f"orders-refund-race-{threading.get_ident()}"), client=dynamodb)
-
-
 RACERS = 10
 
 
@@ -281,10 +272,14 @@ def test_parallel_full_refunds_with_different_keys_refund_once(
     # Given a paid order of 62.00 (moto in server mode, as the local stack runs it)
     workflow = FakeWorkflow()
     request = checkout_request(("TEE-RED-M", 2), ("MUG-BLUE", 1))
-    order = logic.checkout(server_store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+    order = logic.checkout(
+        wired(server_store, pricing=pricing, workflow=workflow, publish=publish), CUSTOMER, request, KEY
+    )
     for step in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID):
-        payment = {"paymentIntentId": "pi_race", "clientSecret": "s"} if step is OrderStatus.AWAITING_PAYMENT else None
-        logic.transition(server_store, publish, order.order_id, step, payment=payment)
+        payment = (
+            PaymentRef(payment_intent_id="pi_race", client_secret="s") if step is OrderStatus.AWAITING_PAYMENT else None
+        )
+        logic.transition(wired(server_store, publish=publish), order.order_id, step, payment=payment)
     payments = FakePayments()
     go = threading.Barrier(RACERS)
 
@@ -303,6 +298,6 @@ def test_parallel_full_refunds_with_different_keys_refund_once(
     # Then one refunded, the rest were refused, payments was asked once, and the order adds up
     assert outcomes == {"refunded": 1, "refused": RACERS - 1}
     assert len(payments.refunds) == 1
-    current = server_store.get(order.order_id)
+    current = server_store.get_order(order.order_id)
     assert current is not None
     assert (current.status, current.refunded_total, len(current.refunds)) == (OrderStatus.REFUNDED, eur(6200), 1)

@@ -10,7 +10,6 @@ import pydantic
 import pytest
 
 from common.events import DomainEvent
-from local.aws import MotoServer, client
 from orders import logic
 from orders.errors import (
     IdempotencyKeyReused,
@@ -21,26 +20,25 @@ from orders.errors import (
     UnknownSkus,
 )
 from orders.models import CheckoutIn, OrderStatus, RefundIn, ShipmentIn
+from orders.ports import Ports
 from orders.store import OrdersStore
+from tests.fakes import FakePublisher, FakeWorkflow
 
 from .conftest import (
     ADDRESS,
     ADMIN_STAFF,
     CUSTOMER,
-    NO_DEFAULT_ADDRESS,
     OTHER_CUSTOMER,
     PAYMENT,
     SUPPORT_STAFF,
     FakeInventory,
     FakePayments,
     FakePricing,
-    FakePublisher,
-    FakeWorkflow,
     OrderFactory,
     checkout_request,
-    create_orders_table,
     eur,
     raw_items,
+    wired,
 )
 
 KEY = "checkout-key-0001"
@@ -54,13 +52,13 @@ def order_items(store: OrdersStore) -> list[dict[str, Any]]:
 
 
 def test_checkout_prices_every_line_from_the_catalog(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a cart of 2 tees, a mug and one more tee (the client sends SKUs and quantities, no price)
     request = checkout_request(("TEE-RED-M", 2), ("MUG-BLUE", 1), ("TEE-RED-M", 1))
 
     # When the customer checks out
-    order = logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+    order = logic.checkout(ports, CUSTOMER, request, KEY)
 
     # Then each line carries the catalog's price, and the total is the sum of the lines
     assert [(line.sku, line.quantity, line.unit_price, line.line_total) for line in order.lines] == [
@@ -73,7 +71,7 @@ def test_checkout_prices_every_line_from_the_catalog(
     # And the catalog was asked once per distinct SKU
     assert pricing.asked == [["TEE-RED-M", "MUG-BLUE"]]
     # And the order is stored as answered, its workflow started with the amount, and OrderPlaced published
-    assert store.get(order.order_id) == order
+    assert store.get_order(order.order_id) == order
     assert [(order_id, data["amount"]) for order_id, data in workflow.started] == [
         (order.order_id, {"amount": 8700, "currency": "EUR"})
     ]
@@ -91,14 +89,14 @@ def test_a_client_cannot_send_a_price() -> None:
 
 
 def test_unknown_and_retired_skus_are_refused_and_nothing_is_written(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a cart with a known SKU, one the catalog never had and one no longer sold
     request = checkout_request(("TEE-RED-M", 1), ("NOPE-1", 1), ("OLD-HAT", 2))
 
     # When the customer checks out
     with pytest.raises(UnknownSkus) as refused:
-        logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+        logic.checkout(ports, CUSTOMER, request, KEY)
 
     # Then it is a 422 naming each bad line by its place in the body
     assert refused.value.code == "unknown_skus"
@@ -111,14 +109,14 @@ def test_unknown_and_retired_skus_are_refused_and_nothing_is_written(
 
 
 def test_the_same_key_answers_the_same_order(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a checkout that went through
     request = checkout_request(("TEE-RED-M", 1))
-    first = logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+    first = logic.checkout(ports, CUSTOMER, request, KEY)
 
     # When the client retries it while the order is still PENDING
-    again = logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+    again = logic.checkout(ports, CUSTOMER, request, KEY)
 
     # Then it is the same order, and its workflow is started again (harmless: executions are named by order)
     assert again == first
@@ -126,8 +124,8 @@ def test_the_same_key_answers_the_same_order(
     assert len(order_items(store)) == 1
 
     # When the workflow moved on and the client retries once more
-    logic.transition(store, publish, first.order_id, OrderStatus.AWAITING_PAYMENT, payment=PAYMENT)
-    later = logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+    logic.transition(ports, first.order_id, OrderStatus.AWAITING_PAYMENT, payment=PAYMENT)
+    later = logic.checkout(ports, CUSTOMER, request, KEY)
 
     # Then the order is answered as it is now, and nothing is started again
     assert later.order_id == first.order_id and later.status is OrderStatus.AWAITING_PAYMENT
@@ -136,50 +134,34 @@ def test_the_same_key_answers_the_same_order(
 
 
 def test_the_same_key_with_another_body_is_refused(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a checkout under a key
-    logic.checkout(
-        store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, checkout_request(("TEE-RED-M", 1)), KEY
-    )
+    logic.checkout(ports, CUSTOMER, checkout_request(("TEE-RED-M", 1)), KEY)
 
     # When the same key comes with a different cart
     with pytest.raises(IdempotencyKeyReused):
-        logic.checkout(
-            store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, checkout_request(("TEE-RED-M", 2)), KEY
-        )
+        logic.checkout(ports, CUSTOMER, checkout_request(("TEE-RED-M", 2)), KEY)
 
     # Then no second order exists
     assert len(order_items(store)) == 1
 
 
 def test_keys_belong_to_one_customer(
-    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a customer's checkout under a key
     request = checkout_request(("TEE-RED-M", 1))
-    mine = logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY)
+    mine = logic.checkout(ports, CUSTOMER, request, KEY)
 
     # When another customer happens to use the same key
-    theirs = logic.checkout(store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, OTHER_CUSTOMER, request, KEY)
+    theirs = logic.checkout(ports, OTHER_CUSTOMER, request, KEY)
 
     # Then they get their own order
     assert theirs.order_id != mine.order_id and theirs.customer_id == OTHER_CUSTOMER.sub
 
 
 # ---------------------------------------------------------------- ten retries racing one key (moto server: thread-safe)
-
-
-@pytest.fixture
-def server_store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> OrdersStore:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    dynamodb = client("dynamodb", server.endpoint)
-    return OrdersStore(create_orders_table(dynamodb, f"orders-race-{threading.get_ident()}"), client=dynamodb)
 
 
 def test_ten_racing_retries_of_one_checkout_make_one_order(
@@ -192,7 +174,7 @@ def test_ten_racing_retries_of_one_checkout_make_one_order(
     def attempt(_: int) -> str:
         go.wait()
         return logic.checkout(
-            server_store, pricing, NO_DEFAULT_ADDRESS, workflow, publish, CUSTOMER, request, KEY
+            wired(server_store, pricing=pricing, workflow=workflow, publish=publish), CUSTOMER, request, KEY
         ).order_id
 
     # When they all check out
@@ -212,47 +194,49 @@ def test_ten_racing_retries_of_one_checkout_make_one_order(
 # ---------------------------------------------------------------- who may read
 
 
-def test_an_order_is_readable_by_its_customer_and_staff_only(store: OrdersStore, given_order: OrderFactory) -> None:
+def test_an_order_is_readable_by_its_customer_and_staff_only(
+    ports: Ports, store: OrdersStore, given_order: OrderFactory
+) -> None:
     # Given a customer's order
     order = given_order()
 
     # When its customer, support, an admin and another customer read it
     # Then the first three see it, and the other customer gets the same 404 as for no order at all
     for reader in (CUSTOMER, SUPPORT_STAFF, ADMIN_STAFF):
-        assert logic.readable(store, reader, order.order_id) == order
+        assert logic.readable(ports, reader, order.order_id) == order
     with pytest.raises(OrderNotFound):
-        logic.readable(store, OTHER_CUSTOMER, order.order_id)
+        logic.readable(ports, OTHER_CUSTOMER, order.order_id)
     for missing in ("o_00000000000000000000000000", "../ORDER#x", "x"):
         with pytest.raises(OrderNotFound):
-            logic.readable(store, ADMIN_STAFF, missing)
+            logic.readable(ports, ADMIN_STAFF, missing)
 
 
 # ---------------------------------------------------------------- cancellation
 
 
 def test_another_customer_cannot_cancel(
-    store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
 ) -> None:
     # Given a customer's order awaiting payment
     order = given_order(OrderStatus.AWAITING_PAYMENT)
 
     # When another customer tries to cancel it
     with pytest.raises(OrderNotFound):
-        logic.cancel(store, payments, workflow, OTHER_CUSTOMER, order.order_id, None)
+        logic.cancel(ports, OTHER_CUSTOMER, order.order_id, None)
 
     # Then nothing was recorded or asked
-    assert store.get(order.order_id) == order
+    assert store.get_order(order.order_id) == order
     assert payments.cancels == []
 
 
 def test_cancelling_an_unpaid_order_cancels_its_payment_without_refund(
-    store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
 ) -> None:
     # Given an order awaiting payment
     order = given_order(OrderStatus.AWAITING_PAYMENT)
 
     # When its customer cancels it
-    cancelled = logic.cancel(store, payments, workflow, CUSTOMER, order.order_id, "found it cheaper")
+    cancelled = logic.cancel(ports, CUSTOMER, order.order_id, "found it cheaper")
 
     # Then payments is asked to cancel, not to refund, and the request is recorded for the workflow
     assert [(c.order_id, c.reason, c.refund_if_paid) for c in payments.cancels] == [
@@ -269,13 +253,13 @@ def test_cancelling_an_unpaid_order_cancels_its_payment_without_refund(
 
 
 def test_cancelling_a_paid_order_fails_the_shipment_step(
-    store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
 ) -> None:
     # Given a paid order whose workflow waits for the shipment
     order = given_order(OrderStatus.PAID, ship_token="ship-token-1")
 
     # When staff cancel it
-    logic.cancel(store, payments, workflow, SUPPORT_STAFF, order.order_id, None)
+    logic.cancel(ports, SUPPORT_STAFF, order.order_id, None)
 
     # Then the waiting step fails with the error that leads to the refund, and payments is not asked to cancel
     assert workflow.failed == [("ship-token-1", "OrderCancelled", "cancelled by the staff")]
@@ -283,17 +267,17 @@ def test_cancelling_a_paid_order_fails_the_shipment_step(
 
 
 def test_a_shipped_order_cannot_be_cancelled(
-    store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
 ) -> None:
     # Given a shipped order
     order = given_order(OrderStatus.SHIPPED)
 
     # When its customer tries to cancel it
     with pytest.raises(NotCancellable):
-        logic.cancel(store, payments, workflow, CUSTOMER, order.order_id, None)
+        logic.cancel(ports, CUSTOMER, order.order_id, None)
 
     # Then nothing changed
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.cancellation is None
     assert payments.cancels == [] and workflow.failed == []
 
@@ -302,15 +286,15 @@ def test_a_shipped_order_cannot_be_cancelled(
 
 
 def test_a_paid_order_ships_once(
-    store: OrdersStore, given_order: OrderFactory, workflow: FakeWorkflow, publish: FakePublisher
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, workflow: FakeWorkflow, publish: FakePublisher
 ) -> None:
     # Given a paid order whose workflow waits for the shipment
     order = given_order(OrderStatus.PAID, ship_token="ship-token-1")
     shipment = ShipmentIn(carrier="DHL", tracking_number="JD0001")
 
     # When staff record the shipment, and the request is retried
-    shipped = logic.ship(store, workflow, publish, order.order_id, shipment)
-    again = logic.ship(store, workflow, publish, order.order_id, shipment)
+    shipped = logic.ship(ports, order.order_id, shipment)
+    again = logic.ship(ports, order.order_id, shipment)
 
     # Then the order is SHIPPED once, with one history entry; the retry announces and resumes again under
     # the same event id and token (harmless twice, and the first attempt may have died before them)
@@ -323,10 +307,11 @@ def test_a_paid_order_ships_once(
 
     # And another tracking number for the shipped order is refused
     with pytest.raises(InvalidTransition):
-        logic.ship(store, workflow, publish, order.order_id, ShipmentIn(carrier="UPS", tracking_number="1Z9"))
+        logic.ship(ports, order.order_id, ShipmentIn(carrier="UPS", tracking_number="1Z9"))
 
 
 def test_an_order_being_cancelled_cannot_ship(
+    ports: Ports,
     store: OrdersStore,
     given_order: OrderFactory,
     payments: FakePayments,
@@ -335,14 +320,14 @@ def test_an_order_being_cancelled_cannot_ship(
 ) -> None:
     # Given a paid order whose cancellation was asked (the workflow has not undone it yet)
     order = given_order(OrderStatus.PAID)
-    logic.cancel(store, payments, workflow, CUSTOMER, order.order_id, "no longer needed")
+    logic.cancel(ports, CUSTOMER, order.order_id, "no longer needed")
 
     # When staff try to ship it
     with pytest.raises(InvalidTransition, match="being cancelled"):
-        logic.ship(store, workflow, publish, order.order_id, ShipmentIn(carrier="DHL", tracking_number="JD0002"))
+        logic.ship(ports, order.order_id, ShipmentIn(carrier="DHL", tracking_number="JD0002"))
 
     # Then it stays PAID, and nothing was announced
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.status is OrderStatus.PAID and current.shipment is None
     assert publish.events == []
 
@@ -362,10 +347,10 @@ def test_a_shipment_retried_after_a_failed_publish_is_announced(
         publish(events)
 
     with pytest.raises(RuntimeError):
-        logic.ship(store, workflow, flaky, order.order_id, shipment)
+        logic.ship(wired(store, workflow=workflow, publish=flaky), order.order_id, shipment)
 
     # When staff retry (the API answered 500)
-    logic.ship(store, workflow, flaky, order.order_id, shipment)
+    logic.ship(wired(store, workflow=workflow, publish=flaky), order.order_id, shipment)
 
     # Then the shipment is announced and the workflow resumed
     assert publish.types == ["OrderShipped"]
@@ -388,7 +373,9 @@ def refund(
     restock: bool = False,
 ) -> Any:
     request = RefundIn(amount=None if amount is None else eur(amount), restock=restock, reason="returned")
-    return logic.refund(store, payments, inventory, workflow, publish, order_id, request, key)
+    return logic.refund(
+        wired(store, payments=payments, inventory=inventory, workflow=workflow, publish=publish), order_id, request, key
+    )
 
 
 def test_a_partial_then_full_refund(
@@ -458,6 +445,7 @@ def test_the_last_of_several_refunds_before_shipment_tells_the_waiting_workflow(
 
 
 def test_a_partly_refunded_order_can_still_ship(
+    ports: Ports,
     store: OrdersStore,
     given_order: OrderFactory,
     payments: FakePayments,
@@ -470,7 +458,7 @@ def test_a_partly_refunded_order_can_still_ship(
     refund(store, payments, inventory, workflow, publish, order.order_id, "refund-key-0001", 1200)
 
     # When staff ship the rest
-    shipped = logic.ship(store, workflow, publish, order.order_id, ShipmentIn(carrier="DHL", tracking_number="JD0009"))
+    shipped = logic.ship(ports, order.order_id, ShipmentIn(carrier="DHL", tracking_number="JD0009"))
 
     # Then the shipment is recorded and the workflow resumed
     assert shipped.shipment is not None
@@ -538,7 +526,7 @@ def test_more_than_is_left_cannot_be_refunded(
 
     # Then payments was not asked again, and the order is as it was
     assert len(payments.refunds) == 1
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.refunded_total == eur(5000)
 
 
@@ -576,7 +564,7 @@ def test_a_refund_refused_by_stripe_is_not_possible(
         refund(store, payments, inventory, workflow, publish, order.order_id, "refund-key-0001", 100, restock=True)
 
     # Then nothing was recorded, restocked or announced
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.refunds == () and current.status is OrderStatus.SHIPPED
     assert inventory.restocks == [] and publish.events == []
 
@@ -585,14 +573,14 @@ def test_a_refund_refused_by_stripe_is_not_possible(
 
 
 def test_a_retried_transition_announces_once(
-    store: OrdersStore, given_order: OrderFactory, publish: FakePublisher
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, publish: FakePublisher
 ) -> None:
     # Given an order awaiting payment
     order = given_order(OrderStatus.AWAITING_PAYMENT)
 
     # When MarkPaid runs, and is retried
-    paid, changed = logic.transition(store, publish, order.order_id, OrderStatus.PAID)
-    again, changed_again = logic.transition(store, publish, order.order_id, OrderStatus.PAID)
+    paid, changed = logic.transition(ports, order.order_id, OrderStatus.PAID)
+    again, changed_again = logic.transition(ports, order.order_id, OrderStatus.PAID)
 
     # Then the order is PAID once, its client secret dropped, and OrderPaid announced under one id (the
     # retry announces again, in case the first attempt died before publishing; consumers drop the repeat)
@@ -604,14 +592,14 @@ def test_a_retried_transition_announces_once(
 
 
 def test_an_impossible_transition_is_refused(
-    store: OrdersStore, given_order: OrderFactory, publish: FakePublisher
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, publish: FakePublisher
 ) -> None:
     # Given an order awaiting payment
     order = given_order(OrderStatus.AWAITING_PAYMENT)
 
     # When a step tries to mark it SHIPPED, then it is refused and nothing is announced
     with pytest.raises(InvalidTransition):
-        logic.transition(store, publish, order.order_id, OrderStatus.SHIPPED)
+        logic.transition(ports, order.order_id, OrderStatus.SHIPPED)
     assert publish.events == []
 
 
@@ -629,23 +617,23 @@ def test_a_transition_retried_after_a_failed_publish_announces_it(
         publish(events)
 
     with pytest.raises(RuntimeError):
-        logic.transition(store, flaky, order.order_id, OrderStatus.PAID)
+        logic.transition(wired(store, publish=flaky), order.order_id, OrderStatus.PAID)
 
     # When the workflow retries MarkPaid
-    logic.transition(store, flaky, order.order_id, OrderStatus.PAID)
+    logic.transition(wired(store, publish=flaky), order.order_id, OrderStatus.PAID)
 
     # Then OrderPaid is published
     assert publish.types == ["OrderPaid"]
 
 
 def test_await_shipment_after_the_shipment_resumes_at_once(
-    store: OrdersStore, given_order: OrderFactory, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, workflow: FakeWorkflow
 ) -> None:
     # Given an order shipped before the workflow reached AwaitShipment
     order = given_order(OrderStatus.SHIPPED)
 
     # When AwaitShipment stores its token
-    logic.await_shipment(store, workflow, order.order_id, "ship-token-1")
+    logic.await_shipment(ports, order.order_id, "ship-token-1")
 
     # Then the step is resumed right away
     assert workflow.succeeded == [("ship-token-1", {"shipped": True})]
@@ -653,15 +641,15 @@ def test_await_shipment_after_the_shipment_resumes_at_once(
 
 
 def test_await_shipment_after_a_cancellation_fails_at_once(
-    store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, payments: FakePayments, workflow: FakeWorkflow
 ) -> None:
     # Given a paid order its customer cancelled before the workflow reached AwaitShipment
     order = given_order(OrderStatus.PAID)
-    logic.cancel(store, payments, workflow, CUSTOMER, order.order_id, "ordered twice")
+    logic.cancel(ports, CUSTOMER, order.order_id, "ordered twice")
     assert workflow.failed == []  # there was no token to fail yet
 
     # When AwaitShipment stores its token
-    logic.await_shipment(store, workflow, order.order_id, "ship-token-1")
+    logic.await_shipment(ports, order.order_id, "ship-token-1")
 
     # Then the step fails with the error that leads to the refund
     assert workflow.failed == [("ship-token-1", "OrderCancelled", "ordered twice")]
@@ -669,21 +657,23 @@ def test_await_shipment_after_a_cancellation_fails_at_once(
 
 
 def test_await_shipment_of_a_paid_order_waits(
-    store: OrdersStore, given_order: OrderFactory, workflow: FakeWorkflow
+    ports: Ports, store: OrdersStore, given_order: OrderFactory, workflow: FakeWorkflow
 ) -> None:
     # Given a paid order, neither shipped nor cancelled
     order = given_order(OrderStatus.PAID)
 
     # When AwaitShipment stores its token
-    logic.await_shipment(store, workflow, order.order_id, "ship-token-1")
+    logic.await_shipment(ports, order.order_id, "ship-token-1")
 
     # Then it waits: the token is kept, nothing is answered
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.ship_token == "ship-token-1"
     assert (workflow.succeeded, workflow.failed) == ([], [])
 
 
-def test_await_shipment_of_an_unknown_order_is_not_found(store: OrdersStore, workflow: FakeWorkflow) -> None:
+def test_await_shipment_of_an_unknown_order_is_not_found(
+    ports: Ports, store: OrdersStore, workflow: FakeWorkflow
+) -> None:
     with pytest.raises(OrderNotFound):
-        logic.await_shipment(store, workflow, "o_00000000000000000000000000", "ship-token-1")
+        logic.await_shipment(ports, "o_00000000000000000000000000", "ship-token-1")
     assert raw_items(store) == []

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from orders import admin_api
+from orders import admin_api, wiring
 from orders.models import OrderStatus
 from orders.store import OrdersStore
+from tests.fakes import FakePublisher
 from tests.lambda_stub import StubbedLambda
 
-from .conftest import FakePublisher, OrderFactory
+from .conftest import OrderFactory
 
 KEY = "refund-key-remote-0001"
 
@@ -25,7 +26,7 @@ def remote(store: OrdersStore, monkeypatch: pytest.MonkeyPatch, publish: FakePub
     payments behind a stubbed Lambda client and the bus a fake."""
     monkeypatch.setenv("ORDERS_TABLE", store.table)
     monkeypatch.setenv("REFUND_PAYMENT_FUNCTION", "RefundPaymentFunction")
-    monkeypatch.setattr(admin_api, "publisher", lambda: publish)
+    monkeypatch.setattr(wiring, "publisher", lambda: publish)
     return StubbedLambda(monkeypatch)
 
 
@@ -37,7 +38,7 @@ def refund(api_event: Any, lambda_context: Any, order_id: str) -> tuple[int, dic
         groups=["admin"],
         headers={"Idempotency-Key": KEY},
     )
-    raw = admin_api.handler(event, lambda_context)
+    raw: dict[str, Any] = admin_api.handler(event, lambda_context)
     return int(raw["statusCode"]), json.loads(raw["body"])
 
 
@@ -63,7 +64,7 @@ def test_a_refusal_payments_names_is_a_409_refund_not_possible(
         body["error"]["message"]
         == "the payment provider refused the refund: Stripe refused the request: charge_disputed"
     )
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and current.refund_holds == {} and current.status is OrderStatus.SHIPPED
 
 
@@ -85,7 +86,7 @@ def test_an_unknown_failure_of_payments_is_a_503_without_its_message(
     # Then the answer is a 503 that says nothing of payments' error, and the amount stays set aside
     assert (status, body["error"]["code"]) == (503, "dependency_failed")
     assert "paymentIntentId" not in json.dumps(body) and "KeyError" not in json.dumps(body)
-    current = store.get(order.order_id)
+    current = store.get_order(order.order_id)
     assert current is not None and list(current.refund_holds) != [] and current.refunds == ()
 
     # And when the request is retried with the same key once payments works, the order is refunded once

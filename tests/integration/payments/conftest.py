@@ -8,14 +8,12 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from common.events import DomainEvent
 from common.invoke import lambda_client
 from common.money import Money
 from common.workflow import sfn_client
@@ -25,9 +23,12 @@ from payments import gateway as gateway_module
 from payments import webhook
 from payments.errors import PaymentProviderUnavailable
 from payments.store import PaymentsStore
+from tests.bus import BusObserver
+from tests.fakes import FakeCallbacks
+from tests.proxy import Answer
+from tests.tables import create_table, scan
+from tests.template import function_environment, load
 
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
 STAGE = "test"
 WEBHOOK_FUNCTION = "PaymentsWebhookFunction"
@@ -53,42 +54,17 @@ def _fresh_payment_caches() -> Iterator[None]:
 
 
 def _template() -> tuple[Template, Resolver]:
-    template = Template(TEMPLATE)
-    return template, Resolver(template, template.parameter_defaults({"Stage": STAGE}))
+    return load(STAGE)
 
 
-def create_payments_table(dynamodb: Any) -> str:
-    """Create the template's PaymentsTable (keys, attributes, billing) under its local name."""
-    template, resolver = _template()
-    props = resolver.resolve(dict(template.of_type("AWS::DynamoDB::Table"))["PaymentsTable"])
-    name = str(resolver.ref("PaymentsTable"))
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        BillingMode=props["BillingMode"],
-    )
-    return name
+def create_payments_table(dynamodb: Any, name: str | None = None) -> str:
+    """Create the template's PaymentsTable (keys, attributes, billing) under its local name, or `name`."""
+    return create_table(dynamodb, "PaymentsTable", _template()[1], name=name)
 
 
 def webhook_environment() -> dict[str, str]:
     """PaymentsWebhookFunction's variables (Globals included) as the template resolves them."""
-    template, resolver = _template()
-    props = template.resources[WEBHOOK_FUNCTION]["Properties"]
-    variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
-    return {name: str(value) for name, value in variables.items()}
-
-
-def scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    """Every item of a table (a test may scan; the product may not)."""
-    found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = dynamodb.scan(**kwargs)
-        found += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return function_environment(_template()[1], WEBHOOK_FUNCTION)
 
 
 # ---------------------------------------------------------------- fakes of our own ports
@@ -132,7 +108,9 @@ class FakeGateway:
         """The customer paid (what Stripe does when the browser confirms)."""
         self.intents[intent_id]["status"] = "succeeded"
 
-    def create_intent(self, order_id: str, amount: Money, customer_id: str | None) -> dict[str, Any]:
+    def create_intent(
+        self, order_id: str, amount: Money, customer_id: str | None, *, stripe_customer_id: str | None = None
+    ) -> dict[str, Any]:
         self._call("create_intent")
         if self.on_create is not None:
             hook, self.on_create = self.on_create, None
@@ -170,32 +148,6 @@ class FakeGateway:
         return dict(made)
 
 
-@dataclass
-class FakeCallbacks:
-    """Our `Callbacks` port: remembers every resume, in order."""
-
-    succeeded: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    failed: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def succeed(self, token: str, output: dict[str, Any]) -> bool:
-        self.succeeded.append((token, output))
-        return True
-
-    def fail(self, token: str, error: str, cause: str) -> bool:
-        self.failed.append((token, error, cause))
-        return True
-
-
-class FakePublisher:
-    """Our `Publisher` port: remembers every event it is handed, in order."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-
-    def __call__(self, events: list[DomainEvent]) -> None:
-        self.events.extend(events)
-
-
 @pytest.fixture
 def dynamodb(aws: None) -> Any:
     return boto3.client("dynamodb", region_name=REGION)
@@ -219,17 +171,6 @@ def callbacks() -> FakeCallbacks:
 # ---------------------------------------------------------------- the webhook, as Lambda calls it
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-
-    @property
-    def error(self) -> dict[str, Any]:
-        error: dict[str, Any] = self.body["error"]
-        return error
-
-
 @dataclass
 class WebhookWorld:
     """What a test can look at behind the handler's back, and how it talks to the handler."""
@@ -238,8 +179,7 @@ class WebhookWorld:
     store: PaymentsStore
     dynamodb: Any
     ssm: Any
-    sqs: Any
-    queue_url: str
+    observer: BusObserver
     secret_parameter: str
     call_handler: Callable[[dict[str, Any]], dict[str, Any]]
     build_event: Callable[..., dict[str, Any]]
@@ -253,16 +193,8 @@ class WebhookWorld:
         return scan(self.dynamodb, self.table)
 
     def published(self) -> list[dict[str, Any]]:
-        """Drain the queue subscribed to every storekeeper event; EventBridge events, oldest first."""
-        events: list[dict[str, Any]] = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            messages = batch.get("Messages", [])
-            if not messages:
-                return events
-            for message in messages:
-                events.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        """The events published since the last look, oldest first."""
+        return self.observer.published()
 
     def deliver(
         self,
@@ -283,8 +215,7 @@ class WebhookWorld:
         if base64_encoded:
             event["body"] = base64.b64encode(text.encode("utf-8")).decode("ascii")
             event["isBase64Encoded"] = True
-        raw = self.call_handler(event)
-        return Answer(status=int(raw["statusCode"]), body=json.loads(raw["body"]) if raw.get("body") else None)
+        return Answer.of(self.call_handler(event))
 
 
 @pytest.fixture
@@ -318,21 +249,13 @@ def webhook_world(
     events = boto3.client("events", region_name=REGION)
     bus = environment["EVENT_BUS_NAME"]
     events.create_event_bus(Name=bus)
-    sqs = boto3.client("sqs", region_name=REGION)
-    queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="observe-storekeeper", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "storekeeper."}]})
-    )
-    events.put_targets(Rule="observe-storekeeper", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     return WebhookWorld(
         table=table,
         store=PaymentsStore(table, client=dynamodb),
         dynamodb=dynamodb,
         ssm=ssm,
-        sqs=sqs,
-        queue_url=queue_url,
+        observer=BusObserver.on(events, boto3.client("sqs", region_name=REGION), bus),
         secret_parameter=secret_parameter,
         call_handler=lambda event: webhook.handler(event, lambda_context),
         build_event=api_event,

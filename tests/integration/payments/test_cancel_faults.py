@@ -4,13 +4,20 @@ for hours), and a payment made meanwhile is refunded, never kept."""
 
 import pytest
 
-from common.contracts import AwaitPaymentInput, CancelPaymentInput, CreatePaymentIntentInput, PaymentIntentRef
+from common.contracts import (
+    AwaitPaymentInput,
+    CancelPaymentInput,
+    CancelPaymentResult,
+    CreatePaymentIntentInput,
+    PaymentIntentRef,
+)
 from common.money import Money
 from payments import logic
 from payments.errors import PaymentProviderUnavailable
 from payments.store import PaymentsStore
+from tests.fakes import FakeCallbacks
 
-from .conftest import FakeCallbacks, FakeGateway
+from .conftest import FakeGateway
 
 ORDER = "o_01jcancelfaults00000000000"
 EUR = "EUR"
@@ -23,12 +30,12 @@ def waiting_for_payment(store: PaymentsStore, gateway: FakeGateway, callbacks: F
     return ref
 
 
-def customer_cancel(store: PaymentsStore, gateway: FakeGateway, callbacks: FakeCallbacks) -> logic.CancelPaymentResult:
+def customer_cancel(store: PaymentsStore, gateway: FakeGateway, callbacks: FakeCallbacks) -> CancelPaymentResult:
     task = CancelPaymentInput(order_id=ORDER, reason="changed my mind", refund_if_paid=False)
     return logic.cancel(store, gateway, callbacks, task)
 
 
-def compensate(store: PaymentsStore, gateway: FakeGateway, callbacks: FakeCallbacks) -> logic.CancelPaymentResult:
+def compensate(store: PaymentsStore, gateway: FakeGateway, callbacks: FakeCallbacks) -> CancelPaymentResult:
     task = CancelPaymentInput(order_id=ORDER, reason="cancelled by the customer", refund_if_paid=True)
     return logic.cancel(store, gateway, callbacks, task)
 
@@ -46,8 +53,8 @@ def test_a_customer_cancel_during_an_outage_decides_nothing_and_wakes_the_workfl
     # Then no outcome is recorded (a payment may still come), the request is, and the waiting step is
     # failed with CancelRequested so that the compensation (with its long retries) takes over
     assert (result.cancelled, result.pending, result.refunded) == (False, True, None)
-    record = store.get(ORDER)
-    assert record is not None and "outcome" not in record and record["cancelRequested"] == "changed my mind"
+    record = store.payment(ORDER)
+    assert record is not None and record.outcome is None and record.cancel_requested == "changed my mind"
     assert callbacks.failed == [("token-1", "CancelRequested", "changed my mind")]
 
 
@@ -62,8 +69,8 @@ def test_the_compensation_retries_while_stripe_is_down_and_refunds_a_payment_mad
     # When the compensation runs while Stripe is still down, it fails retryably and writes nothing
     with pytest.raises(PaymentProviderUnavailable):
         compensate(store, gateway, callbacks)
-    record = store.get(ORDER)
-    assert record is not None and "outcome" not in record
+    record = store.payment(ORDER)
+    assert record is not None and record.outcome is None
 
     # And when Stripe is back after the customer paid anyway (the webhook recorded it)
     gateway.unavailable = False
@@ -91,8 +98,8 @@ def test_a_payment_the_webhook_has_not_reported_yet_is_refunded_by_the_compensat
 
     # Then Stripe's refusal to cancel a paid PaymentIntent leads to a refund, and the payment is recorded
     assert result.refunded == Money(amount=4000, currency=EUR)
-    record = store.get(ORDER)
-    assert record is not None and record["outcome"] == logic.SUCCEEDED
+    record = store.payment(ORDER)
+    assert record is not None and record.outcome == logic.SUCCEEDED
 
 
 def test_the_outcome_canceled_is_written_once_stripe_confirmed(
@@ -110,8 +117,8 @@ def test_the_outcome_canceled_is_written_once_stripe_confirmed(
     # Then the PaymentIntent is cancelled at Stripe first, then the outcome recorded
     assert (result.cancelled, result.refunded) == (True, None)
     assert gateway.intents[ref.payment_intent_id]["status"] == "canceled"
-    record = store.get(ORDER)
-    assert record is not None and record["outcome"] == logic.CANCELED
+    record = store.payment(ORDER)
+    assert record is not None and record.outcome == logic.CANCELED
 
 
 def test_a_cancel_requested_before_the_wait_began_fails_the_wait_at_once(

@@ -19,9 +19,11 @@ from payments import logic, tasks
 from payments.errors import PaymentCanceled, PaymentProviderUnavailable, PaymentRejected
 from payments.gateway import StripeGateway
 from payments.store import PaymentsStore
+from tests.fakes import FakeCallbacks
 from tests.integration.conftest import free_port
+from tests.template import function_environment
 
-from .conftest import FakeCallbacks, FakeGateway
+from .conftest import FakeGateway
 
 ORDER = "o_01jlogictest000000000000000"
 EUR = "EUR"
@@ -64,8 +66,8 @@ def test_a_retried_create_answers_the_same_intent(store: PaymentsStore, gateway:
     assert gateway.calls["create_intent"] == 1
     assert second == first
     assert first.amount == eur(1000)
-    record = store.get(ORDER)
-    assert record is not None and record["paymentIntentId"] == first.payment_intent_id
+    record = store.payment(ORDER)
+    assert record is not None and record.payment_intent_id == first.payment_intent_id
 
 
 def test_no_intent_is_created_after_the_customer_cancelled(
@@ -131,7 +133,7 @@ def test_stripe_unavailable_is_retryable_and_writes_nothing(store: PaymentsStore
         create(store, gateway)
 
     # Then the error is the one the workflow retries, and no record claims a PaymentIntent
-    assert store.get(ORDER) is None
+    assert store.payment(ORDER) is None
 
 
 # ---------------------------------------------------------------- AwaitPayment and the verdict
@@ -195,8 +197,8 @@ def test_a_payment_is_decided_once(store: PaymentsStore, gateway: FakeGateway, c
 
     # Then only the first counts, and the workflow was resumed once
     assert (first, second) == (True, False)
-    record = store.get(ORDER)
-    assert record is not None and record["outcome"] == logic.SUCCEEDED
+    record = store.payment(ORDER)
+    assert record is not None and record.outcome == logic.SUCCEEDED
     assert len(callbacks.succeeded) == 1 and callbacks.failed == []
 
 
@@ -233,8 +235,8 @@ def test_a_customer_cancel_leaves_a_taken_payment_alone(
     # Then nothing is cancelled and nothing refunded: the shipment step undoes it
     assert (result.cancelled, result.refunded) == (False, None)
     assert gateway.calls["refund"] == 0 and gateway.calls["cancel_intent"] == 0
-    record = store.get(ORDER)
-    assert record is not None and record["outcome"] == logic.SUCCEEDED and "refunds" not in record
+    record = store.payment(ORDER)
+    assert record is not None and record.outcome == logic.SUCCEEDED and not record.refunds
 
 
 def test_a_compensation_refunds_the_rest_of_a_taken_payment_once(
@@ -362,11 +364,10 @@ def test_await_payment_runs_with_the_environment_the_template_gives_it(
     # Given exactly the variables the template gives AwaitPaymentFunction
     from .conftest import _template
 
-    template, resolver = _template()
-    variables = resolver.resolve(template.resources["AwaitPaymentFunction"]["Properties"]["Environment"]["Variables"])
+    variables = function_environment(_template()[1], "AwaitPaymentFunction")
     monkeypatch.delenv("STRIPE_SECRET_KEY_PARAMETER", raising=False)
     for name, value in variables.items():
-        monkeypatch.setenv(name, str(value))
+        monkeypatch.setenv(name, value)
     assert variables["PAYMENTS_TABLE"] == store.table
 
     # When the step runs (no verdict yet, so nothing is resumed)

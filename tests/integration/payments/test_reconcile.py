@@ -19,11 +19,14 @@ from payments import admin_api
 from payments import gateway as gateway_module
 from payments.errors import PaymentProviderUnavailable, PaymentRejected
 from payments.gateway import StripeGateway
-from payments.reconcile import Action, Kind, ReconcileInput, ReconciliationRun, reconcile
+from payments.models import Action, Kind, ReconcileInput, ReconciliationRun
+from payments.reconcile import reconcile
 from payments.store import PaymentsStore
+from tests.fakes import FakePublisher
 from tests.integration.conftest import free_port
+from tests.template import function_environment
 
-from .conftest import FakePublisher, _template
+from .conftest import _template
 
 EUR = "EUR"
 NOW_INPUT = ReconcileInput()
@@ -152,8 +155,8 @@ def test_a_payment_for_an_order_that_will_not_be_fulfilled_is_refunded_once(
     assert first.findings[0].amount == eur(1500)
     assert first.counts.refunded == 1 and first.counts.flagged == 0 and first.counts.ok == 0
     assert refunded_at_stripe(stripe, intent_id) == 1500
-    record = store.get(order_id) or {}
-    assert sum(int(r["amount"]) for r in (record.get("refunds") or {}).values()) == 1500
+    record = store.payment(order_id)
+    assert record is not None and record.refunded == 1500
     assert publish.events == []
 
     # And a second run (hourly runs overlap) refunds nothing
@@ -450,10 +453,8 @@ def test_staff_read_the_latest_runs_newest_first(
     lambda_context: Any,
 ) -> None:
     # Given the admin function's environment, and two runs: one that refunded, one with nothing to do
-    template, resolver = _template()
-    variables = template.resources["PaymentsAdminFunction"]["Properties"]["Environment"]["Variables"]
-    for name, value in resolver.resolve(variables).items():
-        monkeypatch.setenv(name, str(value))
+    for name, value in function_environment(_template()[1], "PaymentsAdminFunction").items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Storekeeper")
     intent_id = paid("o_reconcile_api", 1500, outcome="canceled")
     orders.put("o_reconcile_api", "CANCELLED", 1500, intent_id)

@@ -15,8 +15,10 @@ from local.aws import MotoServer, client
 from payments import logic
 from payments.errors import PaymentRejected
 from payments.store import PaymentsStore
+from tests.fakes import FakeCallbacks
+from tests.template import set_environment
 
-from .conftest import FakeCallbacks, FakeGateway, _template
+from .conftest import FakeGateway, create_payments_table
 
 ORDER = "o_01jrefundrace00000000000000"
 
@@ -132,19 +134,9 @@ RACERS = 10
 @pytest.fixture
 def server_store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> PaymentsStore:
     """The template's PaymentsTable under a name of its own on the shared moto server."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "t")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    template, resolver = _template()
-    props = resolver.resolve(dict(template.of_type("AWS::DynamoDB::Table"))["PaymentsTable"])
+    set_environment(monkeypatch)
     dynamodb = client("dynamodb", server.endpoint)
-    table = f"payments-refund-race-{threading.get_ident()}"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        BillingMode=props["BillingMode"],
-    )
+    table = create_payments_table(dynamodb, f"payments-refund-race-{threading.get_ident()}")
     return PaymentsStore(table, client=dynamodb)
 
 
@@ -169,6 +161,6 @@ def test_parallel_full_refunds_refund_the_payment_once(server_store: PaymentsSto
     # Then one was made at Stripe, the others refused, and the record adds up to the payment
     assert outcomes == {"refunded": 1, "refused": RACERS - 1}
     assert len(gateway.made) == 1
-    record = server_store.get(ORDER)
+    record = server_store.payment(ORDER)
     assert record is not None
-    assert sum(int(r["amount"]) for r in record["refunds"].values()) == 1000
+    assert sum(r.amount for r in record.refunds.values()) == 1000

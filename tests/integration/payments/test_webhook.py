@@ -11,9 +11,11 @@ from botocore.stub import Stubber
 from common.events import events_client
 from local.stripe import event, sign
 from payments import logic, webhook
+from payments.models import Handled
 from payments.store import PaymentsStore
+from tests.fakes import FakeCallbacks
 
-from .conftest import STAGE, WEBHOOK_SECRET, FakeCallbacks, WebhookWorld, webhook_environment
+from .conftest import STAGE, WEBHOOK_SECRET, WebhookWorld, webhook_environment
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -119,8 +121,8 @@ def test_a_base64_body_is_verified_over_its_decoded_bytes(webhook_world: Webhook
 
     # Then the signature matched the decoded body and the payment is recorded
     assert (answer.status, answer.body["outcome"]) == (200, "succeeded")
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and record["outcome"] == "succeeded"
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.outcome == "succeeded"
 
 
 # ---------------------------------------------------------------- once, however often Stripe delivers
@@ -170,9 +172,9 @@ def test_a_failure_after_success_changes_nothing(webhook_world: WebhookWorld) ->
 
     # Then it is acknowledged as late, the outcome stays succeeded, and nothing is published for it
     assert (answer.status, answer.body["outcome"]) == (200, "late: the payment was already decided otherwise")
-    record = webhook_world.store.get(ORDER)
+    record = webhook_world.store.payment(ORDER)
     assert record is not None
-    assert (record["outcome"], record["outcomeDetail"]) == ("succeeded", "paid")
+    assert (record.outcome, record.outcome_detail) == ("succeeded", "paid")
     assert webhook_world.published() == []
 
 
@@ -186,8 +188,8 @@ def test_event_types_we_do_not_handle_are_acknowledged(webhook_world: WebhookWor
 
     # Then it is a 200 (Stripe stops retrying), the payment is untouched and nothing is published
     assert (answer.status, answer.body) == (200, {"received": True, "outcome": f"ignored: {kind}"})
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and "outcome" not in record
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.outcome is None
     assert webhook_world.published() == []
 
 
@@ -235,8 +237,8 @@ def test_refunds_are_recorded_and_never_move_backwards(webhook_world: WebhookWor
 
     # Then each is acknowledged, and the recorded total only ever grew
     assert [(a.status, a.body["outcome"]) for a in answers] == [(200, "refund recorded")] * 3
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and record["amountRefunded"] == 2500
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.amount_refunded == 2500
     # And the RefundSucceeded ids are per total: the late one repeats an id consumers already applied
     published = webhook_world.published()
     assert detail_types(published) == ["RefundSucceeded"] * 3
@@ -276,7 +278,7 @@ def test_a_failed_event_is_released_for_the_redelivery(
     real_handle = logic.handle_event
     failures = iter([RuntimeError("DynamoDB had a bad moment")])
 
-    def flaky(*args: Any) -> str:
+    def flaky(*args: Any) -> Handled:
         failure = next(failures, None)
         if failure is not None:
             raise failure

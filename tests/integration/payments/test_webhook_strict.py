@@ -14,10 +14,12 @@ import pytest
 
 from local.stripe import event
 from payments import logic, webhook
+from payments.models import RefundEntry
 from payments.store import EVENT_LEASE, PaymentsStore
 from payments.stripe_events import parse_event
+from tests.fakes import FakeCallbacks
 
-from .conftest import FakeCallbacks, FakeGateway, WebhookWorld
+from .conftest import FakeGateway, WebhookWorld
 from .test_webhook import INTENT, ORDER, charge, detail_types, given_payment, intent
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -103,8 +105,8 @@ def test_a_claim_left_by_a_killed_lambda_is_processed_after_its_lease(
 
     # Then it is not taken for a duplicate: Stripe is told to retry, and nothing is applied yet
     assert (early.status, early.error["code"]) == (503, "event_in_progress")
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and "outcome" not in record
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.outcome is None
 
     # When Stripe redelivers it after the lease ran out
     clock.now += EVENT_LEASE + timedelta(seconds=1)
@@ -112,8 +114,8 @@ def test_a_claim_left_by_a_killed_lambda_is_processed_after_its_lease(
 
     # Then it is processed, once
     assert (late.status, late.body["outcome"]) == (200, "succeeded")
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and record["outcome"] == "succeeded"
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.outcome == "succeeded"
     assert detail_types(webhook_world.published()) == ["PaymentSucceeded"]
 
 
@@ -218,8 +220,8 @@ def test_a_payment_intent_event_is_mapped_through_its_payment_intent(webhook_wor
 
     # Then the order is found through the PaymentIntent and paid
     assert (answer.status, answer.body["outcome"]) == (200, "succeeded")
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and record["outcome"] == "succeeded"
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.outcome == "succeeded"
 
 
 def test_refunds_are_mapped_through_the_payment_intent_not_the_charge_metadata(webhook_world: WebhookWorld) -> None:
@@ -238,9 +240,9 @@ def test_refunds_are_mapped_through_the_payment_intent_not_the_charge_metadata(w
 
     # Then each refund is recorded on the order of its PaymentIntent
     assert [a.body["outcome"] for a in answers] == ["refund recorded", "refund recorded"]
-    mine, other = webhook_world.store.get(ORDER), webhook_world.store.get(OTHER_ORDER)
+    mine, other = webhook_world.store.payment(ORDER), webhook_world.store.payment(OTHER_ORDER)
     assert mine is not None and other is not None
-    assert (mine["amountRefunded"], other["amountRefunded"]) == (1000, 2500)
+    assert (mine.amount_refunded, other.amount_refunded) == (1000, 2500)
     published = webhook_world.published()
     assert [e["detail"]["data"]["orderId"] for e in published] == [ORDER, OTHER_ORDER]
 
@@ -294,8 +296,8 @@ def test_attaching_an_intent_writes_its_pointer_once(webhook_world: WebhookWorld
     assert again is None
     assert store.order_of_intent("pi_loser") is None
     assert store.order_of_intent(INTENT) == ORDER
-    record = store.get(ORDER)
-    assert record is not None and record["paymentIntentId"] == INTENT
+    record = store.payment(ORDER)
+    assert record is not None and record.payment_intent_id == INTENT
 
 
 # ---------------------------------------------------------------- finding 5: timestamps and shapes
@@ -429,10 +431,10 @@ def test_a_payment_after_a_decline_or_a_cancel_is_refunded(
     assert (made["payment_intent"], made["amount"]) == (INTENT, 2500)
     assert list(stripe.refunds) == [f"{ORDER}-late-{INTENT}"]
     # And recorded on the payment, whose outcome stays what it was
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and record["outcome"] == earlier
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.outcome == earlier
     reason = f"paid after the payment was {earlier}"
-    assert record["refunds"] == {f"late-{INTENT}": {"providerRefundId": made["id"], "amount": 2500, "reason": reason}}
+    assert record.refunds == {f"late-{INTENT}": RefundEntry(provider_refund_id=made["id"], amount=2500, reason=reason)}
     # And nothing that would mark the order paid was published, nor the workflow resumed
     assert webhook_world.published() == []
     assert (fake.succeeded, fake.failed) == ([], [])
@@ -461,8 +463,8 @@ def test_a_late_payment_refund_that_stripe_cannot_make_is_retried_by_stripe(
 
     # Then the payment is refunded
     assert (second.status, second.body["outcome"]) == (200, logic.LATE_REFUNDED)
-    record = webhook_world.store.get(ORDER)
-    assert record is not None and record["refunds"][f"late-{INTENT}"]["amount"] == 2500
+    record = webhook_world.store.payment(ORDER)
+    assert record is not None and record.refunds[f"late-{INTENT}"].amount == 2500
 
 
 def test_a_late_payment_already_refunded_is_not_refunded_again(
@@ -471,7 +473,7 @@ def test_a_late_payment_already_refunded_is_not_refunded_again(
     # Given a cancelled order whose payment the workflow's compensation refunded in full already
     given_payment(webhook_world)
     assert webhook_world.store.decide(ORDER, "canceled") is not None
-    entry = {"providerRefundId": "re_cancel", "amount": 2500, "reason": "cancelled"}
+    entry = RefundEntry(provider_refund_id="re_cancel", amount=2500, reason="cancelled")
     assert webhook_world.store.record_refund(ORDER, "cancellation", entry) is not None
 
     # When the succeeded event arrives

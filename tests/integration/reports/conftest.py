@@ -1,14 +1,12 @@
 """Reports against moto, in-process: the table and the bucket from `template.yaml`, SES with the
 sender's domain verified. Histories are built as the events the orders domain publishes."""
 
-import copy
 import email
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,14 +14,15 @@ import pytest
 from moto import mock_aws
 
 from common.contracts import Attribution, OrderedLine, OrderRefunded, OrderSnapshot
+from common.events import Received, receive
 from common.money import Money
-from local.template import Template
+from reports import aggregates
 from reports.adapters import S3Files, SesMailer
-from reports.aggregates import increments
 from reports.runs import RunContext
 from reports.store import ReportsStore
+from tests.tables import create_table
+from tests.template import set_environment
 
-ROOT = Path(__file__).resolve().parents[3]
 REGION = "eu-west-1"
 TABLE = "reports-test"
 BUCKET = "reports-test-bucket"
@@ -62,23 +61,10 @@ class World:
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "MOTO_ACCOUNT_ID": "123456789012",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    props = copy.deepcopy(dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["ReportsTable"])
+    set_environment(monkeypatch, {"MOTO_ACCOUNT_ID": "123456789012"})
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=props["AttributeDefinitions"],
-            KeySchema=props["KeySchema"],
-            BillingMode=props["BillingMode"],
-        )
+        create_table(dynamodb, "ReportsTable", name=TABLE)
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         ses = boto3.client("ses", region_name=REGION)
@@ -127,6 +113,24 @@ Event = tuple[str, str, dict[str, Any], datetime]
 """(detail type, event id, data, occurred at): what reaches the aggregates."""
 
 
+def bus_event(event: Event) -> dict[str, Any]:
+    """The event as EventBridge delivers it to the events function."""
+    detail_type, event_id, data, at = event
+    return {
+        "version": "0",
+        "id": f"bus-{event_id}",
+        "detail-type": detail_type,
+        "source": "storekeeper.test",
+        "time": at.isoformat(),
+        "detail": {"eventId": event_id, "occurredAt": at.isoformat(), "data": data},
+    }
+
+
+def received(event: Event) -> Received:
+    """The event as the events function reads it: parsed through its contract model."""
+    return receive(bus_event(event))
+
+
 def paid(snapshot: OrderSnapshot, at: datetime) -> Event:
     return ("OrderPaid", f"OrderPaid#{snapshot.order_id}", snapshot.model_dump(mode="json", by_alias=True), at)
 
@@ -152,8 +156,6 @@ def deliver(world: World) -> Callable[..., bool]:
     from zoneinfo import ZoneInfo
 
     def apply(event: Event, zone: str = "UTC") -> bool:
-        detail_type, event_id, data, at = event
-        found = increments(detail_type, data, at, ZoneInfo(zone))
-        return bool(found) and world.store.apply(event_id, found)
+        return aggregates.apply(world.store, received(event), ZoneInfo(zone))
 
     return apply

@@ -4,6 +4,10 @@ statement that emails each affiliate their own line."""
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
+from common.contracts import CommissionEarned, CommissionPaid, CommissionReversed
+from common.money import Money
 from reports import queries, runs
 
 from .conftest import World
@@ -11,48 +15,47 @@ from .conftest import World
 MAY = datetime(2030, 5, 10, 12, tzinfo=UTC)
 
 
-def _event(kind: str, event_id: str, data: dict[str, object]) -> tuple[str, str, dict[str, object], datetime]:
-    return (kind, event_id, data, MAY)
+def _event(event_id: str, data: BaseModel) -> tuple[str, str, dict[str, object], datetime]:
+    """An affiliates event as it is published: its data is the contract model, dumped for the bus."""
+    detail_type = event_id.split("#", 1)[0]
+    return (detail_type, event_id, data.model_dump(mode="json", by_alias=True), MAY)
+
+
+def _eur(amount: int) -> Money:
+    return Money(amount=amount, currency="EUR")
+
+
+def _earned(affiliate_id: str, order_id: str, amount: int, payout_email: str | None = None) -> CommissionEarned:
+    return CommissionEarned(
+        affiliate_id=affiliate_id,
+        code="CODE2345",
+        order_id=order_id,
+        amount=_eur(amount),
+        order_total=_eur(amount * 10),
+        commission_rate=0.1,
+        status="PENDING",
+        payout_email=payout_email,
+    )
 
 
 def test_earned_reversed_paid_and_due(world: World, deliver: Callable[..., bool]) -> None:
-    eur = {"currency": "EUR"}
     events = [
+        _event("CommissionEarned#o1", _earned("af_1", "o1", 500, "pay@one.example")),
+        _event("CommissionEarned#o2", _earned("af_1", "o2", 300, "pay@one.example")),
         _event(
-            "CommissionEarned",
-            "CommissionEarned#o1",
-            {
-                "affiliateId": "af_1",
-                "orderId": "o1",
-                "amount": {"amount": 500, **eur},
-                "payoutEmail": "pay@one.example",
-            },
-        ),
-        _event(
-            "CommissionEarned",
-            "CommissionEarned#o2",
-            {
-                "affiliateId": "af_1",
-                "orderId": "o2",
-                "amount": {"amount": 300, **eur},
-                "payoutEmail": "pay@one.example",
-            },
-        ),
-        _event(
-            "CommissionReversed",
             "CommissionReversed#o2#300",
-            {"affiliateId": "af_1", "orderId": "o2", "amount": {"amount": 300, **eur}},
+            CommissionReversed(
+                affiliate_id="af_1",
+                order_id="o2",
+                amount=_eur(300),
+                reversed_total=_eur(300),
+            ),
         ),
         _event(
-            "CommissionPaid",
             "CommissionPaid#po_1",
-            {"affiliateId": "af_1", "payoutId": "po_1", "amount": {"amount": 200, **eur}},
+            CommissionPaid(affiliate_id="af_1", payout_id="po_1", amount=_eur(200), commissions=1),
         ),
-        _event(
-            "CommissionEarned",
-            "CommissionEarned#o3",
-            {"affiliateId": "af_2", "orderId": "o3", "amount": {"amount": 100, **eur}},
-        ),
+        _event("CommissionEarned#o3", _earned("af_2", "o3", 100)),
     ]
     for event in events + events[:2]:  # duplicates change nothing
         deliver(event)
@@ -67,7 +70,9 @@ def test_earned_reversed_paid_and_due(world: World, deliver: Callable[..., bool]
     (mail,) = world.sent()
     assert mail["To"] == "pay@one.example"
     statement = next(p for p in mail.walk() if p.get_filename() == "statement-2030-05.csv")
-    assert statement.get_payload(decode=True).decode().splitlines() == [
+    payload = statement.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert payload.decode().splitlines() == [
         "month,earned,reversed,paid,due,currency",
         "2030-05,800,300,200,300,EUR",
     ]

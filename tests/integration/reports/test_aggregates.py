@@ -1,7 +1,6 @@
 """The aggregates equal a recomputation from the orders themselves, for generated histories of paid
 orders, partial refunds and cancellations, delivered with duplicates and in any order."""
 
-import copy
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,12 +10,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.template import Template
 from reports import queries
 from reports.aggregates import increments
 from reports.store import ReportsStore
+from tests.tables import create_table
 
-from .conftest import ROOT, Event, World, cancelled_after_payment, order, paid, refunded
+from .conftest import Event, World, cancelled_after_payment, order, paid, received, refunded
 
 DAY0 = date(2030, 5, 1)
 PRODUCTS = {"p_tee": 1500, "p_mug": 1200, "p_pen": 650}
@@ -113,24 +112,14 @@ def _history(plans: list[Planned]) -> tuple[list[Event], dict[str, dict[str, int
 @given(plans=st.lists(planned_orders, min_size=0, max_size=6), data=st.data())
 def test_aggregates_equal_a_recomputation(world: World, plans: list[Planned], data: st.DataObject) -> None:
     # Given a fresh table and a generated history, delivered with duplicates and in any order
-    props = copy.deepcopy(dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["ReportsTable"])
-    name = f"reports-prop-{next(_tables)}"
-    world.store.client.create_table(
-        TableName=name,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(world.store.client, "ReportsTable", name=f"reports-prop-{next(_tables)}")
     store = ReportsStore(name, client=world.store.client)
     events, expected = _history(plans)
     duplicates = data.draw(st.lists(st.sampled_from(events), max_size=4)) if events else []
     delivery = data.draw(st.permutations(events + duplicates))
 
     # When every delivery is applied
-    applied = [
-        store.apply(event_id, increments(kind, payload, at, ZoneInfo("UTC")))
-        for kind, event_id, payload, at in delivery
-    ]
+    applied = [store.apply(event[1], increments(received(event), ZoneInfo("UTC"))) for event in delivery]
 
     # Then each distinct event was applied exactly once
     assert sum(applied) == len({event_id for _, event_id, _, _ in events})

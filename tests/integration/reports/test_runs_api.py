@@ -3,7 +3,6 @@ function asynchronously, followed on `GET /reports/runs/{runId}` until DONE, and
 through the API, which redirects to a link signed per request. The email carries the files attached,
 never a presigned link (one signed with a Lambda role's credentials dies within hours)."""
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,9 +14,11 @@ import pytest
 import requests
 from botocore.stub import ANY, Stubber
 
-from reports import adapters, api, jobs, runs
+from reports import adapters, jobs, runs
+from reports import admin_api as api
 from reports.adapters import LambdaRunner
-from tests.integration.conftest import Answer
+from reports.models import Kind
+from tests.proxy import Answer
 
 from .conftest import BUCKET, RECIPIENTS, REGION, SENDER, TABLE, World, order, paid
 
@@ -32,7 +33,7 @@ class FakeRunner:
 
     started: list[dict[str, str]] = field(default_factory=list)
 
-    def start(self, kind: runs.Kind, period: str, run_id: str) -> None:
+    def start(self, kind: Kind, period: str, run_id: str) -> None:
         self.started.append({"kind": kind, "period": period, "runId": run_id})
 
 
@@ -65,10 +66,7 @@ def runner(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRunner
 def call(runner: FakeRunner, api_event: Callable[..., dict[str, Any]], lambda_context: Any) -> Call:
     def request(method: str, path: str, *, body: Any = None, groups: list[str] | None = None) -> Answer:
         event = api_event(method, path, body=body, groups=["admin"] if groups is None else groups)
-        raw: Any = api.handler(event, lambda_context)
-        headers = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
-        headers.update(raw.get("headers") or {})
-        return Answer(int(raw["statusCode"]), json.loads(raw["body"]) if raw.get("body") else None, headers)
+        return Answer.of(api.handler(event, lambda_context))
 
     return request
 

@@ -1,0 +1,92 @@
+"""Ranked counters: `COPURCHASE#<a> / PRODUCT#<b> {hits}` (how often b was bought with a) and
+`BESTSELLER#<category|*> / PRODUCT#<id> {hits}` (units sold). Each carries `GSI2PK` = its PK and
+`GSI2SK` = the zero-padded count then the product id, so the keys-only GSI2 answers "the k partners
+bought most often with a" in one query of k keys."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from common.dynamo import Key, Page, query_page
+from common.store import key
+from customers.store.base import CustomersTable
+
+ALL_CATEGORIES = "*"
+COUNT_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A ranked counter: the co-purchases of (`owner`, `product_id`) or the units of a best seller."""
+
+    partition: str
+    product_id: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.partition, f"PRODUCT#{self.product_id}"
+
+
+def copurchase_partition(product_id: str) -> str:
+    return f"COPURCHASE#{product_id}"
+
+
+def bestseller_partition(category: str) -> str:
+    return f"BESTSELLER#{category}"
+
+
+def ranked(count: int, product_id: str) -> str:
+    return f"{count:0{COUNT_DIGITS}d}#{product_id}"
+
+
+class CounterStore(CustomersTable):
+    def counts(self, counters: Sequence[Counter]) -> dict[Counter, int]:
+        by_key = {c.key: c for c in counters}
+        values = (
+            self.batch_read([key(*c.key) for c in counters], projection="PK, SK, hits", consistent=True)
+            if counters
+            else []
+        )
+        found = {by_key[(v["PK"], v["SK"])]: int(v.get("hits", 0)) for v in values}
+        return {c: found.get(c, 0) for c in counters}
+
+    def add_counts(self, event_id: str, part: str, changes: Sequence[tuple[Counter, int, int]], now: datetime) -> None:
+        """Move each counter from the count read to the new one, re-ranking it in GSI2, with the part's
+        marker, all or nothing. `AlreadyApplied` if the part was applied; `Contended` if a counter moved."""
+        actions = [self.marker(event_id, part, now)]
+        for counter, old, new in changes:
+            pk, sk = counter.key
+            actions.append(
+                self.update_action(
+                    pk,
+                    sk,
+                    "SET hits = :new, productId = :pid, GSI2PK = :pk, GSI2SK = :rank",
+                    condition="attribute_not_exists(PK) OR hits = :old",
+                    values={
+                        ":new": new,
+                        ":old": old,
+                        ":pid": counter.product_id,
+                        ":pk": pk,
+                        ":rank": ranked(new, counter.product_id),
+                    },
+                )
+            )
+        self.apply_once(actions)
+
+    def top(self, partition: str, *, limit: int, start_key: Key | None = None) -> Page[tuple[str, int]]:
+        """Products of a ranked partition, highest count first: (productId, count). Reads `limit` keys."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        page = query_page(self.client, request, start_key)
+        found = []
+        for item in page.items:
+            count, _, product_id = str(item["GSI2SK"]).partition("#")
+            found.append((product_id, int(count)))
+        return Page(found, page.next_key)

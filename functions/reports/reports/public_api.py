@@ -1,0 +1,40 @@
+"""`POST /analytics/visits`: the storefront's beacon. Public and throttled (template), small bodies only;
+what a visit counts is `reports.visits`."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common.errors import PayloadTooLarge
+from common.http import accepted, make_resolver, responses
+from common.observability import make_logger
+from reports import visits
+from reports.models import VisitAck, VisitIn
+from reports.settings import settings
+from reports.wiring import store
+
+logger = make_logger("reports")
+app = make_resolver(logger)
+MAX_BODY_BYTES = 1024
+
+
+@app.post(
+    "/analytics/visits",
+    summary="Count a storefront visit (public beacon)",
+    responses=responses(400, 413, 422, 429, success=202, description="Counted (or already counted)"),
+    tags=["analytics"],
+)
+def count_visit(visit: Annotated[VisitIn, Body()]) -> Response[VisitAck]:
+    if len(app.current_event.body or "") > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"a visit is at most {MAX_BODY_BYTES} bytes")
+    counted = visits.count(store(), visit, datetime.now(UTC), settings().zone)
+    return accepted(VisitAck(counted=counted), "/analytics/visits")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)
