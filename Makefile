@@ -11,7 +11,7 @@ PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install run test lint format typecheck validate build bench openapi deploy clean fuzz chaos
+.PHONY: help install run test lint format typecheck validate build bench openapi clients deploy clean fuzz chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.install
 run: $(BIN)/.installed $(TOOLS)/localstripe/.installed ## start the local stack with demo data (Ctrl-C stops it)
 	$(BIN)/python -m local run
 
-test: install lint typecheck validate openapi-check build ## every gate: lint, types, template, OpenAPI drift, build, tests
+test: install lint typecheck validate openapi-check clients build ## every gate: lint, types, template, OpenAPI drift, generated clients, build, tests
 	$(BIN)/pytest -q
 
 lint: install ## ruff lint and format check
@@ -87,6 +87,9 @@ openapi-check: install
 	@$(BIN)/python -m local.openapi | diff -u docs/openapi.json - \
 	  || { echo "docs/openapi.json is stale: run 'make openapi'"; exit 1; }
 
+clients: install ## generate Python and TypeScript clients from docs/openapi.json (build/clients); fail on any warning
+	$(BIN)/python -m clients.check
+
 bench: build ## benchmarks (tables on stdout)
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/contention.py
@@ -97,4 +100,4 @@ deploy: build ## deploy to AWS (asks for stack name, region, stage the first tim
 	$(SAM) deploy --guided
 
 clean:
-	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .local build .pytest_cache .mypy_cache .ruff_cache

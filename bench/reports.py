@@ -1,5 +1,5 @@
 """Reports benchmark: histories of 1,000, 10,000 and 100,000 orders applied through the aggregate
-consumer's own code (`reports.aggregates.increments`), then a daily and a 30-day report timed and
+consumer's own code (`reports.logic.aggregates.increments`), then a daily and a 30-day report timed and
 their items read counted. The store here keeps the table's items in memory (same keys, same reads),
 because moto copies a whole table on each transaction and would time itself, not the design.
 
@@ -22,9 +22,9 @@ sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/reports")]
 from common.contracts import OrderedLine, OrderSnapshot  # noqa: E402
 from common.events import Received  # noqa: E402
 from common.money import Money  # noqa: E402
-from reports import queries  # noqa: E402
-from reports.aggregates import increments  # noqa: E402
-from reports.models import Increment  # noqa: E402
+from reports.logic import queries  # noqa: E402
+from reports.logic.aggregates import increments  # noqa: E402
+from reports.models import Increment, ReportGranularity  # noqa: E402
 from reports.store import ReportsStore  # noqa: E402
 
 DAYS = 90
@@ -101,7 +101,7 @@ def history(store: MemoryStore, orders: int, rng: random.Random) -> None:
 def measure(store: MemoryStore, first: date, last: date) -> dict[str, tuple[float, int]]:
     results = {}
     for name, report in (
-        ("sales", lambda: queries.sales(store, first, last, "day", "EUR")),
+        ("sales", lambda: queries.sales(store, first, last, ReportGranularity.DAY, "EUR")),
         ("top products", lambda: queries.top_products(store, first, last, 10, "EUR")),
         ("best customers", lambda: queries.best_customers(store, first, last, 10, "EUR")),
     ):

@@ -134,9 +134,17 @@ def _is_text(content_type: str) -> bool:
 _DEFAULT_ANSWERS = {
     "MISSING_AUTHENTICATION_TOKEN": (403, '{"message": "Missing Authentication Token"}'),
     "UNAUTHORIZED": (401, '{"message": "Unauthorized"}'),
+    "THROTTLED": (429, '{"message": "Too Many Requests"}'),
+    "QUOTA_EXCEEDED": (429, '{"message": "Limit Exceeded"}'),
     "DEFAULT_5XX": (502, '{"message": "Internal server error"}'),
 }
-_FAMILY = {"MISSING_AUTHENTICATION_TOKEN": "DEFAULT_4XX", "UNAUTHORIZED": "DEFAULT_4XX", "DEFAULT_5XX": "DEFAULT_5XX"}
+_FAMILY = {
+    "MISSING_AUTHENTICATION_TOKEN": "DEFAULT_4XX",
+    "UNAUTHORIZED": "DEFAULT_4XX",
+    "THROTTLED": "DEFAULT_4XX",
+    "QUOTA_EXCEEDED": "DEFAULT_4XX",
+    "DEFAULT_5XX": "DEFAULT_5XX",
+}
 
 
 def _header_value(mapping: str, request_headers: Headers | None) -> str | None:
@@ -359,7 +367,10 @@ class Gateway:
                 "userAgent": request.headers.get("User-Agent"),
                 "userArn": None,
             },
-            "path": f"/{self.stage}{request.path}",
+            # The path as the client called it: this gateway serves at the root, like a custom domain
+            # without a base path (on API Gateway's own domain it would start with `/{stage}`), so links
+            # built from it (`common.links`) lead back here.
+            "path": request.path,
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
             "requestId": request_id,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),

@@ -1,26 +1,57 @@
 """`python -m local.openapi`: the one OpenAPI 3.1 document of the whole API, generated from the code.
 
 Each API function's Powertools resolver describes its own routes; this merges them, checks that the
-code and `template.yaml` agree on every route (a route in one and not the other fails), and marks the
-routes behind the Cognito authorizer with a bearer security requirement. Output is deterministic, so
-`make openapi-check` can diff it against the committed `docs/openapi.json`."""
+code and `template.yaml` agree on every route (a route in one and not the other fails), marks the routes
+behind the Cognito authorizer with a bearer security requirement and the others with `security: []`.
+Output is deterministic, so `make openapi-check` can diff it against the committed `docs/openapi.json`.
+
+The document is what client generators (`openapi-python-client`, `openapi-typescript`) read, so it is
+held to what they need: a schema's name is its class name and its `title` (two different schemas with
+one name fail the build: name the model after what it is, never prefix it here); one schema reached
+from two functions is one schema; every operation has an `operationId` a person would call and one of
+the tags below. `tests/local/test_openapi_document.py` holds the rest (typed objects, timestamps)."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import os
+import re
 import sys
 from typing import Any
 
 from local.lambdas import add_code_paths, function_specs
+from local.openapi_errors import HEADERS as COMMON_HEADERS
+from local.openapi_errors import api_version, document_errors
+from local.openapi_headers import declare_headers
 from local.stack import DEFAULT_TEMPLATE
 from local.template import Resolver, Template, TemplateError
 
 TITLE = "Storekeeper API"
-VERSION = "1.0.0"
 SECURITY_SCHEME = "cognitoIdToken"
+LOCAL_SERVER = "http://127.0.0.1:3000"
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
+SCHEMA_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+
+TAGS = {
+    "catalog": "Products and categories: public reads, admin writes",
+    "inventory": "Stock per SKU, adjustments and their ledger (staff)",
+    "orders": "Checkout, reading and cancelling orders; staff's lists, shipments and refunds",
+    "coupons": "Discount codes (admin)",
+    "customers": "The signed-in customer's profile, addresses, payment methods and recommendations; "
+    "support's view of a customer",
+    "affiliates": "Affiliate accounts, their commissions and payouts",
+    "payments": "Stripe's webhook and payment reconciliation",
+    "reports": "Sales and marketing reports, and report runs delivered by email (admin)",
+    "analytics": "The storefront's visit beacon",
+}
+"""Tags by resource, not by caller: a client generator makes one module per tag, so an admin's call
+sits beside the customer's call on the same thing (who may call is in `security` and the summary)."""
+
+
+class DocumentError(TemplateError):
+    """The code describes an API the document cannot state unambiguously (two schemas, one name)."""
 
 
 class _PlaceholderResolver(Resolver):
@@ -56,22 +87,24 @@ def build(template: Template) -> dict[str, Any]:
         if spec.logical_id not in api_functions:
             continue
         module = importlib.import_module(spec.handler.rpartition(".")[0])
-        document = json.loads(module.app.get_openapi_json_schema(title=TITLE, version=VERSION))
-        document = _rename_clashes(document, schemas, prefix=spec.handler.split(".", 1)[0].title())
-        for name, schema in document.get("components", {}).get("schemas", {}).items():
-            schemas[name] = schema
+        document = json.loads(module.app.get_openapi_json_schema(title=TITLE, version=api_version()))
+        _merge_schemas(schemas, document.get("components", {}).get("schemas", {}), origin=spec.logical_id)
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
                 if method not in _METHODS:
                     continue
                 if (method, path) not in declared:
                     raise TemplateError(f"{spec.logical_id} serves {method.upper()} {path}, which template.yaml lacks")
-                if (method, path) in protected:
-                    operation["security"] = [{SECURITY_SCHEME: []}]
+                # Public routes say so (`[]`), so a client does not send a token the route ignores.
+                operation["security"] = [{SECURITY_SCHEME: []}] if (method, path) in protected else []
                 paths.setdefault(path, {})[method] = operation
-    _errors_in_one_shape(paths)
-    _errors_every_route_may_answer(paths)
+    _optional_bodies_by_reference(paths)
+    document_errors(paths)  # local.openapi_errors: error answers, codes, request id, version, Retry-After
+    declare_headers(paths)  # local.openapi_headers: header spelling, Location, Idempotent-Replayed
     schemas = _referenced(schemas, paths)
+    _check_operations(paths)
+    for name, schema in schemas.items():
+        schema["title"] = name
     documented = {(m, p) for p, ops in paths.items() for m in ops}
     missing = sorted(declared - documented)
     if missing:
@@ -80,12 +113,15 @@ def build(template: Template) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": TITLE,
-            "version": VERSION,
+            "version": api_version(),
             "description": "The backend of an online store. Errors share one shape: ErrorBody.",
         },
+        "servers": _servers(template),
+        "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": {path: paths[path] for path in sorted(paths)},
         "components": {
             "schemas": {name: schemas[name] for name in sorted(schemas)},
+            "headers": COMMON_HEADERS,
             "securitySchemes": {
                 SECURITY_SCHEME: {
                     "type": "http",
@@ -98,59 +134,81 @@ def build(template: Template) -> dict[str, Any]:
     }
 
 
-def _rename_clashes(document: dict[str, Any], known: dict[str, Any], *, prefix: str) -> dict[str, Any]:
-    """Two domains may name different models alike (`RefundOut`): the later one's schema is renamed
-    `<Domain><Name>` in its own document, references included, so the merged document has both."""
-    clashes = [
-        name
-        for name, schema in document.get("components", {}).get("schemas", {}).items()
-        if name in known and known[name] != schema
+def _optional_bodies_by_reference(paths: dict[str, dict[str, Any]]) -> None:
+    """An optional body is `required: false` with the model's plain `$ref`, not `anyOf [model, null]`:
+    generated clients read the `anyOf` as "send whatever was passed" and serialise their own `UNSET`
+    marker when the caller leaves the body out (openapi-python-client's cancel without a reason)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            body = operation.get("requestBody")
+            if not body or body.get("required"):
+                continue
+            for media in body.get("content", {}).values():
+                options = media.get("schema", {}).get("anyOf", [])
+                refs = [option for option in options if "$ref" in option]
+                if len(refs) == 1 and len(options) == 2 and {"type": "null"} in options:
+                    media["schema"] = refs[0]
+            body["required"] = False
+
+
+def _merge_schemas(known: dict[str, Any], found: dict[str, Any], *, origin: str) -> None:
+    """Adds one function's schemas to those already known. A model shared through the layer (`Money`,
+    `ErrorBody`) arrives from several functions alike and stays one schema; two different schemas
+    under one name would leave a client with two classes of one name (or a renamed copy whose title
+    still says the old name), so that fails: rename the model at its source."""
+    for name, schema in found.items():
+        if not SCHEMA_NAME.match(name):
+            raise DocumentError(
+                f"{origin}: schema {name!r} is no class name a client can use: name the model "
+                "(subclass a generic one, e.g. `class SalesPage(Page[SalesRow])`)"
+            )
+        if name in known and _without_title(known[name]) != _without_title(schema):
+            raise DocumentError(
+                f"{origin}: two different schemas are both named {name!r}: rename one model after what it is"
+            )
+        known[name] = schema
+
+
+def _without_title(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "title"}
+
+
+def _check_operations(paths: dict[str, dict[str, Any]]) -> None:
+    """Every operation has an explicit camelCase `operationId` (Powertools' default, `place_order_orders_post`,
+    is what a generated client would make people call) used once, and exactly one known tag."""
+    seen: dict[str, str] = {}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            route = f"{method.upper()} {path}"
+            operation_id = operation.get("operationId", "")
+            if not OPERATION_ID.match(operation_id):
+                raise DocumentError(f"{route}: give the route an `operation_id=` in camelCase (has {operation_id!r})")
+            if operation_id in seen:
+                raise DocumentError(f"{route}: operationId {operation_id!r} is taken by {seen[operation_id]}")
+            seen[operation_id] = route
+            tags = operation.get("tags", [])
+            if len(tags) != 1 or tags[0] not in TAGS:
+                raise DocumentError(f"{route}: tags {tags} must be one of {sorted(TAGS)}")
+
+
+def _servers(template: Template) -> list[dict[str, Any]]:
+    """The local stack, and the deployed stage (API Gateway serves the API under the stage's name)."""
+    stage = (template.raw.get("Parameters") or {}).get("Stage", {})
+    return [
+        {"url": LOCAL_SERVER, "description": "The local stack (`make run`)"},
+        {
+            "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}",
+            "description": "A deployed stage (`make deploy` prints the URL)",
+            "variables": {
+                "restApiId": {"default": "restApiId", "description": "The StoreApi's id, from the stack outputs"},
+                "region": {"default": "eu-west-1", "description": "The AWS region the stack runs in"},
+                "stage": {
+                    "default": str(stage.get("Default", "dev")),
+                    "enum": [str(value) for value in stage.get("AllowedValues", [stage.get("Default", "dev")])],
+                },
+            },
+        },
     ]
-    if not clashes:
-        return document
-    text = json.dumps(document)
-    for name in clashes:
-        text = text.replace(f'"#/components/schemas/{name}"', f'"#/components/schemas/{prefix}{name}"')
-    renamed: dict[str, Any] = json.loads(text)
-    schemas = renamed["components"]["schemas"]
-    for name in clashes:
-        schemas[f"{prefix}{name}"] = schemas.pop(name)
-    return renamed
-
-
-def _errors_in_one_shape(paths: dict[str, dict[str, Any]]) -> None:
-    """Powertools documents its own 422 body (`HTTPValidationError`); `common.http` answers every
-    validation failure in the one error shape, so the document says that instead."""
-    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    for operations in paths.values():
-        for operation in operations.values():
-            invalid = operation.get("responses", {}).get("422")
-            if invalid is not None and "HTTPValidationError" in json.dumps(invalid):
-                operation["responses"]["422"] = {"description": "A field is invalid", "content": error_body}
-
-
-_SHARED_ERRORS = {
-    "400": "Malformed request",
-    "401": "Missing or invalid token",
-    "413": "Request body too large",
-}
-
-
-def _errors_every_route_may_answer(paths: dict[str, dict[str, Any]]) -> None:
-    """Statuses no route's code states but every route of a kind can answer: 401 from the gateway's
-    authorizer on a protected route, and 400/413 from `common.http` on a route that reads a body.
-    And a 204 is documented without content, as it is sent."""
-    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    for operations in paths.values():
-        for operation in operations.values():
-            statuses = ["401"] if "security" in operation else []
-            if "requestBody" in operation:
-                statuses += ["400", "413"]
-            answers = operation.setdefault("responses", {})
-            for status in statuses:
-                answers.setdefault(status, {"description": _SHARED_ERRORS[status], "content": error_body})
-            if "204" in answers:  # Powertools documents `-> Response[None]` as a JSON null; 204 has no body
-                answers["204"].pop("content", None)
 
 
 def _referenced(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:

@@ -47,7 +47,9 @@ def test_an_affiliate_earns_on_a_referred_order_and_loses_it_on_refund(
     applied = http("POST", "/affiliates", json=APPLICATION, token=first_token)
     assert applied.status_code == 201, applied.text
     affiliate_id, code = applied.json()["affiliateId"], applied.json()["code"]
-    assert http("GET", "/affiliates/me", token=first_token).status_code == 403  # not approved yet
+    pending = http("GET", "/affiliates/me", token=first_token)  # the application's Location: pending
+    assert (pending.status_code, pending.json()["status"]) == (200, "PENDING"), pending.text
+    assert http("GET", "/affiliates/me/commissions", token=first_token).status_code == 403  # not approved yet
     # When an admin approves them at 10 %
     approved = http("POST", f"/affiliates/{affiliate_id}/approve", json={"commissionRate": RATE}, token=admin)
     assert approved.status_code == 200, approved.text

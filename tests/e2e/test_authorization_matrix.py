@@ -86,7 +86,7 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/products/{productId}"): everyone(200),
         ("GET", "/products/{productId}/recommendations"): everyone(200),
         ("GET", "/categories"): everyone(200),
-        ("POST", "/analytics/visits"): everyone(202, body={"sessionId": "matrix-session-1", "path": "/"}),
+        ("POST", "/analytics/visits"): everyone(200, body={"sessionId": "matrix-session-1", "path": "/"}),
         # no Stripe signature: 400 for everyone, token or not
         ("POST", "/payments/webhook"): everyone(400, body={"id": "evt_matrix", "type": "payment_intent.succeeded"}),
         # ------------------------------------------------------------------ customers
@@ -100,14 +100,16 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/me/orders"): signed_in(200),
         ("GET", "/me/addresses"): signed_in(200),
         ("POST", "/me/addresses"): signed_in(201, body=ADDRESS),
+        ("GET", "/me/addresses/{addressId}"): Row(401, 200, 404, 404, 404, 404),
         ("DELETE", "/me/addresses/{addressId}"): Row(401, 204, 404, 404, 404, 404),
         ("GET", "/me/recommendations"): signed_in(200),
         ("GET", "/me/payment-methods"): signed_in(200),
         ("GET", "/me/export"): signed_in(200),
         ("DELETE", "/me"): signed_in(204),  # throwaway users: the demo users stay
         ("POST", "/affiliates"): signed_in(201, body=APPLICATION),  # throwaway users: one application each
+        # one's own account, pending or approved (POST /affiliates' Location): only the affiliate has one
+        ("GET", "/affiliates/me"): Row(401, 404, 404, 200, 404, 404),
         # affiliate and admin roles; admin has no affiliate account of its own
-        ("GET", "/affiliates/me"): Row(401, 403, 403, 200, 403, 404),
         ("GET", "/affiliates/me/commissions"): Row(401, 403, 403, 200, 403, 404),
         # ------------------------------------------------------------------ staff
         ("POST", "/products"): admin_only(201, body=product),
@@ -126,6 +128,7 @@ def matrix() -> dict[Route, Row]:
         ("POST", "/orders/{orderId}/refunds"): staff(409, 409, body={"reason": "matrix"}),
         ("POST", "/coupons"): admin_only(201, body="coupon"),
         ("GET", "/coupons"): admin_only(200),
+        ("GET", "/coupons/{code}"): admin_only(200),
         ("GET", "/admin/customers/{customerId}"): staff(200, 200),
         ("POST", "/admin/customers/{customerId}/notes"): staff(201, 201, body={"text": "matrix note"}),
         ("GET", "/admin/affiliates"): admin_only(200),
@@ -211,6 +214,8 @@ def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> World:
     applicant = stack.token(f"matrix-applicant-{uuid.uuid4().hex[:6]}@example.com")
     application = api("POST", "/affiliates", applicant, json=APPLICATION)
     assert application.status_code == 201, application.text
+    coupon = api("POST", "/coupons", admin, json={"code": _unique("MTXGET"), "type": "percent", "value": 5})
+    assert coupon.status_code == 201, coupon.text
     run = api("POST", "/reports/runs", admin, json={"kind": "daily-report"})
     assert run.status_code == 202, run.text
     done = poll(lambda: api("GET", run.headers["Location"], admin).json(), lambda r: r["status"] in ("DONE", "FAILED"))
@@ -224,6 +229,7 @@ def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> World:
             "customerId": me["customerId"],
             "affiliateId": application.json()["affiliateId"],
             "runId": run.json()["runId"],
+            "code": coupon.json()["code"],
             "name": done["files"][0]["name"],
         },
         product=product,

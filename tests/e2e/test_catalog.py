@@ -154,6 +154,38 @@ def test_a_cursor_cannot_be_replayed_against_another_query(http: Http) -> None:
     _assert_error(http("GET", "/products", params={"limit": 101}), 422)
 
 
+def test_a_storefront_sorts_keeps_a_cart_by_ids_and_revalidates(http: Http) -> None:
+    # When a storefront walks the catalog dearest first, seven at a time
+    by_price = _all_products(http, sort="-price")
+    # Then it gets every product once, by lowest variant price, dearest first
+    prices = [p["minPrice"]["amount"] for p in by_price]
+    assert len(by_price) == len(_all_products(http)) and prices == sorted(prices, reverse=True)
+    # When it shows a cart of three of them, in the cart's order
+    cart = [by_price[5]["productId"], by_price[0]["productId"], by_price[9]["productId"]]
+    shown = http("GET", "/products", params={"ids": ",".join(cart)})
+    assert [p["productId"] for p in shown.json()["items"]] == cart
+    # And revalidates a product page it holds: the gateway passes the tag and answers 304 without a body
+    page = http("GET", f"/products/{cart[0]}")
+    assert page.headers["Cache-Control"].startswith("public, max-age=")
+    again = http("GET", f"/products/{cart[0]}", headers={"If-None-Match": page.headers["ETag"]})
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", page.headers["ETag"])
+
+
+def test_an_admin_edit_over_a_stale_etag_is_412(http: Http, tokens: dict[str, str]) -> None:
+    admin = tokens["admin"]
+    created = http("POST", "/products", json=_new_product(name="Plover Notebook"), token=admin).json()
+    path = f"/products/{created['productId']}"
+    # Given two admins who read the product at version 1, and the first saves an edit
+    seen = http("GET", path).headers["ETag"]
+    first = http("PUT", path, json=_new_product(name="Plover Notebook II"), token=admin, headers={"If-Match": seen})
+    assert (first.status_code, first.headers["ETag"]) == (200, '"v2"'), first.text
+    # When the second saves over the version it read
+    second = http("PUT", path, json=_new_product(name="Plover Pad"), token=admin, headers={"If-Match": seen})
+    # Then it is refused, and the first admin's edit stands
+    _assert_error(second, 412, "precondition_failed")
+    assert http("GET", path).json()["name"] == "Plover Notebook II"
+
+
 def test_cli_token_prints_only_a_token_and_trigger_names_the_schedules(stack: LocalStack) -> None:
     token = stack.token("carol@example.com")
     assert token.count(".") == 2 and "\n" not in token

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from common.http import API_VERSION, API_VERSION_HEADER, EXPOSED_HEADERS, REQUEST_ID_HEADER
 from local.stack import STATE_FILE
 from tests.e2e.localstack import LocalStack
 from tests.e2e.shop import poll
@@ -148,3 +149,29 @@ def test_swagger_ui_is_served_at_docs(http: Http) -> None:
     spec = http("GET", "/docs/openapi.json")
     assert spec.json()["openapi"].startswith("3.1")
     assert "/orders" in spec.json()["paths"]
+
+
+def test_answers_vary_on_origin_name_the_version_and_expose_what_a_client_reads(http: Http) -> None:
+    # When the shop's script reads the catalog
+    response = http("GET", "/products", headers={"Origin": SHOP})
+
+    # Then a cache keys the answer on Origin, and the script may read the id, version and caching headers
+    assert response.status_code == 200
+    assert "origin" in {v.strip().lower() for v in response.headers["Vary"].split(",")}
+    assert response.headers[API_VERSION_HEADER] == API_VERSION
+    exposed = {h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {h.lower() for h in EXPOSED_HEADERS} <= exposed
+
+
+def test_a_functions_error_and_the_gateways_name_the_request_id_of_their_header(http: Http) -> None:
+    # Given an error answered by a function (no such product) and one by the gateway itself (no token)
+    answers = [
+        http("GET", "/products/p_does_not_exist", headers={"Origin": SHOP}),
+        http("GET", "/me", headers={"Origin": SHOP}),
+    ]
+    # Then each body names the request id the x-amzn-RequestId header carries, which the shop may read
+    for response in answers:
+        assert response.status_code in (401, 404), response.text
+        assert response.json()["error"]["requestId"] == response.headers[REQUEST_ID_HEADER]
+        exposed = {h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+        assert REQUEST_ID_HEADER.lower() in exposed

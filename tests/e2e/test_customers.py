@@ -67,7 +67,9 @@ def test_a_paid_order_shows_in_the_summary_and_to_support(
     # And support sees the order with its payment status; the customer cannot reach that view
     view = http("GET", f"/admin/customers/{sub}", token=tokens["support"])
     assert view.status_code == 200, view.text
-    assert [(o["orderId"], o["paymentStatus"]) for o in view.json()["orders"]] == [(order_id, "paid")]
+    assert [(o["orderId"], o["paymentStatus"], o["fulfillmentStatus"]) for o in view.json()["orders"]] == [
+        (order_id, "PAID", "UNFULFILLED")
+    ]
     note = http("POST", f"/admin/customers/{sub}/notes", token=tokens["support"], json={"text": "VIP"})
     assert note.status_code == 201
     assert http("GET", f"/admin/customers/{sub}", token=token).status_code == 403

@@ -112,7 +112,11 @@ def test_ship_then_refund_in_two_parts_with_restock(stack: LocalStack, http: Htt
     assert http("POST", f"/orders/{order_id}/shipments", json=shipment, token=alice).status_code == 403
     shipped = http("POST", f"/orders/{order_id}/shipments", json=shipment, token=admin)
     assert shipped.status_code == 200, shipped.text
-    assert shipped.json()["status"] == "SHIPPED"
+    assert (shipped.json()["status"], shipped.json()["paymentStatus"], shipped.json()["fulfillmentStatus"]) == (
+        "SHIPPED",
+        "PAID",
+        "SHIPPED",
+    )
     # A partial refund, retried with its key, refunds once
     partial = {"amount": {"amount": 1500, "currency": "EUR"}, "reason": "a scratch"}
     for _ in range(2):
@@ -125,11 +129,14 @@ def test_ship_then_refund_in_two_parts_with_restock(stack: LocalStack, http: Htt
         )
         assert answer.status_code == 200, answer.text
     assert (answer.json()["status"], answer.json()["refundedTotal"]["amount"]) == ("PARTIALLY_REFUNDED", 1500)
+    # and the order says both facts: shipped, and partly refunded
+    assert (answer.json()["paymentStatus"], answer.json()["fulfillmentStatus"]) == ("PARTIALLY_REFUNDED", "SHIPPED")
     # Another customer cannot refund, and does not learn the order exists
     assert http("POST", f"/orders/{order_id}/refunds", json=partial, token=tokens["bob"]).status_code == 403
     # The rest, with the goods back on the shelf
     rest = http("POST", f"/orders/{order_id}/refunds", json={"reason": "returned", "restock": True}, token=admin)
     assert (rest.json()["status"], rest.json()["refundedTotal"]["amount"]) == ("REFUNDED", 4000)
+    assert (rest.json()["paymentStatus"], rest.json()["fulfillmentStatus"]) == ("REFUNDED", "RETURNED")
     assert stock(http, admin, sku) == (4, 0, 2)
     # And nothing more can be refunded
     assert http("POST", f"/orders/{order_id}/refunds", json={"reason": "again"}, token=admin).status_code == 409

@@ -8,9 +8,11 @@ from typing import Any
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from common.links import located
 from local.docs import SwaggerDocs
 from local.gateway import CorsPreflight, Gateway, GatewayAnswers, rest_claims
 from local.template import Route
+from tests.template import load
 
 ANSWERS: dict[str, dict[str, Any]] = {
     "UNAUTHORIZED": {"StatusCode": "401", "ResponseTemplates": {"application/json": '{"error": {"code": "u"}}'}},
@@ -221,3 +223,31 @@ def test_docs_leave_other_paths_to_the_routes(tmp_path: Path) -> None:
     gateway = _docs_gateway(tmp_path)
     assert gateway.handle(_request("GET", "/docs/secret")).status_code == 403
     assert gateway.handle(_request("POST", "/docs")).status_code == 403
+
+
+# ---------------------------------------------------------------- Retry-After and links
+
+
+def test_the_templates_throttled_over_quota_and_5xx_answers_say_when_to_retry() -> None:
+    # Given the gateway's own answers as template.yaml customises them
+    template, resolver = load()
+    answers = GatewayAnswers(resolver.resolve(template.gateway_responses()))
+
+    # Then throttled, over-quota and failed requests are told when to come back, in the one error shape
+    for kind, status in (("THROTTLED", 429), ("QUOTA_EXCEEDED", 429), ("DEFAULT_5XX", 502)):
+        answer = answers(kind, "req-1")
+        assert answer.status_code == status, kind
+        assert int(answer.headers["Retry-After"]) >= 1, kind
+        assert json.loads(answer.get_data())["error"]["code"] in ("too_many_requests", "internal_error"), kind
+
+
+def test_the_event_carries_the_path_as_called_so_links_lead_back_here() -> None:
+    # Given the local gateway, which serves the API at its root (no stage in its URLs)
+    dispatcher = RecordingDispatcher()
+    _gateway(dispatcher).handle(_request("GET", "/products/p_1"))
+    event = dispatcher.events[0]
+
+    # Then the request context names the path the client called, and a Location built from it has no
+    # stage the local URL lacks (on API Gateway's own domain, `/dev/...` would be right: tests/unit/test_links.py)
+    assert event["requestContext"]["path"] == "/products/p_1"
+    assert located(event, "/products/p_1") == "/products/p_1"

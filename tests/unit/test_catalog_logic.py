@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from catalog.logic import ProductFilter, price_in_range, product_changed
-from catalog.models import Product, Status, Variant
+from catalog.models import MAX_IDS, Product, ProductSort, Status, Variant
 from common.errors import ValidationFailed
 from common.money import Money
 
@@ -137,3 +137,39 @@ def test_product_changed_carries_a_stable_id_and_effective_prices() -> None:
         {"sku": "SHIRT-XL", "price": {"amount": 5000, "currency": "EUR"}},
     ]
     assert first.envelope.data["productId"] == changed.product_id
+
+
+def test_cursor_scope_changes_with_the_sort_and_the_ids() -> None:
+    # Given the same filters in every order, and with id lists
+    base = ProductFilter.of(category="tees", q=None, min_price=None, max_price=None)
+    sorted_ = [
+        ProductFilter.of(category="tees", q=None, min_price=None, max_price=None, sort=sort) for sort in ProductSort
+    ]
+    with_ids = [
+        ProductFilter.of(category="tees", q=None, min_price=None, max_price=None, ids=ids)
+        for ids in ("", "p_01jd8x0000000000000000000a", "p_01jd8x0000000000000000000b")
+    ]
+
+    # When their scopes are compared
+    # Then no two are the same: a cursor of one is never read as another's
+    scopes = [base.scope] + [f.scope for f in sorted_ + with_ids]
+    assert len(set(scopes)) == len(scopes)
+
+
+def test_ids_are_split_deduplicated_and_malformed_ones_dropped() -> None:
+    a, b = "p_01jd8x0000000000000000000a", "p_01jd8x0000000000000000000b"
+    query = ProductFilter.of(
+        category=None, q=None, min_price=None, max_price=None, ids=f" {b},,{a}, {b},nope,o_{a[2:]}"
+    )
+    assert query.ids == (b, a)
+    assert ProductFilter.of(category=None, q=None, min_price=None, max_price=None).ids is None
+    assert ProductFilter.of(category=None, q=None, min_price=None, max_price=None, ids="").ids == ()
+
+
+def test_more_than_100_distinct_ids_is_a_validation_error_on_ids() -> None:
+    ids = ",".join(f"p_01jd8x{n:020d}" for n in range(MAX_IDS + 1))
+    with pytest.raises(ValidationFailed) as raised:
+        ProductFilter.of(category=None, q=None, min_price=None, max_price=None, ids=ids)
+    assert [d["field"] for d in raised.value.details] == ["query.ids"]
+    repeated = ",".join(["p_01jd8x0000000000000000000a"] * (MAX_IDS + 1))
+    assert ProductFilter.of(category=None, q=None, min_price=None, max_price=None, ids=repeated).ids is not None

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from common.contracts import OrderedLine
 from common.errors import ValidationFailed
 from common.money import Money
-from orders.coupons import Coupon, discount
+from orders.coupons import Coupon, CouponOut, discount
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 CUSTOMER = "cust-1"
@@ -179,3 +179,19 @@ def test_each_rule_refuses_with_its_own_code(fields: dict[str, Any], kwargs: dic
 )
 def test_just_inside_each_limit_the_coupon_applies(fields: dict[str, Any], kwargs: dict[str, Any]) -> None:
     assert off(coupon(**fields), [line("TEE", 1000)], **kwargs) == 100
+
+
+def test_validity_times_are_utc_even_when_one_is_given_without_a_zone() -> None:
+    # Given a coupon whose start has no zone and whose end is in another zone (was a TypeError: a 500)
+    fields = {"validFrom": "2030-06-01T08:00:00", "validUntil": "2030-06-30T12:00:00+02:00"}
+
+    # When staff create it
+    created = coupon(**fields)
+
+    # Then both are UTC (a time without a zone is taken as UTC), and answered with `Z`
+    assert (created.valid_from, created.valid_until) == (
+        datetime(2030, 6, 1, 8, tzinfo=UTC),
+        datetime(2030, 6, 30, 10, tzinfo=UTC),
+    )
+    assert created.valid_from is not None and created.valid_from.tzinfo is UTC
+    assert CouponOut(**created.model_dump()).model_dump(mode="json")["validUntil"] == "2030-06-30T10:00:00Z"

@@ -110,10 +110,10 @@ def test_domain_errors_answer_their_status_in_the_one_error_shape(
     # When it is called
     got_status, body = call(api_event("GET", f"/fail/{kind}"))
 
-    # Then the status is the error's, and the body is exactly {"error": {code, message, details}}
+    # Then the status is the error's, and the body is exactly {"error": {code, message, details, requestId}}
     assert got_status == status
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
+    assert set(body["error"]) == {"code", "message", "details", "requestId"}
     assert body["error"]["code"] == code
     assert body["error"]["message"] == ERRORS[kind].message
     assert body["error"]["details"] == ERRORS[kind].details
@@ -212,11 +212,15 @@ def test_an_unknown_route_is_a_404_in_the_error_shape(
 ) -> None:
     # Given a path or method no route serves
     # When it is resolved
-    status, body = call(api_event(method, path))
+    event = api_event(method, path)
+    status, body = call(event)
 
     # Then it is a 404 not_found in the one error shape
     assert status == 404
-    assert body == {"error": {"code": "not_found", "message": "no such resource", "details": None}}
+    request_id = event["requestContext"]["requestId"]
+    assert body == {
+        "error": {"code": "not_found", "message": "no such resource", "details": None, "requestId": request_id}
+    }
 
 
 def test_a_role_route_is_401_without_claims_even_with_an_invalid_body(
@@ -329,11 +333,17 @@ def test_a_handler_returning_the_wrong_shape_is_our_500_not_the_callers_422(
 ) -> None:
     # Given a route whose answer fails its response model
     # When it is called
-    status, body = call(api_event("GET", "/broken-response"))
+    event = api_event("GET", "/broken-response")
+    status, body = call(event)
 
     # Then the caller sees an internal error without the validation details
     assert status == 500
-    assert body["error"] == {"code": "internal_error", "message": "something went wrong on our side", "details": None}
+    assert body["error"] == {
+        "code": "internal_error",
+        "message": "something went wrong on our side",
+        "details": None,
+        "requestId": event["requestContext"]["requestId"],
+    }
 
 
 HOSTILE_JSON = {

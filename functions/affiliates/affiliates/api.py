@@ -45,6 +45,7 @@ def _applicant() -> logic.Applicant:
 
 @app.post(
     "/affiliates",
+    operation_id="applyAsAffiliate",
     summary="Apply to become an affiliate (one application per user)",
     responses=responses(400, 401, 409, 422, success=201, description="Applied; PENDING until staff approve"),
     tags=["affiliates"],
@@ -58,11 +59,13 @@ def apply(application: Annotated[ApplicationIn, Body()]) -> Response[AffiliateOu
 
 @app.get(
     "/affiliates/me",
-    summary="An approved affiliate's code, referral link, rate and totals",
-    responses=responses(401, 403, 404),
+    operation_id="getMyAffiliateAccount",
+    summary="One's own affiliate account: its status (PENDING until staff approve), code, referral link, "
+    "rate and totals",
+    responses=responses(401, 404),
     tags=["affiliates"],
 )
-@requires(AFFILIATE, ADMIN)
+@requires()  # any signed-in user: an applicant follows `POST /affiliates`' Location here
 def me() -> AffiliateMeOut:
     config = settings()
     affiliate = logic.affiliate_of_user(store(), caller(app).sub)
@@ -71,6 +74,7 @@ def me() -> AffiliateMeOut:
 
 @app.get(
     "/affiliates/me/commissions",
+    operation_id="listMyCommissions",
     summary="An approved affiliate's commissions, newest order first",
     responses=responses(400, 401, 403, 404, 422),
     tags=["affiliates"],
@@ -84,9 +88,10 @@ def my_commissions(cursor: Cursor = None, limit: Limit = 50) -> CommissionPage:
 
 @app.get(
     "/admin/affiliates",
+    operation_id="listAffiliates",
     summary="Every affiliate account, newest first (admin)",
     responses=responses(400, 401, 403, 422),
-    tags=["affiliates-admin"],
+    tags=["affiliates"],
 )
 @requires(ADMIN)
 def list_affiliates(cursor: Cursor = None, limit: Limit = 50) -> AffiliatePage:
@@ -97,9 +102,10 @@ def list_affiliates(cursor: Cursor = None, limit: Limit = 50) -> AffiliatePage:
 
 @app.post(
     "/affiliates/<affiliateId>/approve",
+    operation_id="approveAffiliate",
     summary="Approve an application at a commission rate; the user joins the `affiliate` group (admin)",
     responses=responses(400, 401, 403, 404, 409, 422),
-    tags=["affiliates-admin"],
+    tags=["affiliates"],
 )
 @requires(ADMIN)
 def approve(affiliate_id: AffiliateId, approval: Annotated[ApprovalIn, Body()]) -> AffiliateOut:
@@ -110,9 +116,10 @@ def approve(affiliate_id: AffiliateId, approval: Annotated[ApprovalIn, Body()]) 
 
 @app.post(
     "/affiliates/<affiliateId>/payouts",
+    operation_id="payOutAffiliate",
     summary="Pay out every approved commission of an affiliate; answers the payout's total (admin)",
     responses=responses(400, 401, 403, 404, 422, 503),
-    tags=["affiliates-admin"],
+    tags=["affiliates"],
 )
 @requires(ADMIN)
 def pay_out(affiliate_id: AffiliateId, idempotency_key: IdempotencyKey = None) -> AffiliatePayoutOut:

@@ -33,6 +33,7 @@ from common.contracts import CommissionEarned, CommissionPaid, CommissionReverse
 from common.cursor import decode_cursor, encode_cursor
 from common.errors import ServiceUnavailable
 from common.events import new_event
+from common.idempotency import mark_replayed
 from common.ids import new_id
 from common.money import Money
 
@@ -404,7 +405,10 @@ def pay_out(
         complete=False,
         created_at=at,
     )
-    payout = store.open_payout(fresh, idempotency_key) or store.get_payout(affiliate_id, payout_id)
+    payout = store.open_payout(fresh, idempotency_key)
+    if payout is None:
+        mark_replayed()  # the key's payout was opened by an earlier request: this answers (or finishes) it
+        payout = store.get_payout(affiliate_id, payout_id)
     if payout is None:
         raise ServiceUnavailable("the payout could not be read back; retry")
     if payout.complete:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from common.errors import Conflict
+from common.errors import Conflict, PreconditionFailed
 
 
 class SkuTaken(Conflict):
@@ -30,3 +30,12 @@ class ProductArchived(Conflict):
 
     def __init__(self, product_id: str) -> None:
         super().__init__(f"product {product_id} is archived and cannot be changed")
+
+
+class VersionMismatch(PreconditionFailed):
+    """`If-Match` names a version the product no longer has: another admin changed it first. Never
+    re-applied: the caller asked to replace *that* version, so it reads the product again and decides."""
+
+    def __init__(self, product_id: str, current: int | None = None) -> None:
+        now = f" (it is at version {current} now)" if current is not None else ""
+        super().__init__(f"product {product_id} changed since the version in If-Match{now}; read it again")

@@ -2,18 +2,20 @@
 comes back; the store is passed in, and so is the event publisher (a plain callable)."""
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from catalog import search
-from catalog.errors import ConcurrentUpdate, ProductArchived, SkuTaken
-from catalog.models import Category, Product, ProductIn, Status, Variant
+from catalog.errors import ConcurrentUpdate, ProductArchived, SkuTaken, VersionMismatch
+from catalog.models import MAX_IDS, Category, Product, ProductIn, ProductSort, Status, Variant
 from catalog.ports import Publisher
 from catalog.store import CatalogStore
 from common.contracts import PricedSku, PriceSkusOutput, ProductChanged, VariantPrice
 from common.cursor import decode_cursor, encode_cursor
 from common.errors import NotFound, ValidationFailed
 from common.events import DomainEvent, new_event
+from common.idempotency import KeyRecords
 from common.ids import ID_PATTERN, new_id
 from common.money import Money
 
@@ -26,16 +28,27 @@ _UPDATE_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class ProductFilter:
-    """What a listing asks for. `tokens` are already normalised by `catalog.search.query_tokens`."""
+    """What a listing asks for. `tokens` are already normalised by `catalog.search.query_tokens`; `sort`
+    None is the default order (by name, or the search's own order when there are words); `ids` None is
+    no id filter, a tuple (possibly empty) the products to choose from."""
 
     category_slug: str | None = None
     tokens: tuple[str, ...] = ()
     min_price: int | None = None
     max_price: int | None = None
+    sort: ProductSort | None = None
+    ids: tuple[str, ...] | None = None
 
     @classmethod
     def of(
-        cls, *, category: str | None, q: str | None, min_price: int | None, max_price: int | None
+        cls,
+        *,
+        category: str | None,
+        q: str | None,
+        min_price: int | None,
+        max_price: int | None,
+        sort: ProductSort | None = None,
+        ids: str | None = None,
     ) -> "ProductFilter":
         if min_price is not None and max_price is not None and min_price > max_price:
             raise _invalid("query.minPrice", "minPrice must not exceed maxPrice", "range_inverted")
@@ -44,12 +57,21 @@ class ProductFilter:
             slug = search.slugify(category)
             if not slug:
                 raise _invalid("query.category", "the category has no letters or digits", "category_invalid")
-        return cls(category_slug=slug, tokens=search.query_tokens(q or ""), min_price=min_price, max_price=max_price)
+        return cls(
+            category_slug=slug,
+            tokens=search.query_tokens(q or ""),
+            min_price=min_price,
+            max_price=max_price,
+            sort=sort,
+            ids=_product_ids(ids),
+        )
 
     @property
     def scope(self) -> str:
-        """What a cursor is bound to: the same filters, in any page size."""
-        return f"products|{self.category_slug or '*'}|{' '.join(self.tokens)}|{self.min_price}|{self.max_price}"
+        """What a cursor is bound to: the same filters and order, in any page size."""
+        filters = f"{self.category_slug or '*'}|{' '.join(self.tokens)}|{self.min_price}|{self.max_price}"
+        ids = "*" if self.ids is None else ",".join(self.ids)
+        return f"products|{filters}|{self.sort.value if self.sort else ''}|{ids}"
 
     def accepts(self, product: Product) -> bool:
         return (
@@ -66,18 +88,43 @@ def price_in_range(prices: tuple[int, ...], low: int | None, high: int | None) -
     return any((low is None or price >= low) and (high is None or price <= high) for price in prices)
 
 
+def _product_ids(ids: str | None) -> tuple[str, ...] | None:
+    """The distinct ids of a comma-separated `ids`, in the order given. Malformed ones are dropped like
+    unknown ones (neither names a product); more than `MAX_IDS` is a 422."""
+    if ids is None:
+        return None
+    given = tuple(dict.fromkeys(part.strip() for part in ids.split(",") if part.strip()))
+    if len(given) > MAX_IDS:
+        raise _invalid("query.ids", f"at most {MAX_IDS} product ids", "too_many_ids")
+    return tuple(product_id for product_id in given if _is_product_id(product_id))
+
+
 def list_products(
     store: CatalogStore, query: ProductFilter, *, cursor: str | None, limit: int
 ) -> tuple[list[Product], str | None]:
-    """One page of active products. With words to find, walk the postings of the longest word (the
-    rarest, most likely) and check the rest on each product; otherwise walk the listing index."""
+    """One page of active products.
+
+    - With `ids`: those products, read in one batch, in the order given (or `sort`'s).
+    - With words to find and no `sort`: walk the postings of the longest word (the rarest, most likely)
+      and check the rest on each product.
+    - Otherwise walk the sparse index of the order asked for (the whole catalog's, or the category's),
+      checking the words and prices on each product. A search in an explicit order is answered this way
+      too: postings are kept in id order, so no index has a word's products by price; the read budget
+      then bounds each request and the cursor carries on (see `CatalogStore.list_products`)."""
     start_key = decode_cursor(cursor, query.scope)
-    if query.tokens:
+    if query.ids is not None:
+        page = store.products_by_ids(query.ids, sort=query.sort, start_key=start_key, limit=limit, accept=query.accepts)
+    elif query.tokens and query.sort is None:
         rarest = max(query.tokens, key=len)
         page = store.search_products(token=rarest, start_key=start_key, limit=limit, accept=query.accepts)
     else:
         page = store.list_products(
-            category_slug=query.category_slug, start_key=start_key, limit=limit, accept=query.accepts
+            category_slug=query.category_slug,
+            start_key=start_key,
+            limit=limit,
+            accept=query.accepts,
+            sort=query.sort or ProductSort.NAME,
+            max_price=query.max_price,
         )
     return page.items, encode_cursor(page.next_key, query.scope)
 
@@ -128,6 +175,29 @@ def price_skus(store: CatalogStore, skus: list[str]) -> PriceSkusOutput:
 
 
 def create_product(
+    store: CatalogStore,
+    request: ProductIn,
+    *,
+    currency: str,
+    publish: Publisher,
+    now: datetime | None = None,
+    idempotency_key: str | None = None,
+    by: str = "",
+) -> Product:
+    """Create an active product at version 1 and announce it. With an Idempotency-Key (of admin `by`), a
+    retry answers the product the first request created, as it stands (replayed), and the key with
+    another product is a 409; without one, see `_create_product`."""
+    return KeyRecords(store, "create-product").once(
+        by,
+        idempotency_key,
+        request,
+        lambda: _create_product(store, request, currency=currency, publish=publish, now=now),
+        result_of=lambda product: product.product_id,
+        replay=lambda product_id: _existing(store, product_id),
+    )
+
+
+def _create_product(
     store: CatalogStore, request: ProductIn, *, currency: str, publish: Publisher, now: datetime | None = None
 ) -> Product:
     """Create an active product at version 1 and announce it.
@@ -168,15 +238,27 @@ def _earlier_create(store: CatalogStore, request: ProductIn, slug: str) -> Produ
 
 
 def update_product(
-    store: CatalogStore, product_id: str, request: ProductIn, *, currency: str, publish: Publisher
+    store: CatalogStore,
+    product_id: str,
+    request: ProductIn,
+    *,
+    currency: str,
+    publish: Publisher,
+    expected_versions: Collection[int] | None = None,
 ) -> Product:
     """Replace the editable fields of an active product. The write is conditional on the version read,
-    so a concurrent edit is never overwritten blindly: the use case re-reads and re-applies instead
-    (a PUT replaces the whole product, so re-applying it is what the caller asked for)."""
+    so a concurrent edit is never overwritten blindly.
+
+    Without `expected_versions` (no `If-Match`) the use case re-reads and re-applies on a concurrent edit
+    (a PUT replaces the whole product, so re-applying it is what the caller asked for). With them, the
+    caller replaces one version it has seen: any other version, read now or found by the conditional
+    write, is `VersionMismatch` (412), and nothing is re-applied."""
     _check_currency(request, currency)
     slug = _category_slug(request)
     for attempt in range(_UPDATE_ATTEMPTS):
         old = _editable(store, product_id)
+        if expected_versions is not None and old.version not in expected_versions:
+            raise VersionMismatch(product_id, old.version)
         new = _build(
             request,
             product_id=old.product_id,
@@ -188,6 +270,8 @@ def update_product(
         try:
             store.replace(old, new, search.sort_key(new.name))
         except ConcurrentUpdate:
+            if expected_versions is not None:
+                raise VersionMismatch(product_id) from None
             if attempt == _UPDATE_ATTEMPTS - 1:
                 raise
             continue

@@ -40,6 +40,28 @@ class ProductStatus(StrEnum):
 Status = ProductStatus
 
 
+class ProductSort(StrEnum):
+    """The orders `GET /products` can list in. Each is one sparse index over the whole catalog and one per
+    category (see `catalog.store`), so every order pages with stable cursors. Ties break on the product id."""
+
+    NAME = "name"
+    """By folded name, A to Z (the default)."""
+    PRICE = "price"
+    """By the lowest variant price, cheapest first."""
+    PRICE_DESC = "-price"
+    """By the lowest variant price, dearest first: exactly the reverse of `price`."""
+    NEWEST = "newest"
+    """By creation time, newest first."""
+
+    @property
+    def descending(self) -> bool:
+        return self in (ProductSort.PRICE_DESC, ProductSort.NEWEST)
+
+
+MAX_IDS = 100
+"""Products one `ids` listing may name: a cart or a wish list, read in one batch."""
+
+
 # ---------------------------------------------------------------- requests
 
 

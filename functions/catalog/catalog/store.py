@@ -1,9 +1,11 @@
 """The catalog table, and the only module that talks to DynamoDB.
 
 Items (one table, keys PK/SK):
-- `PRODUCT#<id> / META`: the product. While ACTIVE it also carries `GSI1PK=CATEGORY#<slug>`,
-  `GSI1SK=<sort name>#<id>` (listing by category) and `GSI2PK=PRODUCTS`, `GSI2SK=<sort name>#<id>`
-  (listing everything). Archiving drops those attributes, so both sparse indexes forget the product.
+- `PRODUCT#<id> / META`: the product. While ACTIVE it also carries the keys of six sparse listing
+  indexes, one per (order, scope) a listing can ask for (`LISTING_INDEXES`): by name (GSI1 per category,
+  GSI2 everything), by lowest price (GSI5, GSI3) and by creation time (GSI6, GSI4). Partition keys are
+  `CATEGORY#<slug>` or `PRODUCTS`; sort keys `<order value>#<id>` (`listing_value`). Archiving drops
+  those attributes, so every listing index forgets the product.
 - `SKU#<sku> / META {productId}`: a claim that makes SKUs unique across the catalog. Claims are never
   released (orders and stock refer to SKUs), but the owner may drop and re-add its own SKU.
 - `CATEGORY / <slug> {name, productCount}`: active products per category, kept by ADD in the product's
@@ -16,11 +18,12 @@ Every write that could race is conditional; cancelled transactions become domain
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from catalog import search
 from catalog.errors import ConcurrentUpdate, SkuTaken
-from catalog.models import Category, Product, ProductRecord, Status
+from catalog.models import Category, Product, ProductRecord, ProductSort, Status
 from common.dynamo import Key, Page, TransactionCancelled, check_start_key, from_item, to_item, to_value
 from common.errors import Conflict, ServiceUnavailable
-from common.store import TableStore, key
+from common.store import TableStore, iso, key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -30,7 +33,18 @@ CATEGORY_PK = "CATEGORY"
 ALL_PRODUCTS = "PRODUCTS"
 BY_CATEGORY_INDEX = "GSI1"
 ALL_PRODUCTS_INDEX = "GSI2"
-_INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+LISTING_INDEXES: dict[tuple[str, bool], str] = {
+    ("name", True): BY_CATEGORY_INDEX,
+    ("name", False): ALL_PRODUCTS_INDEX,
+    ("price", False): "GSI3",
+    ("newest", False): "GSI4",
+    ("price", True): "GSI5",
+    ("newest", True): "GSI6",
+}
+"""The index of each (order, one category?) pair. `-price` reads the price index backwards."""
+PRICE_DIGITS = 12
+"""Prices are zero-padded to this width in sort keys, so text order is number order (`MAX_AMOUNT` has 11)."""
+IDS_LIST = "IDS"
 # Products a listing may examine per request: a very selective filter then answers a short page
 # with a cursor instead of reading the whole catalog in one Lambda invocation.
 READ_BUDGET = 1000
@@ -44,8 +58,20 @@ def product_pk(product_id: str) -> str:
 _SORT_SEPARATOR = "\x1f"
 
 
-def _sort_value(product: Product, sort_name: str) -> str:
-    return f"{sort_name}{_SORT_SEPARATOR}{product.product_id}"
+def _order_of(sort: ProductSort) -> str:
+    return "price" if sort is ProductSort.PRICE_DESC else sort.value
+
+
+def listing_value(product: Product, order: str, sort_name: str) -> str:
+    """The sort key of `product` in the listing indexes of `order` (`name`, `price` or `newest`); the
+    product id last, so ties keep one stable order and every key is unique."""
+    if order == "price":
+        value = f"{product.price_min:0{PRICE_DIGITS}d}"
+    elif order == "newest":
+        value = iso(product.created_at)
+    else:
+        value = sort_name
+    return f"{value}{_SORT_SEPARATOR}{product.product_id}"
 
 
 class CatalogStore(TableStore):
@@ -154,12 +180,9 @@ class CatalogStore(TableStore):
             "SK": META,
         }
         if product.is_active:
-            attributes |= {
-                "GSI1PK": f"CATEGORY#{product.category_slug}",
-                "GSI1SK": _sort_value(product, sort_name),
-                "GSI2PK": ALL_PRODUCTS,
-                "GSI2SK": _sort_value(product, sort_name),
-            }
+            for (order, scoped), index in LISTING_INDEXES.items():
+                attributes[f"{index}PK"] = f"CATEGORY#{product.category_slug}" if scoped else ALL_PRODUCTS
+                attributes[f"{index}SK"] = listing_value(product, order, sort_name)
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(attributes), "ConditionExpression": condition}
         if names:
             put["ExpressionAttributeNames"] = dict(names)
@@ -211,23 +234,69 @@ class CatalogStore(TableStore):
         start_key: Key | None,
         limit: int,
         accept: Callable[[Product], bool],
+        sort: ProductSort = ProductSort.NAME,
+        max_price: int | None = None,
     ) -> Page[Product]:
-        """Active products by name, from one sparse index, filtered by `accept` page after page until
-        `limit` match, the index ends or the read budget is spent."""
-        if category_slug is None:
-            index, partition = ALL_PRODUCTS_INDEX, ALL_PRODUCTS
-        else:
-            index, partition = BY_CATEGORY_INDEX, f"CATEGORY#{category_slug}"
+        """Active products in `sort`'s order, from the sparse index of that order (per category when one is
+        asked for), filtered by `accept` page after page until `limit` match, the index ends or the read
+        budget is spent. Sorted by price, `max_price` also bounds the key range: a product whose lowest
+        price is above it has no variant in range, so it is never read."""
+        scoped = category_slug is not None
+        index = LISTING_INDEXES[(_order_of(sort), scoped)]
+        partition = f"CATEGORY#{category_slug}" if scoped else ALL_PRODUCTS
         key_names = ("PK", "SK", f"{index}PK", f"{index}SK")
+        condition = "#pk = :pk"
+        names = {"#pk": f"{index}PK"}
+        values = {":pk": {"S": partition}}
+        if max_price is not None and sort in (ProductSort.PRICE, ProductSort.PRICE_DESC):
+            condition += " AND #sk < :above"
+            names["#sk"] = f"{index}SK"
+            values[":above"] = {"S": f"{max_price + 1:0{PRICE_DIGITS}d}"}
         query = {
             "TableName": self.table,
             "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not sort.descending,
         }
         check_start_key(start_key, key_names, f"{index}PK", partition)
         return self._collect(query, start_key, limit, key_names, self._products_of, accept)
+
+    def products_by_ids(
+        self,
+        product_ids: Sequence[str],
+        *,
+        sort: ProductSort | None,
+        start_key: Key | None,
+        limit: int,
+        accept: Callable[[Product], bool],
+    ) -> Page[Product]:
+        """The products among `product_ids` (a cart or a wish list: at most `MAX_IDS`, one batch read) that
+        `accept` takes, in the order given or in `sort`'s, one page at a time. The cursor holds the sort
+        value of the last product answered (its position in `product_ids` when unsorted), so a product
+        archived between two pages shifts nothing: later pages resume right after that value."""
+        check_start_key(start_key, ("list", "after"), "list", IDS_LIST)
+        found = {product.product_id: product for product in self._batch_get(product_ids)}
+        ranked: list[tuple[str, Product]] = []
+        for position, product_id in enumerate(dict.fromkeys(product_ids)):
+            product = found.get(product_id)
+            if product is None or not accept(product):
+                continue
+            if sort is None:
+                value = f"{position:04d}"
+            else:
+                value = listing_value(product, _order_of(sort), search.sort_key(product.name))
+            ranked.append((value, product))
+        descending = sort is not None and sort.descending
+        ranked.sort(key=lambda pair: pair[0], reverse=descending)
+        if start_key is not None:
+            after = start_key["after"]["S"]
+            ranked = [(v, p) for v, p in ranked if (v < after if descending else v > after)]
+        page = ranked[:limit]
+        more = len(ranked) > limit
+        next_key: Key | None = {"list": {"S": IDS_LIST}, "after": {"S": page[-1][0]}} if more else None
+        return Page([product for _, product in page], next_key)
 
     def search_products(
         self, *, token: str, start_key: Key | None, limit: int, accept: Callable[[Product], bool]

@@ -24,9 +24,10 @@ CustomerIdPath = Annotated[CustomerId, Path(alias="customerId")]
 
 @app.get(
     "/admin/customers/<customerId>",
+    operation_id="getCustomer",
     summary="A customer's profile, addresses, orders, lifetime value and notes (support, admin)",
     responses=responses(401, 403, 404, 422),
-    tags=["customers-admin"],
+    tags=["customers"],
 )
 @requires(ADMIN, SUPPORT)
 def support_view(customer_id: CustomerIdPath) -> SupportViewOut:
@@ -44,9 +45,10 @@ def support_view(customer_id: CustomerIdPath) -> SupportViewOut:
 
 @app.post(
     "/admin/customers/<customerId>/notes",
+    operation_id="addCustomerNote",
     summary="Add a note to a customer (support, admin)",
     responses=responses(400, 401, 403, 404, 422, success=201, description="Noted"),
-    tags=["customers-admin"],
+    tags=["customers"],
 )
 @requires(ADMIN, SUPPORT)
 def add_note(customer_id: CustomerIdPath, body: Annotated[NoteIn, Body()]) -> Response[NoteOut]:

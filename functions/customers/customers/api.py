@@ -35,7 +35,13 @@ logger = make_logger("customers")
 app = make_resolver(logger)
 
 
-@app.get("/me", summary="One's profile and what one's orders add up to", responses=responses(401), tags=["customers"])
+@app.get(
+    "/me",
+    operation_id="getMyProfile",
+    summary="One's profile and what one's orders add up to",
+    responses=responses(401),
+    tags=["customers"],
+)
 @requires()
 def get_me() -> ProfileOut:
     me = caller(app)
@@ -43,7 +49,13 @@ def get_me() -> ProfileOut:
     return ProfileOut.of(found, summary, settings().shop_currency, email=me.email)
 
 
-@app.put("/me", summary="Replace one's name, phone and consent", responses=responses(400, 401, 422), tags=["customers"])
+@app.put(
+    "/me",
+    operation_id="updateMyProfile",
+    summary="Replace one's name, phone and consent",
+    responses=responses(400, 401, 422),
+    tags=["customers"],
+)
 @requires()
 def put_me(body: Annotated[ProfileIn, Body()]) -> ProfileOut:
     me = caller(app)
@@ -53,6 +65,7 @@ def put_me(body: Annotated[ProfileIn, Body()]) -> ProfileOut:
 
 @app.get(
     "/me/export",
+    operation_id="exportMyData",
     summary="Download everything the shop keeps about one (profile, consents, addresses, orders, offers)",
     responses=responses(401),
     tags=["customers"],
@@ -81,6 +94,7 @@ def export_me() -> Response[ExportOut]:
 
 @app.delete(
     "/me",
+    operation_id="eraseMyData",
     summary="Erase one's data: profile, addresses, history, saved cards and login; one's orders stay, "
     "anonymised, for the books",
     responses=responses(401, 409, 503, success=204, description="Erased (or nothing left to erase)"),
@@ -92,7 +106,13 @@ def erase_me() -> Response[None]:
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type=content_types.APPLICATION_JSON, body=None)
 
 
-@app.get("/me/addresses", summary="One's addresses", responses=responses(401), tags=["customers"])
+@app.get(
+    "/me/addresses",
+    operation_id="listMyAddresses",
+    summary="One's addresses",
+    responses=responses(401),
+    tags=["customers"],
+)
 @requires()
 def list_addresses() -> AddressPage:
     found, default_id = logic.addresses(store(), caller(app).sub)
@@ -101,6 +121,7 @@ def list_addresses() -> AddressPage:
 
 @app.post(
     "/me/addresses",
+    operation_id="addMyAddress",
     summary="Keep an address (the first one is the default)",
     responses=responses(400, 401, 409, 422, success=201, description="Kept"),
     tags=["customers"],
@@ -111,8 +132,22 @@ def add_address(body: Annotated[AddressIn, Body()]) -> Response[AddressOut]:
     return created(AddressOut.of(address, default_id), f"/me/addresses/{address.address_id}")
 
 
+@app.get(
+    "/me/addresses/<addressId>",
+    operation_id="getMyAddress",
+    summary="One of one's addresses",
+    responses=responses(401, 404, 422),
+    tags=["customers"],
+)
+@requires()
+def get_address(address_id: Annotated[str, Path(alias="addressId", max_length=64)]) -> AddressOut:
+    found, default_id = logic.address(store(), caller(app).sub, address_id)
+    return AddressOut.of(found, default_id)
+
+
 @app.delete(
     "/me/addresses/<addressId>",
+    operation_id="deleteMyAddress",
     summary="Delete one of one's addresses",
     responses=responses(401, 404, success=204, description="Deleted"),
     tags=["customers"],
@@ -125,6 +160,7 @@ def delete_address(address_id: Annotated[str, Path(alias="addressId", max_length
 
 @app.get(
     "/me/recommendations",
+    operation_id="listMyRecommendations",
     summary="Suggestions from one's purchases, then best sellers of one's favourite categories",
     responses=responses(401, 422),
     tags=["customers"],
@@ -136,6 +172,7 @@ def my_recommendations(limit: SuggestionLimit = 10) -> RecommendationPage:
 
 @app.get(
     "/me/payment-methods",
+    operation_id="listMyPaymentMethods",
     summary="One's cards saved at Stripe (brand, last 4, expiry; no card data is stored here)",
     responses=responses(401, 503),
     tags=["customers"],

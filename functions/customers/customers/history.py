@@ -10,14 +10,16 @@ A `DONE` marker makes a plain duplicate cost one read.
 
 Out of order: a refund (or a cancellation that refunded) proves the order was paid, so whichever of
 `OrderPaid` and `OrderRefunded` comes first, the order ends counted once with its net value; the
-refunded total only grows (the largest seen wins) and a cancellation is final.
+refunded total only grows (the largest seen wins) and a cancellation is final. The payment and
+fulfillment statuses orders reports only move forward too (the furthest seen wins). `OrderShipped` is
+read for those alone: it counts nothing.
 """
 
 from collections import Counter as Tally
 from datetime import UTC, datetime
 from typing import Literal
 
-from common.contracts import OrderRefunded, OrderSnapshot
+from common.contracts import FulfillmentStatus, OrderRefunded, OrderSnapshot, PaymentStatus
 from common.errors import ServiceUnavailable
 from common.events import Received
 from customers.models import OrderRecord, PurchasedLine, RefundEntry, Summary
@@ -33,11 +35,27 @@ from customers.store import (
 )
 
 ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED = "OrderPaid", "OrderRefunded", "OrderCancelled"
-HANDLED = (ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED)
+ORDER_SHIPPED = "OrderShipped"
+HANDLED = (ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED, ORDER_SHIPPED)
 MAX_PAIRED_PRODUCTS = 20
 """An order pairs at most its 20 dearest products (380 ordered pairs): bounded work per event."""
 _ATTEMPTS = 8
 _RANK = {"PENDING": 0, "AWAITING_PAYMENT": 1, "PAID": 2, "SHIPPED": 3, "PARTIALLY_REFUNDED": 4, "REFUNDED": 5}
+# How far along each status is; an order never moves back. Values of one rank exclude each other.
+_PAYMENT_RANK = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.PAID: 1,
+    PaymentStatus.FAILED: 1,
+    PaymentStatus.VOIDED: 1,
+    PaymentStatus.PARTIALLY_REFUNDED: 2,
+    PaymentStatus.REFUNDED: 3,
+}
+_FULFILLMENT_RANK = {
+    FulfillmentStatus.UNFULFILLED: 0,
+    FulfillmentStatus.SHIPPED: 1,
+    FulfillmentStatus.CANCELLED: 1,
+    FulfillmentStatus.RETURNED: 2,
+}
 
 Outcome = Literal["applied", "duplicate", "ignored"]
 
@@ -154,8 +172,21 @@ def merged(
             "cancelled": cancelled,
             "refunds": refunds,
             "version": base.version + 1,
+            "reported_payment_status": _furthest(base.reported_payment_status, snapshot.payment_status, _PAYMENT_RANK),
+            "reported_fulfillment_status": _furthest(
+                base.reported_fulfillment_status, snapshot.fulfillment_status, _FULFILLMENT_RANK
+            ),
         }
     )
+
+
+def _furthest[S: (PaymentStatus, FulfillmentStatus)](
+    known: S | None, reported: S | None, rank: dict[S, int]
+) -> S | None:
+    """The status further along of the one known and the one an event reports (None: not reported)."""
+    if known is None or (reported is not None and rank[reported] > rank[known]):
+        return reported
+    return known
 
 
 def _contribution(order: OrderRecord | None) -> tuple[int, int, Tally[str]]:

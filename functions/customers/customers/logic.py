@@ -128,6 +128,15 @@ def add_address(
     return address, owner.default_address_id if owner else address.address_id
 
 
+def address(store: CustomersStore, sub: str, address_id: str) -> tuple[Address, str | None]:
+    """One of the caller's addresses and the id of their default; `AddressNotFound` for any other."""
+    found = store.get_address(sub, address_id) if _is_id(address_id, "a") else None
+    if found is None:
+        raise AddressNotFound(address_id)
+    owner = store.get_profile(sub)
+    return found, owner.default_address_id if owner else None
+
+
 def delete_address(store: CustomersStore, sub: str, address_id: str) -> None:
     """Delete one of the caller's addresses. If it was the default, the newest remaining one is."""
     if not _is_id(address_id, "a") or not store.delete_address(sub, address_id):

@@ -3,12 +3,14 @@
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal, Self
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Self
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from common.api_models import In, Out, Page
+from common.contracts import FulfillmentStatus, OrderStatus, PaymentStatus
 from common.money import Money
 
 if TYPE_CHECKING:
@@ -20,7 +22,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
 CustomerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="The customer's Cognito sub")]
 SuggestionLimit = Annotated[int, Query(ge=1, le=20, description="Suggestions wanted")]
-PaymentStatus = Literal["paid", "partially_refunded", "refunded", "cancelled_unpaid", "cancelled_refunded"]
 
 
 # ---------------------------------------------------------------- requests
@@ -128,7 +129,9 @@ class PurchasedLine(BaseModel):
 
 class OrderRecord(BaseModel):
     """One order of a customer as the order events told it. `paid` once any event proved a payment;
-    `counted` while it adds to the summary (paid and not cancelled)."""
+    `counted` while it adds to the summary (paid and not cancelled). The payment and fulfillment
+    statuses are the furthest orders reported (orders decides them; events from before they were
+    reported leave them None, and the record's own facts stand in)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -143,6 +146,8 @@ class OrderRecord(BaseModel):
     refunds: tuple[RefundEntry, ...] = ()
     created_at: datetime
     version: int = 0
+    reported_payment_status: PaymentStatus | None = None
+    reported_fulfillment_status: FulfillmentStatus | None = None
 
     @property
     def counted(self) -> bool:
@@ -150,11 +155,21 @@ class OrderRecord(BaseModel):
 
     @property
     def payment_status(self) -> PaymentStatus:
-        if self.cancelled:
-            return "cancelled_refunded" if self.paid else "cancelled_unpaid"
+        if self.reported_payment_status is not None:
+            return self.reported_payment_status
         if self.refunded >= self.total > 0:
-            return "refunded"
-        return "partially_refunded" if self.refunded > 0 else "paid"
+            return PaymentStatus.REFUNDED
+        if self.refunded > 0:
+            return PaymentStatus.PARTIALLY_REFUNDED
+        return PaymentStatus.VOIDED if self.cancelled else PaymentStatus.PAID
+
+    @property
+    def fulfillment_status(self) -> FulfillmentStatus:
+        if self.reported_fulfillment_status is not None:
+            return self.reported_fulfillment_status
+        if self.cancelled:
+            return FulfillmentStatus.CANCELLED
+        return FulfillmentStatus.SHIPPED if self.status == OrderStatus.SHIPPED else FulfillmentStatus.UNFULFILLED
 
 
 class Note(BaseModel):
@@ -242,12 +257,17 @@ class AddressPage(Page[AddressOut]):
     pass
 
 
+class RecommendationReason(StrEnum):
+    BOUGHT_TOGETHER = "bought_together"
+    BEST_SELLER = "best_seller"
+
+
 class RecommendationOut(Out):
     product_id: str
     name: str
     category: str | None
     score: int = Field(description="Co-purchases (or units sold, for a best seller) behind the suggestion")
-    reason: Literal["bought_together", "best_seller"]
+    reason: RecommendationReason
 
 
 class RecommendationPage(Page[RecommendationOut]):
@@ -272,19 +292,22 @@ class PaymentMethodPage(Page[PaymentMethodOut]):
     pass
 
 
-class RefundOut(Out):
+class PurchaseRefundOut(Out):
+    """A refund of a purchase, as the customer's history records it (orders' `RefundOut` has the rest)."""
+
     refund_id: str
     amount: Money
-    at: datetime
+    created_at: datetime
 
 
 class CustomerOrderOut(Out):
     order_id: str
-    status: str
+    status: OrderStatus
     payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
     total: Money
     refunded_total: Money
-    refunds: list[RefundOut]
+    refunds: list[PurchaseRefundOut]
     items: int = Field(description="Units in the order")
     created_at: datetime
 
@@ -297,9 +320,12 @@ class CustomerOrderOut(Out):
             order_id=order.order_id,
             status=order.status,
             payment_status=order.payment_status,
+            fulfillment_status=order.fulfillment_status,
             total=money(order.total),
             refunded_total=money(order.refunded),
-            refunds=[RefundOut(refund_id=r.refund_id, amount=money(r.amount), at=r.at) for r in order.refunds],
+            refunds=[
+                PurchaseRefundOut(refund_id=r.refund_id, amount=money(r.amount), created_at=r.at) for r in order.refunds
+            ],
             items=sum(line.quantity for line in order.lines),
             created_at=order.created_at,
         )
@@ -309,11 +335,11 @@ class NoteOut(Out):
     note_id: str
     text: str
     author: str
-    at: datetime
+    created_at: datetime
 
     @classmethod
     def of(cls, note: Note) -> Self:
-        return cls(**note.model_dump())
+        return cls(note_id=note.note_id, text=note.text, author=note.author, created_at=note.at)
 
 
 class SupportViewOut(Out):

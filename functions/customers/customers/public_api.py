@@ -22,6 +22,7 @@ ProductIdPath = Annotated[str, Path(alias="productId", max_length=64)]
 
 @app.get(
     "/products/<productId>/recommendations",
+    operation_id="listProductRecommendations",
     summary="Customers who bought this also bought (active, in-stock products)",
     responses=responses(404, 422),
     tags=["customers"],

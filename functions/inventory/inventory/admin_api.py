@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common.api_models import Cursor, Limit, idempotency_header
 from common.auth import ADMIN, SUPPORT
 from common.http import caller, created, make_resolver, requires, responses
+from common.idempotency import mark_replayed
 from common.ids import Sku
 from common.observability import make_logger
 from inventory import logic
@@ -35,6 +36,7 @@ IdempotencyKey = Annotated[
 
 @app.get(
     "/inventory",
+    operation_id="listStock",
     summary="Stock of every SKU, or of the low ones",
     responses=responses(400, 401, 403, 422),
     tags=["inventory"],
@@ -49,7 +51,13 @@ def list_stock(
     return StockPage(items=[StockOut.of(s) for s in stocks], next_cursor=next_cursor)
 
 
-@app.get("/inventory/<sku>", summary="Stock of one SKU", responses=responses(401, 403, 404, 422), tags=["inventory"])
+@app.get(
+    "/inventory/<sku>",
+    operation_id="getStock",
+    summary="Stock of one SKU",
+    responses=responses(401, 403, 404, 422),
+    tags=["inventory"],
+)
 @requires(ADMIN, SUPPORT)
 def get_stock(sku: SkuPath) -> StockOut:
     return StockOut.of(logic.get_stock(store(), sku))
@@ -57,6 +65,7 @@ def get_stock(sku: SkuPath) -> StockOut:
 
 @app.put(
     "/inventory/<sku>",
+    operation_id="updateStockSettings",
     summary="Set a SKU's low-stock threshold",
     responses=responses(400, 401, 403, 404, 422),
     tags=["inventory"],
@@ -68,6 +77,7 @@ def update_stock_settings(sku: SkuPath, body: Annotated[StockSettingsIn, Body()]
 
 @app.post(
     "/inventory/<sku>/adjustments",
+    operation_id="adjustStock",
     summary="Add or remove stock with a reason; written to the ledger",
     responses=responses(400, 401, 403, 404, 409, 422, success=201, description="Adjusted"),
     tags=["inventory"],
@@ -76,7 +86,7 @@ def update_stock_settings(sku: SkuPath, body: Annotated[StockSettingsIn, Body()]
 def adjust_stock(
     sku: SkuPath, adjustment: Annotated[AdjustmentIn, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[AdjustmentOut]:
-    entry, stock, _ = logic.adjust(
+    entry, stock, applied = logic.adjust(
         store(),
         sku,
         adjustment,
@@ -84,12 +94,15 @@ def adjust_stock(
         idempotency_key=idempotency_key,
         publish=publisher(),
     )
+    if not applied:
+        mark_replayed()  # a retry with the key: the first adjustment, not a second one
     body = AdjustmentOut(adjustment=LedgerEntryOut.of(entry), stock=StockOut.of(stock))
     return created(body, f"/inventory/{sku}/ledger")
 
 
 @app.get(
     "/inventory/<sku>/ledger",
+    operation_id="listStockLedger",
     summary="A SKU's adjustments, newest first",
     responses=responses(400, 401, 403, 404, 422),
     tags=["inventory"],

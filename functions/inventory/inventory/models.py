@@ -3,7 +3,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -19,7 +19,14 @@ class HoldStatus(StrEnum):
     RELEASED = "RELEASED"
 
 
-Reason = Literal["restock", "shrinkage", "correction", "return"]
+class StockReason(StrEnum):
+    """Why stock was adjusted by hand (or, `return`, by a refund that restocked)."""
+
+    RESTOCK = "restock"
+    SHRINKAGE = "shrinkage"
+    CORRECTION = "correction"
+    RETURN = "return"
+
 
 # ---------------------------------------------------------------- requests
 
@@ -28,7 +35,7 @@ class AdjustmentIn(In):
     delta: Annotated[
         int, Field(strict=True, ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, description="Units added (negative: removed)")
     ]
-    reason: Reason
+    reason: StockReason
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
@@ -82,7 +89,7 @@ class LedgerEntry(BaseModel):
     adjustment_id: str
     sku: str
     delta: int
-    reason: Reason
+    reason: StockReason
     note: str | None
     actor: str
     at: datetime
@@ -121,14 +128,14 @@ class LedgerEntryOut(Out):
     adjustment_id: str
     sku: str
     delta: int
-    reason: Reason
+    reason: StockReason
     note: str | None
     actor: str
-    at: datetime
+    created_at: datetime
 
     @classmethod
     def of(cls, entry: LedgerEntry) -> Self:
-        return cls(**entry.model_dump())
+        return cls(**entry.model_dump(exclude={"at"}), created_at=entry.at)
 
 
 class LedgerPage(Page[LedgerEntryOut]):

@@ -21,14 +21,19 @@ app = make_resolver(logger)
 
 OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
 RefundKey = Annotated[str | None, idempotency_header("Makes a retry refund once")]
+ShipmentKey = Annotated[
+    str | None, idempotency_header("Makes a retried shipment record once: the same key answers the order")
+]
+CouponCodePath = Annotated[str, Path(alias="code", pattern=r"^[A-Za-z0-9_-]{3,40}$")]
 
 
 @app.get(
     "/admin/orders",
+    operation_id="listOrders",
     summary="Orders in one status, newest first; or, with attention=true, the orders waiting for staff, "
     "oldest first (staff)",
     responses=responses(400, 401, 403, 422),
-    tags=["orders-admin"],
+    tags=["orders"],
 )
 @requires(ADMIN, SUPPORT)
 def list_orders(
@@ -48,9 +53,10 @@ def list_orders(
 
 @app.post(
     "/admin/orders/<orderId>/redrive",
+    operation_id="redriveOrder",
     summary="Re-drive an order flagged for staff: its workflow resumes where it stopped (admin)",
     responses=responses(400, 401, 403, 404, 409, 422, success=202, description="Workflow resumed"),
-    tags=["orders-admin"],
+    tags=["orders"],
 )
 @requires(ADMIN)
 def redrive_order(order_id: OrderId) -> Response[OrderOut]:
@@ -60,9 +66,10 @@ def redrive_order(order_id: OrderId) -> Response[OrderOut]:
 
 @app.post(
     "/admin/orders/<orderId>/attention/clear",
+    operation_id="clearOrderAttention",
     summary="Take a flagged order off the staff queue after settling it by hand, with a note (admin)",
     responses=responses(400, 401, 403, 404, 409, 422),
-    tags=["orders-admin"],
+    tags=["orders"],
 )
 @requires(ADMIN)
 def clear_attention(order_id: OrderId, body: Annotated[AttentionNoteIn, Body()]) -> OrderOut:
@@ -71,20 +78,24 @@ def clear_attention(order_id: OrderId, body: Annotated[AttentionNoteIn, Body()])
 
 @app.post(
     "/orders/<orderId>/shipments",
+    operation_id="shipOrder",
     summary="Record the shipment of a paid order (admin)",
     responses=responses(400, 401, 403, 404, 409, 422),
-    tags=["orders-admin"],
+    tags=["orders"],
 )
 @requires(ADMIN)
-def ship_order(order_id: OrderId, shipment: Annotated[ShipmentIn, Body()]) -> OrderOut:
-    return OrderOut.of(logic.ship(ports(), order_id, shipment))
+def ship_order(
+    order_id: OrderId, shipment: Annotated[ShipmentIn, Body()], idempotency_key: ShipmentKey = None
+) -> OrderOut:
+    return OrderOut.of(logic.ship(ports(), order_id, shipment, idempotency_key))
 
 
 @app.post(
     "/orders/<orderId>/refunds",
+    operation_id="refundOrder",
     summary="Refund part or all of an order, optionally restocking (staff)",
     responses=responses(400, 401, 403, 404, 409, 422, 503),
-    tags=["orders-admin"],
+    tags=["orders"],
 )
 @requires(ADMIN, SUPPORT)
 def refund_order(
@@ -97,9 +108,10 @@ def refund_order(
 
 @app.post(
     "/coupons",
+    operation_id="createCoupon",
     summary="Create a coupon (admin)",
     responses=responses(400, 401, 403, 409, 422, success=201, description="Created"),
-    tags=["orders-admin"],
+    tags=["coupons"],
 )
 @requires(ADMIN)
 def create_coupon(coupon: Annotated[CouponIn, Body()]) -> Response[CouponOut]:
@@ -107,11 +119,29 @@ def create_coupon(coupon: Annotated[CouponIn, Body()]) -> Response[CouponOut]:
     return created(CouponOut(**created_coupon.model_dump()), f"/coupons/{created_coupon.code}")
 
 
-@app.get("/coupons", summary="Coupons by code (admin)", responses=responses(400, 401, 403, 422), tags=["orders-admin"])
+@app.get(
+    "/coupons",
+    operation_id="listCoupons",
+    summary="Coupons by code (admin)",
+    responses=responses(400, 401, 403, 422),
+    tags=["coupons"],
+)
 @requires(ADMIN)
 def list_coupons(cursor: Cursor = None, limit: Limit = 50) -> CouponPage:
     found, next_cursor = logic.list_coupons(ports(), cursor=cursor, limit=limit)
     return CouponPage(items=[CouponOut(**c.model_dump()) for c in found], next_cursor=next_cursor)
+
+
+@app.get(
+    "/coupons/<code>",
+    operation_id="getCoupon",
+    summary="One coupon, with how often it was redeemed (admin)",
+    responses=responses(401, 403, 404, 422),
+    tags=["coupons"],
+)
+@requires(ADMIN)
+def get_coupon(code: CouponCodePath) -> CouponOut:
+    return CouponOut(**logic.get_coupon(ports(), code).model_dump())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -4,12 +4,14 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.api_models import Cursor, Limit, idempotency_header
 from common.http import accepted, caller, make_resolver, requires, responses
+from common.idempotency import replayed
 from common.observability import make_logger, make_metrics
 from orders import logic
 from orders.errors import IdempotencyKeyRequired
@@ -21,13 +23,36 @@ metrics = make_metrics("orders")
 app = make_resolver(logger)
 
 OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
-CheckoutKey = Annotated[str | None, idempotency_header("Required: one per checkout")]
+CheckoutKey = Annotated[
+    str | None,
+    idempotency_header(
+        "One per checkout: a retry with the same key answers the same order; another body with it is a 409",
+        required=True,
+    ),
+]
+CancelKey = Annotated[
+    str | None, idempotency_header("Makes a retried cancellation ask once: the same key answers the order")
+]
+POLL_SECONDS = 1
+"""How long a client waits between reads of an order it follows (checkout's `Retry-After`)."""
+CHECKOUT_ACCEPTED: OpenAPIResponse = {
+    "description": "Accepted: the order is PENDING while stock is held and payment prepared. Follow "
+    f"`Location` (`GET`), every `Retry-After` seconds ({POLL_SECONDS}), until the status is AWAITING_PAYMENT "
+    "(pay with its `clientSecret`) or REJECTED",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before reading the order at `Location`",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 @app.post(
     "/orders",
+    operation_id="createOrder",
     summary="Check out: price on the server, hold stock, start payment",
-    responses=responses(400, 401, 409, 422, 503, success=202, description="Accepted; follow `Location`"),
+    responses=responses(400, 401, 409, 422, 503, success=202) | {202: CHECKOUT_ACCEPTED},
     tags=["orders"],
 )
 @requires()
@@ -36,12 +61,19 @@ def place_order(order: Annotated[CheckoutIn, Body()], idempotency_key: CheckoutK
         raise IdempotencyKeyRequired
     placed = logic.checkout(ports(), caller(app), order, idempotency_key)
     logger.append_keys(order_id=placed.order_id)
-    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-    return accepted(OrderOut.of(placed), f"/orders/{placed.order_id}")
+    if not replayed():  # a retry places nothing
+        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    answer = accepted(OrderOut.of(placed), f"/orders/{placed.order_id}")
+    answer.headers["Retry-After"] = str(POLL_SECONDS)
+    return answer
 
 
 @app.get(
-    "/orders/<orderId>", summary="One order (its customer, or staff)", responses=responses(401, 404), tags=["orders"]
+    "/orders/<orderId>",
+    operation_id="getOrder",
+    summary="One order (its customer, or staff)",
+    responses=responses(401, 404),
+    tags=["orders"],
 )
 @requires()
 def get_order(order_id: OrderId) -> OrderOut:
@@ -50,18 +82,27 @@ def get_order(order_id: OrderId) -> OrderOut:
 
 @app.post(
     "/orders/<orderId>/cancel",
+    operation_id="cancelOrder",
     summary="Cancel before shipment (its customer, or staff)",
     responses=responses(400, 401, 404, 409, 422, 503, success=202, description="Cancellation under way"),
     tags=["orders"],
 )
 @requires()
-def cancel_order(order_id: OrderId, body: Annotated[CancelIn | None, Body()] = None) -> Response[OrderOut]:
+def cancel_order(
+    order_id: OrderId, body: Annotated[CancelIn | None, Body()] = None, idempotency_key: CancelKey = None
+) -> Response[OrderOut]:
     reason = body.reason if body else None
-    order = logic.cancel(ports(), caller(app), order_id, reason)
+    order = logic.cancel(ports(), caller(app), order_id, reason, idempotency_key)
     return accepted(OrderOut.of(order), f"/orders/{order_id}")
 
 
-@app.get("/me/orders", summary="The caller's orders, newest first", responses=responses(400, 401, 422), tags=["orders"])
+@app.get(
+    "/me/orders",
+    operation_id="listMyOrders",
+    summary="The caller's orders, newest first",
+    responses=responses(400, 401, 422),
+    tags=["orders"],
+)
 @requires()
 def my_orders(cursor: Cursor = None, limit: Limit = 20) -> OrderPage:
     orders, next_cursor = logic.my_orders(ports(), caller(app), cursor=cursor, limit=limit)

@@ -3,12 +3,12 @@ by `orders.store` in the order's own transaction, so a coupon limited to N uses 
 times under any concurrency, and a cancelled or rejected order gives its use back."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from common.api_models import In, Page
-from common.contracts import OrderedLine
+from common.contracts import CouponType, OrderedLine
 from common.errors import ValidationFailed
 from common.money import Money, MoneyIn
 
@@ -19,7 +19,7 @@ class CouponIn(In):
     """A coupon as staff (or the win-back job) define it."""
 
     code: CouponCode
-    type: Literal["percent", "fixed"]
+    type: CouponType
     value: int = Field(strict=True, ge=1, le=100_000_00, description="Percent (1-100) or an amount in minor units")
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(default=None, description="For fixed")
     min_subtotal: MoneyIn | None = None
@@ -34,6 +34,15 @@ class CouponIn(In):
     categories: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] | None = Field(
         default=None, max_length=50, description="Discount only lines in these category slugs"
     )
+
+    @field_validator("valid_from", "valid_until", mode="after")
+    @classmethod
+    def _in_utc(cls, at: datetime | None) -> datetime | None:
+        """Kept and answered in UTC; a time given without a zone is taken as UTC (one naive and one
+        zoned bound could not even be compared)."""
+        if at is None:
+            return None
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from common.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from common.errors import BadRequest, Conflict, ErrorCode, NotFound, ValidationFailed
 
 
 class OrderNotFound(NotFound):
@@ -12,6 +12,13 @@ class OrderNotFound(NotFound):
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"no order {order_id}")
+
+
+class CouponNotFound(NotFound):
+    code = ErrorCode.COUPON_NOT_FOUND.value
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"there is no coupon {code}")
 
 
 class IdempotencyKeyRequired(BadRequest):

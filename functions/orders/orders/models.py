@@ -1,30 +1,28 @@
 """Orders models by owner: requests, the domain, responses. Stored items are mapped in `orders.store`."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from common.api_models import In, Out, Page
-from common.contracts import MAX_LINE_QUANTITY, Attribution, OrderedLine, OrderSnapshot
+from common.contracts import (
+    MAX_LINE_QUANTITY,
+    AttentionSource,
+    Attribution,
+    FulfillmentStatus,
+    OrderedLine,
+    OrderSnapshot,
+    PaymentStatus,
+    ShortSku,
+)
+from common.contracts import OrderStatus as OrderStatus  # shared with customers' answers; orders' code imports it here
 from common.ids import Sku
 from common.money import Money, MoneyIn
 from common.store import iso
 
 MAX_ITEMS = 50
-
-
-class OrderStatus(StrEnum):
-    PENDING = "PENDING"
-    AWAITING_PAYMENT = "AWAITING_PAYMENT"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    REJECTED = "REJECTED"
-    CANCELLED = "CANCELLED"
-    REFUNDED = "REFUNDED"
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
 
 
 # Which statuses each status may be reached from. A transition to the status an order already has is
@@ -40,6 +38,8 @@ ALLOWED_FROM: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED}),
 }
 OPEN = frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID})
+MAY_SHIP = OPEN | {OrderStatus.PARTIALLY_REFUNDED}
+"""Statuses from which an order that has not shipped still may (see `ALLOWED_FROM`)."""
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED})
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -55,7 +55,9 @@ class ItemIn(In):
     quantity: int = Field(strict=True, ge=1, le=MAX_LINE_QUANTITY)
 
 
-class AddressIn(In):
+class CheckoutAddressIn(In):
+    """Where this order goes, given at checkout (a saved address is customers' `AddressIn`)."""
+
     name: Text
     line1: Text
     line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
@@ -72,7 +74,9 @@ class AttributionIn(In):
 
 class CheckoutIn(In):
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
-    shipping_address: AddressIn | None = Field(default=None, description="Omit to use the saved default address")
+    shipping_address: CheckoutAddressIn | None = Field(
+        default=None, description="Omit to use the saved default address"
+    )
     coupon_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     affiliate_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     attribution: AttributionIn | None = None
@@ -197,6 +201,7 @@ class Order(BaseModel):
     updated_at: Stamp
 
     def snapshot(self) -> OrderSnapshot:
+        payment_status, fulfillment_status = statuses_of(self)
         return OrderSnapshot(
             order_id=self.order_id,
             customer_id=self.customer_id,
@@ -211,7 +216,44 @@ class Order(BaseModel):
             attribution=self.attribution,
             created_at=iso(self.created_at),
             reason=self.reason,
+            payment_status=payment_status,
+            fulfillment_status=fulfillment_status,
         )
+
+
+def statuses_of(order: Order) -> tuple[PaymentStatus, FulfillmentStatus]:
+    """Where the order's money and goods stand, derived from its facts alone — the saga's status, the
+    refunded total, the shipment, the restock, a cancellation asked for and whether a payment was ever
+    asked of the customer — so a client reads both facts that one `status` cannot hold (a shipped order
+    with a partial refund is `SHIPPED` and `PARTIALLY_REFUNDED`; its `status` says only the latter).
+    The one place these are decided: every answer and event takes them from here."""
+    shipped = order.shipment is not None
+    if not shipped:
+        fulfillment = FulfillmentStatus.UNFULFILLED if order.status in MAY_SHIP else FulfillmentStatus.CANCELLED
+    else:
+        fulfillment = FulfillmentStatus.RETURNED if order.restocked else FulfillmentStatus.SHIPPED
+    return _payment_status(order), fulfillment
+
+
+def _payment_status(order: Order) -> PaymentStatus:
+    refunded, total = order.refunded_total.amount, order.total.amount
+    if refunded > 0:
+        return PaymentStatus.REFUNDED if refunded >= total else PaymentStatus.PARTIALLY_REFUNDED
+    match order.status:
+        case OrderStatus.PENDING | OrderStatus.AWAITING_PAYMENT:
+            return PaymentStatus.PENDING
+        case OrderStatus.REJECTED:
+            return PaymentStatus.VOIDED
+        case OrderStatus.CANCELLED:
+            # The workflow cancels an order whose payment was asked for, and not called off, only when
+            # the payment was declined, could not be completed or did not arrive in time. A payment that
+            # was taken is refunded on the way (refunded > 0 above).
+            asked = order.payment_intent_id is not None or any(
+                h.status is OrderStatus.AWAITING_PAYMENT for h in order.history
+            )
+            return PaymentStatus.FAILED if asked and order.cancellation is None else PaymentStatus.VOIDED
+        case _:  # PAID, SHIPPED, and REFUNDED / PARTIALLY_REFUNDED of an order with nothing to charge
+            return PaymentStatus.PAID
 
 
 # ---------------------------------------------------------------- responses
@@ -224,7 +266,7 @@ class PaymentOut(Out):
 
 class StatusChangeOut(Out):
     status: OrderStatus
-    at: datetime
+    changed_at: datetime
     reason: str | None
 
 
@@ -233,33 +275,64 @@ class RefundOut(Out):
     amount: Money
     reason: str
     restock: bool
-    at: datetime
+    created_at: datetime = Field(description="When the refund was made")
 
 
 class AttentionOut(Out):
     reason: str = Field(description="What could not be put right automatically")
-    source: str = Field(description="Who raised the flag: workflow, reconciliation or webhook")
-    since: datetime
+    source: AttentionSource = Field(description="Who raised the flag")
+    flagged_at: datetime
+
+
+class ShippingAddressOut(Out):
+    """Where the order goes. After the customer erased their data, the fields but the country read
+    `[erased]` (the books keep the country: it decided the tax)."""
+
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+
+
+class ShipmentOut(Out):
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+def _attention(flag: dict[str, Any] | None) -> AttentionOut | None:
+    """The stored flag (`{reason, source, since}`) as the API names it."""
+    if not flag:
+        return None
+    return AttentionOut(reason=flag["reason"], source=flag["source"], flagged_at=flag["since"])
+
+
+PAYMENT_STATUS = "Where the order's money stands, beside `status`"
+FULFILLMENT_STATUS = "Where the order's goods stand, beside `status`"
 
 
 class OrderOut(Out):
     order_id: str
     customer_id: str
     status: OrderStatus
+    payment_status: PaymentStatus = Field(description=PAYMENT_STATUS)
+    fulfillment_status: FulfillmentStatus = Field(description=FULFILLMENT_STATUS)
     lines: list[OrderedLine]
     subtotal: Money
     discount: Money
     total: Money
     refunded_total: Money
-    shipping_address: dict[str, Any]
+    shipping_address: ShippingAddressOut
     coupon_code: str | None
     affiliate_code: str | None
     attribution: Attribution | None
     history: list[StatusChangeOut]
     payment: PaymentOut | None = Field(description="Only while the order awaits payment")
-    short_skus: list[dict[str, Any]] = Field(description="Why a REJECTED order was rejected")
+    short_skus: list[ShortSku] = Field(description="Why a REJECTED order was rejected: the SKUs short of stock")
     reason: str | None = Field(description="Why the order was rejected or cancelled")
-    shipment: dict[str, Any] | None
+    shipment: ShipmentOut | None = Field(description="Set once the order has shipped")
     refunds: list[RefundOut]
     cancellation_requested: bool
     attention: AttentionOut | None = Field(
@@ -274,27 +347,33 @@ class OrderOut(Out):
         payment = None
         if order.status is OrderStatus.AWAITING_PAYMENT and order.payment_intent_id and order.client_secret:
             payment = PaymentOut(payment_intent_id=order.payment_intent_id, client_secret=order.client_secret)
+        payment_status, fulfillment_status = statuses_of(order)
         return cls(
             order_id=order.order_id,
             customer_id=order.customer_id,
             status=order.status,
+            payment_status=payment_status,
+            fulfillment_status=fulfillment_status,
             lines=list(order.lines),
             subtotal=order.subtotal,
             discount=order.discount,
             total=order.total,
             refunded_total=order.refunded_total,
-            shipping_address=order.shipping_address,
+            shipping_address=ShippingAddressOut.model_validate(order.shipping_address),
             coupon_code=order.coupon_code,
             affiliate_code=order.affiliate_code,
             attribution=order.attribution,
-            history=[StatusChangeOut(status=h.status, at=h.at, reason=h.reason) for h in order.history],
+            history=[StatusChangeOut(status=h.status, changed_at=h.at, reason=h.reason) for h in order.history],
             payment=payment,
-            short_skus=list(order.short),
+            short_skus=[ShortSku.model_validate(short) for short in order.short],
             reason=order.reason,
-            shipment=order.shipment,
-            refunds=[RefundOut(**r.model_dump()) for r in order.refunds],
+            shipment=ShipmentOut.model_validate(order.shipment) if order.shipment else None,
+            refunds=[
+                RefundOut(refund_id=r.refund_id, amount=r.amount, reason=r.reason, restock=r.restock, created_at=r.at)
+                for r in order.refunds
+            ],
             cancellation_requested=order.cancellation is not None,
-            attention=AttentionOut.model_validate(order.attention) if order.attention else None,
+            attention=_attention(order.attention),
             created_at=order.created_at,
             updated_at=order.updated_at,
         )
@@ -303,6 +382,8 @@ class OrderOut(Out):
 class OrderSummary(Out):
     order_id: str
     status: OrderStatus
+    payment_status: PaymentStatus = Field(description=PAYMENT_STATUS)
+    fulfillment_status: FulfillmentStatus = Field(description=FULFILLMENT_STATUS)
     total: Money
     items: int = Field(description="Units in the order")
     needs_attention: bool = Field(description="Flagged for staff (see the order's `attention`)")
@@ -310,9 +391,12 @@ class OrderSummary(Out):
 
     @classmethod
     def of(cls, order: Order) -> Self:
+        payment_status, fulfillment_status = statuses_of(order)
         return cls(
             order_id=order.order_id,
             status=order.status,
+            payment_status=payment_status,
+            fulfillment_status=fulfillment_status,
             total=order.total,
             items=sum(line.quantity for line in order.lines),
             needs_attention=order.attention is not None,

@@ -23,6 +23,7 @@ CURSOR_SCOPE = "reconciliation-runs"
 
 @app.get(
     "/admin/reconciliation",
+    operation_id="listReconciliationRuns",
     summary="The latest reconciliation runs (Stripe against the orders), newest first",
     responses=responses(400, 401, 403, 422),
     tags=["payments"],

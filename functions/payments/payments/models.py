@@ -118,7 +118,9 @@ class AwaitingPayment(_Model):
 # ---------------------------------------------------------------- reconciliation
 
 
-class Kind(StrEnum):
+class ReconciliationFindingKind(StrEnum):
+    """What reconciliation found wrong with a payment (the schema name a client sees)."""
+
     PAID_FOR_CANCELLED_ORDER = "paid_for_cancelled_order"
     PAID_FOR_REJECTED_ORDER = "paid_for_rejected_order"
     PAID_FOR_UNKNOWN_ORDER = "paid_for_unknown_order"
@@ -129,10 +131,16 @@ class Kind(StrEnum):
     PAYMENT_NOT_APPLIED = "payment_not_applied"
 
 
-class Action(StrEnum):
+class ReconciliationAction(StrEnum):
+    """What reconciliation did about a finding."""
+
     REFUNDED = "refunded"
     FLAGGED = "flagged"
     REFUND_FAILED = "refund_failed"
+
+
+Kind = ReconciliationFindingKind
+Action = ReconciliationAction
 
 
 class ReconcileInput(BaseModel):

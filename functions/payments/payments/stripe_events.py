@@ -133,6 +133,10 @@ StripeEvent = Annotated[
 _EVENT: TypeAdapter[StripeEvent] = TypeAdapter(StripeEvent)
 
 
+_UNEXPECTED = "not what a Stripe event holds here"
+"""The `message` of each field error (`common.http.FieldError`): fixed, since pydantic's may quote the value."""
+
+
 def parse_event(payload: Any) -> IntentEvent | ChargeEvent | RefundEvent | OtherEvent:
     """The verified payload as a typed event; `MalformedEvent` (400) naming the fields that are wrong, never
     their values (they may be anything)."""
@@ -140,7 +144,7 @@ def parse_event(payload: Any) -> IntentEvent | ChargeEvent | RefundEvent | Other
         return _EVENT.validate_python(payload)
     except ValidationError as error:
         details = [
-            {"field": ".".join(str(part) for part in item["loc"]), "type": item["type"]}
+            {"field": ".".join(str(part) for part in item["loc"]), "message": _UNEXPECTED, "type": item["type"]}
             for item in error.errors(include_url=False, include_input=False, include_context=False)
         ][:20]
         raise MalformedEvent("the event is not a Stripe event we can read", details=details) from None

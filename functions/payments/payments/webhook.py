@@ -26,6 +26,7 @@ app = make_resolver(logger)
 
 @app.post(
     "/payments/webhook",
+    operation_id="receiveStripeWebhook",
     summary="Stripe's webhook (signed; no sign-in)",
     description="Answers 2xx once an event is applied, is a duplicate, is ignored, or contradicts the payment "
     "we recorded (logged as a security event; Stripe need not retry it). 409 and 503 make Stripe redeliver.",

@@ -11,7 +11,9 @@ from typing import Any
 
 from preflight.settings import settings
 
-ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key"
+ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key,If-Match,If-None-Match"
+"""`common.http.ALLOWED_REQUEST_HEADERS` and the two every request may send (kept as text: this function
+stays free of the event-handler framework)."""
 ALLOW_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
 MAX_AGE_SECONDS = 600
 

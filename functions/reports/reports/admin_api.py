@@ -11,21 +11,21 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.api_models import idempotency_header
 from common.auth import ADMIN
-from common.http import accepted, make_resolver, requires, responses
+from common.http import accepted, caller, make_resolver, requires, responses
 from common.observability import make_logger
-from reports import queries, runs
+from reports.logic import queries, runs
 from reports.models import (
-    AffiliateRow,
-    CampaignRow,
-    CustomerRow,
-    Granularity,
-    ListReport,
+    AffiliatesReport,
+    CampaignsReport,
+    CustomersReport,
     PaymentsReport,
-    ProductRow,
+    ReportGranularity,
     RunIn,
     RunOut,
     SalesReport,
+    TopProductsReport,
 )
 from reports.settings import settings
 from reports.wiring import files, runner, store, zone_today
@@ -41,6 +41,9 @@ Top = Annotated[int, Query(ge=1, le=100)]
 RunId = Annotated[str, Path(alias="runId", pattern=r"^run_[0-9a-z]{26}$")]
 FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 TAGS = ["reports"]
+RunKey = Annotated[
+    str | None, idempotency_header("Makes a retried request queue once: the same key answers the first run")
+]
 
 
 def _days(start: date | None, end: date | None) -> tuple[date, date]:
@@ -48,51 +51,67 @@ def _days(start: date | None, end: date | None) -> tuple[date, date]:
 
 
 @app.get(
-    "/reports/sales", summary="Sales per day, week or month (admin)", responses=responses(401, 403, 422), tags=TAGS
+    "/reports/sales",
+    operation_id="getSalesReport",
+    summary="Sales per day, week or month (admin)",
+    responses=responses(401, 403, 422),
+    tags=TAGS,
 )
 @requires(ADMIN)
-def sales(start: From = None, end: To = None, granularity: Annotated[Granularity, Query()] = "day") -> SalesReport:
+def sales(
+    start: From = None, end: To = None, granularity: Annotated[ReportGranularity, Query()] = ReportGranularity.DAY
+) -> SalesReport:
     first, last = _days(start, end)
     return queries.sales(store(), first, last, granularity, settings().shop_currency)
 
 
 @app.get(
-    "/reports/top-products", summary="Best-selling products (admin)", responses=responses(401, 403, 422), tags=TAGS
+    "/reports/top-products",
+    operation_id="getTopProductsReport",
+    summary="Best-selling products (admin)",
+    responses=responses(401, 403, 422),
+    tags=TAGS,
 )
 @requires(ADMIN)
-def top_products(start: From = None, end: To = None, limit: Top = 10) -> ListReport[ProductRow]:
+def top_products(start: From = None, end: To = None, limit: Top = 10) -> TopProductsReport:
     first, last = _days(start, end)
-    return ListReport[ProductRow](
+    return TopProductsReport(
         start=first, end=last, items=queries.top_products(store(), first, last, limit, settings().shop_currency)
     )
 
 
 @app.get(
-    "/reports/customers", summary="Best customers by net revenue (admin)", responses=responses(401, 403, 422), tags=TAGS
+    "/reports/customers",
+    operation_id="getCustomersReport",
+    summary="Best customers by net revenue (admin)",
+    responses=responses(401, 403, 422),
+    tags=TAGS,
 )
 @requires(ADMIN)
-def best_customers(start: From = None, end: To = None, limit: Top = 10) -> ListReport[CustomerRow]:
+def best_customers(start: From = None, end: To = None, limit: Top = 10) -> CustomersReport:
     first, last = _days(start, end)
     items = queries.best_customers(store(), first, last, limit, settings().shop_currency)
-    return ListReport[CustomerRow](start=first, end=last, items=items)
+    return CustomersReport(start=first, end=last, items=items)
 
 
 @app.get(
     "/reports/campaigns",
+    operation_id="getCampaignsReport",
     summary="Campaigns: sessions, orders, conversion (admin)",
     responses=responses(401, 403, 422),
     tags=TAGS,
 )
 @requires(ADMIN)
-def campaigns(start: From = None, end: To = None) -> ListReport[CampaignRow]:
+def campaigns(start: From = None, end: To = None) -> CampaignsReport:
     first, last = _days(start, end)
-    return ListReport[CampaignRow](
+    return CampaignsReport(
         start=first, end=last, items=queries.campaigns(store(), first, last, settings().shop_currency)
     )
 
 
 @app.get(
     "/reports/affiliates",
+    operation_id="getAffiliatesReport",
     summary="Affiliate commissions of a month (admin)",
     responses=responses(401, 403, 422),
     tags=TAGS,
@@ -102,13 +121,14 @@ def affiliates(
     month: Annotated[
         str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month")
     ] = None,
-) -> ListReport[AffiliateRow]:
+) -> AffiliatesReport:
     chosen = month or zone_today().strftime("%Y-%m")
-    return ListReport[AffiliateRow](items=queries.affiliates(store(), chosen, settings().shop_currency))
+    return AffiliatesReport(items=queries.affiliates(store(), chosen, settings().shop_currency))
 
 
 @app.get(
     "/reports/payments",
+    operation_id="getPaymentsReport",
     summary="Payments due: gross, fees, commissions, net (admin)",
     responses=responses(401, 403, 422),
     tags=TAGS,
@@ -121,18 +141,23 @@ def payments(start: From = None, end: To = None) -> PaymentsReport:
 
 @app.post(
     "/reports/runs",
+    operation_id="startReportRun",
     summary="Run a report (once per kind and period): queued now, followed on its Location (admin)",
     responses=responses(400, 401, 403, 422, 503, success=202, description="The run, queued (or as recorded)"),
     tags=TAGS,
 )
 @requires(ADMIN)
-def start_run(body: Annotated[RunIn, Body()]) -> Response[RunOut]:
-    run = RunOut.of(runs.request_run(store(), runner(), body.kind, body.period, zone_today()))
+def start_run(body: Annotated[RunIn, Body()], idempotency_key: RunKey = None) -> Response[RunOut]:
+    asked = runs.request_run(
+        store(), runner(), body.kind, body.period, zone_today(), idempotency_key=idempotency_key, by=caller(app).sub
+    )
+    run = RunOut.of(asked)
     return accepted(run, f"/reports/runs/{run.run_id}")
 
 
 @app.get(
     "/reports/runs/<runId>",
+    operation_id="getReportRun",
     summary="A report run's progress, and its files once done (admin)",
     responses=responses(401, 403, 404),
     tags=TAGS,
@@ -144,6 +169,7 @@ def get_run(run_id: RunId) -> RunOut:
 
 @app.get(
     "/reports/runs/<runId>/files/<name>",
+    operation_id="downloadReportFile",
     summary="Download a file of a report run: a redirect to a link valid for a few minutes (admin)",
     responses=responses(401, 403, 404, 422, success=302, description="Found: `Location` is the download link"),
     tags=TAGS,

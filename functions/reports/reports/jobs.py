@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.events import receive
 from common.observability import make_logger
-from reports import aggregates, runs
+from reports.logic import aggregates, runs
 from reports.models import RunTask
 from reports.settings import settings
 from reports.wiring import run_context, store

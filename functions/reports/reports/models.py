@@ -4,7 +4,8 @@ function's task), requests, and responses (the reports and report runs). Stored 
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from enum import StrEnum
+from typing import Annotated, Any, Self
 from urllib.parse import quote
 
 from pydantic import Field, StringConstraints
@@ -14,10 +15,30 @@ from common.money import Money, SignedMoney
 
 # ---------------------------------------------------------------- the domain
 
-Kind = Literal["daily-report", "weekly-report", "affiliate-statements"]
-KINDS: tuple[Kind, ...] = ("daily-report", "weekly-report", "affiliate-statements")
-Status = Literal["QUEUED", "RUNNING", "DONE", "FAILED"]
-Granularity = Literal["day", "week", "month"]
+
+class ReportKind(StrEnum):
+    DAILY_REPORT = "daily-report"
+    WEEKLY_REPORT = "weekly-report"
+    AFFILIATE_STATEMENTS = "affiliate-statements"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+class ReportGranularity(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+Kind = ReportKind
+KINDS: tuple[Kind, ...] = tuple(ReportKind)
+Status = RunStatus
+Granularity = ReportGranularity
 
 
 @dataclass(frozen=True)
@@ -137,9 +158,27 @@ class PaymentRow(Out):
 
 
 class ListReport[T](Out):
+    """A ranked list over a period. Subclassed per row type, so the schema has a name a person would call it."""
+
     start: date | None = Field(default=None, alias="from")
     end: date | None = Field(default=None, alias="to")
     items: list[T]
+
+
+class TopProductsReport(ListReport[ProductRow]):
+    pass
+
+
+class CustomersReport(ListReport[CustomerRow]):
+    pass
+
+
+class CampaignsReport(ListReport[CampaignRow]):
+    pass
+
+
+class AffiliatesReport(ListReport[AffiliateRow]):
+    pass
 
 
 class PaymentsReport(Out):
@@ -156,12 +195,12 @@ class RunFile(Out):
 
 class RunOut(Out):
     run_id: str
-    kind: str
+    kind: ReportKind
     period: str
-    status: Status = Field(description="QUEUED, then RUNNING, then DONE (or FAILED: asking again runs it again)")
-    queued_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
+    status: RunStatus = Field(description="QUEUED, then RUNNING, then DONE (or FAILED: asking again runs it again)")
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
     recipients: list[str] = Field(default_factory=list)
     files: list[RunFile] = Field(
         default_factory=list, description="Stored files, once DONE (also attached to the email)"

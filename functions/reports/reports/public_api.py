@@ -1,18 +1,17 @@
 """`POST /analytics/visits`: the storefront's beacon. Public and throttled (template), small bodies only;
-what a visit counts is `reports.visits`."""
+what a visit counts is `reports.logic.visits`."""
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.errors import PayloadTooLarge
-from common.http import accepted, make_resolver, responses
+from common.http import make_resolver, responses
 from common.observability import make_logger
-from reports import visits
+from reports.logic import visits
 from reports.models import VisitAck, VisitIn
 from reports.settings import settings
 from reports.wiring import store
@@ -24,15 +23,17 @@ MAX_BODY_BYTES = 1024
 
 @app.post(
     "/analytics/visits",
+    operation_id="recordVisit",
     summary="Count a storefront visit (public beacon)",
-    responses=responses(400, 413, 422, 429, success=202, description="Counted (or already counted)"),
+    # 200, not 202: the visit is counted before the answer, and there is nothing to follow (no Location).
+    responses=responses(400, 413, 422, 429, description="Counted (or already counted)"),
     tags=["analytics"],
 )
-def count_visit(visit: Annotated[VisitIn, Body()]) -> Response[VisitAck]:
+def count_visit(visit: Annotated[VisitIn, Body()]) -> VisitAck:
     if len(app.current_event.body or "") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"a visit is at most {MAX_BODY_BYTES} bytes")
     counted = visits.count(store(), visit, datetime.now(UTC), settings().zone)
-    return accepted(VisitAck(counted=counted), "/analytics/visits")
+    return VisitAck(counted=counted)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

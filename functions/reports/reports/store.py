@@ -1,5 +1,5 @@
 """The reports table, and the only module that talks to DynamoDB. Aggregate items are described in
-`reports.aggregates`; besides them:
+`reports.logic.aggregates`; besides them:
 - `EVENT#<eventId> / EVENT`: an event applied (written in the same transaction as its increments).
 - `VISIT#<date>#<session>#<what> / VISIT`: a session counted once per campaign or product and day.
 - `RUN#<kind>#<period> / RUN` and `RUNID#<runId> / RUN`: report runs, one per kind and period.

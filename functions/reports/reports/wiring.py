@@ -4,7 +4,7 @@ today (reports count days in the shop's time zone)."""
 from datetime import UTC, date, datetime
 
 from reports.adapters import LambdaRunner, S3Files, SesMailer
-from reports.runs import RunContext
+from reports.logic.runs import RunContext
 from reports.settings import settings
 from reports.store import ReportsStore
 

@@ -2,10 +2,11 @@
 and the query and header parameters that mean the same on every route (`limit`, `cursor`,
 `Idempotency-Key`). One definition, so a client sees one shape and one rule everywhere."""
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -16,9 +17,17 @@ class In(BaseModel):
 
 
 class Out(BaseModel):
-    """A response body: camelCase on the wire."""
+    """A response body: camelCase on the wire, every timestamp in UTC (`...Z`) whatever zone the domain
+    handed it in (a naive time is taken as UTC), so the `date-time`s of one answer share one zone."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
 
 
 class Page[T](Out):
@@ -35,10 +44,17 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="`nextCursor` 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 
 
-def idempotency_header(description: str) -> Header:
+def idempotency_header(description: str, *, required: bool = False) -> Header:
     """The `Idempotency-Key` header, described with what a retry with the same key means on a route:
-    `Annotated[str | None, idempotency_header("Makes a retried refund refund once")]`."""
-    return Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=description)
+    `Annotated[str | None, idempotency_header("Makes a retried refund refund once")]`. With `required`, the
+    document says so (`local.openapi_headers`) while the parameter stays optional in the code, so the
+    route answers a missing key with its own 400 (`idempotency_key_required`), not a generic 422."""
+    return Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description=description,
+        json_schema_extra={"x-required": True} if required else None,
+    )
 
 
 IdempotencyKey = Annotated[

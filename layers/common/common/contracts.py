@@ -2,6 +2,7 @@
 so a change to an event's shape is one change, seen by mypy everywhere."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -196,6 +197,14 @@ class RefundSucceeded(_Contract):
     refunded_total: Money
 
 
+class AttentionSource(StrEnum):
+    """Who flagged an order for staff."""
+
+    WORKFLOW = "workflow"
+    RECONCILIATION = "reconciliation"
+    WEBHOOK = "webhook"
+
+
 class AttentionRequested(_Contract):
     """A domain found an order whose money or stock it could not put right by itself (a compensation
     that failed after every retry, a payment that reconciliation cannot explain). Orders flags the order
@@ -205,7 +214,7 @@ class AttentionRequested(_Contract):
 
     order_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=500)
-    source: Literal["workflow", "reconciliation", "webhook"]
+    source: AttentionSource
     payment_intent_id: str | None = None
 
 
@@ -265,6 +274,47 @@ class OrderedLine(_Contract):
     line_total: Money
 
 
+class OrderStatus(StrEnum):
+    """Where an order is in its workflow (orders' saga). Events carry it as text (`OrderSnapshot.status`);
+    answers of orders and customers name it with this enum."""
+
+    PENDING = "PENDING"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+class PaymentStatus(StrEnum):
+    """Where an order's money stands, derived by orders from the order's facts: PENDING (not paid yet),
+    PAID (in full; an order a coupon covers entirely is paid with nothing to charge), PARTIALLY_REFUNDED,
+    REFUNDED (everything paid was given back), FAILED (the payment was declined, could not be taken or
+    did not arrive in time, so the order was cancelled), VOIDED (no money was taken and none will be:
+    rejected, or cancelled before payment). Clients must tolerate values added later."""
+
+    PENDING = "PENDING"
+    PAID = "PAID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    FAILED = "FAILED"
+    VOIDED = "VOIDED"
+
+
+class FulfillmentStatus(StrEnum):
+    """Where an order's goods stand, derived by orders from the order's facts: UNFULFILLED (not shipped
+    yet, and it still may be), SHIPPED, RETURNED (shipped, then refunded with its units put back on
+    sale), CANCELLED (will never ship: rejected, cancelled, or refunded in full before shipment).
+    Clients must tolerate values added later."""
+
+    UNFULFILLED = "UNFULFILLED"
+    SHIPPED = "SHIPPED"
+    RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
+
+
 class OrderSnapshot(_Contract):
     """The order as every order event carries it, so consumers (reports, customers, affiliates) never
     need to read the orders table."""
@@ -282,6 +332,10 @@ class OrderSnapshot(_Contract):
     attribution: Attribution | None = None
     created_at: str
     reason: str | None = None
+    payment_status: PaymentStatus | None = Field(default=None, description="None in events published before 2026-12")
+    fulfillment_status: FulfillmentStatus | None = Field(
+        default=None, description="None in events published before 2026-12"
+    )
 
 
 class OrderRefunded(_Contract):
@@ -415,12 +469,19 @@ class AnonymisedOrders(_Contract):
     open: list[str] = Field(default_factory=list)
 
 
+class CouponType(StrEnum):
+    """What a coupon's `value` is: a percentage of the eligible lines, or a fixed amount off them."""
+
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
 class IssueCouponInput(_Contract):
     """What orders' `IssueCouponFunction` takes (customers' win-back deals). Its error `CouponCodeTaken`
     means a coupon with the code exists."""
 
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
-    type: Literal["percent", "fixed"]
+    type: CouponType
     value: int = Field(gt=0)
     currency: str | None = None
     customer_ids: list[str]

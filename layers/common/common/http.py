@@ -1,5 +1,7 @@
 """The one HTTP resolver factory and the one error mapping: every domain answers errors the same way,
-`{"error": {"code", "message", "details"}}`, and this module is the only place that knows statuses."""
+`{"error": {"code", "message", "details", "requestId"}}`, and this module is the only place that knows
+statuses. It also sets the headers every answer shares: the API version, `Vary: Origin` where CORS is on,
+`Retry-After` on 429 and 503, and which of them a browser's script may read."""
 
 import base64
 import binascii
@@ -8,7 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
@@ -17,10 +19,14 @@ from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandle
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from common import errors
 from common.auth import Caller, require_caller
+from common.contracts import ShortSku
+from common.idempotency import REPLAYED_HEADER, forget_replay, replayed
+from common.links import rebase_location
 
 STATUS_OF: dict[type[errors.DomainError], HTTPStatus] = {
     errors.BadRequest: HTTPStatus.BAD_REQUEST,
@@ -28,6 +34,7 @@ STATUS_OF: dict[type[errors.DomainError], HTTPStatus] = {
     errors.Forbidden: HTTPStatus.FORBIDDEN,
     errors.NotFound: HTTPStatus.NOT_FOUND,
     errors.Conflict: HTTPStatus.CONFLICT,
+    errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
@@ -55,13 +62,94 @@ with an error that is not a JSON error."""
 RouteFn = TypeVar("RouteFn", bound=Callable[..., Any])
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: Any = None
+API_VERSION = "1.0.0"
+"""The API's version: `info.version` of the published document and the `API_VERSION_HEADER` of every
+answer (see docs/api-versioning.md for what changes it)."""
+API_VERSION_HEADER = "Storekeeper-Api-Version"
+REQUEST_ID_HEADER = "x-amzn-RequestId"
+"""API Gateway's id of the request, on every answer (its own errors too). It equals `requestContext.requestId`,
+which our error bodies carry as `requestId`; the functions leave the header to the gateway (REST APIs
+remap an `x-amzn-RequestId` a function sets)."""
+EXPOSED_HEADERS = (REQUEST_ID_HEADER, "Location", "ETag", "Retry-After", "Idempotent-Replayed", API_VERSION_HEADER)
+"""Response headers a browser's script may read (`Access-Control-Expose-Headers`); others it cannot see."""
+ALLOWED_REQUEST_HEADERS = ("Idempotency-Key", "If-Match", "If-None-Match")
+"""Request headers beyond the CORS-safelisted ones (and `Authorization`, `Content-Type`) a browser may send."""
 
 
-class ErrorBody(BaseModel):
+class _ErrorModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class FieldError(_ErrorModel):
+    """One invalid field of a request: the `details` of `validation_failed` and of the 422 codes that name
+    a field (`unknown_skus`, `coupon_*`, `amount_too_large`, ...)."""
+
+    field: str = Field(description="Where: `body.items.0.sku`, `query.limit`, `header.Idempotency-Key`")
+    message: str = Field(description="What is wrong, for people")
+    type: str = Field(description="What is wrong, for code: pydantic's error type, or the rule that failed")
+
+
+class OutOfStockDetails(_ErrorModel):
+    """`details` of `out_of_stock`: the SKUs there were too few of."""
+
+    short: list[ShortSku]
+
+
+class InsufficientStockDetails(_ErrorModel):
+    """`details` of `insufficient_stock`: an adjustment that would take stock below zero."""
+
+    sku: str
+    delta: int
+    available: int
+
+
+class SkuTakenDetails(_ErrorModel):
+    """`details` of `sku_taken`: the SKUs another product owns."""
+
+    skus: list[str]
+
+
+class OrdersStillOpenDetails(_ErrorModel):
+    """`details` of `orders_still_open`: the orders that still need the address."""
+
+    order_ids: list[str]
+
+
+class AffiliateDetails(_ErrorModel):
+    """`details` of `already_applied` and `already_approved`."""
+
+    affiliate_id: str
+    commission_rate: float | None = None
+
+
+class TransactionDetails(_ErrorModel):
+    """`details` of a `conflict` or `transaction_conflict` a database transaction answered: one reason per
+    step, `None` for the steps that passed. Retrying is the remedy; the reasons help a bug report."""
+
+    reasons: list[str]
+
+
+ErrorDetails = Annotated[
+    list[FieldError]
+    | OutOfStockDetails
+    | InsufficientStockDetails
+    | SkuTakenDetails
+    | OrdersStillOpenDetails
+    | AffiliateDetails
+    | TransactionDetails
+    | None,
+    Field(description="Depends on `code`: field errors for 422s, the facts of a conflict for some 409s, else null"),
+]
+
+
+class ErrorDetail(_ErrorModel):
+    code: errors.ErrorCode = Field(description="Stable and machine-readable: switch on this")
+    message: str = Field(description="For people; may change")
+    details: ErrorDetails
+    request_id: str = Field(description=f"The request's id, also in the `{REQUEST_ID_HEADER}` header: quote it")
+
+
+class ErrorBody(_ErrorModel):
     """The one error shape of the whole API."""
 
     error: ErrorDetail
@@ -73,11 +161,17 @@ _DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "Unknown, or not the caller's",
     409: "Conflicts with the current state",
+    412: "Changed since you read it (`If-Match` no longer matches); read it again",
     413: "Request body too large",
     422: "A field is invalid",
-    429: "Too many requests",
-    503: "A dependency is briefly unavailable; retry",
+    429: "Too many requests; retry after `Retry-After` seconds",
+    500: "Something went wrong on our side; quote the `requestId`",
+    503: "A dependency is briefly unavailable; retry after `Retry-After` seconds",
 }
+ERROR_DESCRIPTIONS: Mapping[int, str] = _DESCRIPTIONS
+RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE})
+"""The answers that mean "try again later", and carry `Retry-After`."""
+DEFAULT_RETRY_AFTER_SECONDS = 1
 
 
 def responses(*errors: int, success: int = 200, description: str = "Success") -> dict[int, OpenAPIResponse]:
@@ -92,12 +186,27 @@ def responses(*errors: int, success: int = 200, description: str = "Success") ->
     return documented
 
 
-def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response[Any]:
-    body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
+def error_response(
+    status: HTTPStatus,
+    code: str,
+    message: str,
+    details: Any = None,
+    *,
+    request_id: str,
+    retry_after: int | None = None,
+) -> Response[Any]:
+    """The one error answer. The body is serialised as given, not validated against `ErrorBody` (an error
+    while answering an error would lose it); `tests/unit/test_http_headers.py` holds each domain's to it.
+    A 429 or 503 says when to retry: `retry_after` seconds, by default `DEFAULT_RETRY_AFTER_SECONDS`."""
+    body = {"error": {"code": code, "message": message, "details": details, "requestId": request_id}}
+    headers: dict[str, str] = {}
+    if status in RETRY_STATUSES:
+        headers["Retry-After"] = str(retry_after or DEFAULT_RETRY_AFTER_SECONDS)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=body.model_dump_json(),
+        body=json.dumps(body, default=str),
+        headers=headers,
     )
 
 
@@ -211,8 +320,8 @@ def cors_config(origins: str | None = None) -> CORSConfig | None:
     return CORSConfig(
         allow_origin=allowed[0],
         extra_origins=allowed[1:],
-        allow_headers=["Idempotency-Key"],
-        expose_headers=["Location"],
+        allow_headers=list(ALLOWED_REQUEST_HEADERS),
+        expose_headers=list(EXPOSED_HEADERS),
         max_age=600,
     )
 
@@ -234,16 +343,69 @@ class JsonApiResolver(APIGatewayRestResolver):
             headers["Content-Type"] = JSON
             multi["Content-Type"] = [JSON]
             event = {**event, "headers": headers, "multiValueHeaders": multi}
-        return super().resolve(event, context)
+        forget_replay()
+        answer = super().resolve(event, context)
+        _set_header(answer, API_VERSION_HEADER, API_VERSION)
+        rebase_location(event, answer)  # behind the stage or base path the client called
+        if replayed() and int(answer.get("statusCode", 500)) < 300:
+            _set_header(answer, REPLAYED_HEADER, "true")
+        if self._cors is not None:
+            # The answer depends on `Origin` (echoed, or no CORS header for a stranger): a shared cache
+            # must not hand one origin's answer to another.
+            _add_vary(answer, "Origin")
+        return answer
+
+
+def _headers_of(answer: dict[str, Any]) -> dict[str, list[str]]:
+    multi: dict[str, list[str]] = answer.setdefault("multiValueHeaders", {})
+    for name, value in (answer.pop("headers", None) or {}).items():
+        multi.setdefault(name, [str(value)])
+    return multi
+
+
+def _set_header(answer: dict[str, Any], name: str, value: str) -> None:
+    multi = _headers_of(answer)
+    for existing in [key for key in multi if key.lower() == name.lower()]:
+        del multi[existing]
+    multi[name] = [value]
+
+
+def _add_vary(answer: dict[str, Any], field: str) -> None:
+    multi = _headers_of(answer)
+    key = next((k for k in multi if k.lower() == "vary"), "Vary")
+    fields = [f.strip() for value in multi.get(key, []) for f in value.split(",") if f.strip()]
+    if field.lower() not in {f.lower() for f in fields}:
+        fields.append(field)
+    multi[key] = [", ".join(fields)]
+
+
+def request_id(app: APIGatewayRestResolver) -> str:
+    """The id API Gateway gave the current request (`requestContext.requestId`), else the Lambda
+    invocation's (an event from a test or a direct invoke may have no request context)."""
+    event = app.current_event.raw_event
+    found = (event.get("requestContext") or {}).get("requestId")
+    if found:
+        return str(found)
+    return str(getattr(app.lambda_context, "aws_request_id", None) or "unknown")
 
 
 def make_resolver(logger: Logger) -> APIGatewayRestResolver:
     """A REST resolver with request validation, OpenAPI generation and the project's error mapping."""
     app = JsonApiResolver()
 
+    def answer(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response[Any]:
+        return error_response(status, code, message, details, request_id=request_id(app))
+
     @app.exception_handler(errors.DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(error: errors.DomainError) -> Response[Any]:
-        return error_response(_status_of(error), error.code, error.message, error.details)
+        return error_response(
+            _status_of(error),
+            error.code,
+            error.message,
+            error.details,
+            request_id=request_id(app),
+            retry_after=error.retry_after,
+        )
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
@@ -251,29 +413,27 @@ def make_resolver(logger: Logger) -> APIGatewayRestResolver:
         if details and all(item["field"].split(".")[0] == "response" for item in details):
             # Powertools reports a handler's own malformed answer as a request error; it is our bug.
             logger.error("response failed validation", extra={"details": details})
-            return error_response(
-                HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side"
-            )
+            return answer(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
         if any(item["type"] == "json_invalid" for item in details):
-            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
-        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_failed", "a field is invalid", details)
+            return answer(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
+        return answer(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_failed", "a field is invalid", details)
 
     @app.not_found
     def _no_route(_: NotFoundError) -> Response[Any]:
-        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
+        return answer(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
 
     @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
     def _aws_error(error: ClientError) -> Response[Any]:
         if error.response["Error"]["Code"] in _TRANSIENT_AWS_CODES:
             logger.warning("transient AWS error", extra={"aws_error": error.response["Error"]["Code"]})
-            return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "please retry shortly")
+            return answer(HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "please retry shortly")
         logger.exception("AWS call failed")
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
+        return answer(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(_: Exception) -> Response[Any]:
         logger.exception("unhandled error")
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
+        return answer(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
 
     return app
 

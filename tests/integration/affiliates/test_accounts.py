@@ -16,7 +16,7 @@ def test_a_signed_in_user_applies_once(call: Call, new_user: NewUser) -> None:
     applied = call("POST", "/affiliates", user=ada, body=APPLICATION)
     # Then she gets a PENDING account with a referral code checkout accepts
     assert applied.status == 201, applied.body
-    assert applied.headers["Location"] == "/affiliates/me"
+    assert applied.headers["Location"] == "/dev/affiliates/me"  # behind the stage the request came through
     assert applied.body["status"] == "PENDING"
     assert applied.body["affiliateId"].startswith("af_")
     assert len(applied.body["code"]) == 8
@@ -100,7 +100,7 @@ def test_affiliate_routes_are_for_approved_affiliates_and_admins(
     pending = new_user("pending@example.com")
     call("POST", "/affiliates", user=pending, body=APPLICATION)
     partner = approved_affiliate()
-    for path in ("/affiliates/me", "/affiliates/me/commissions"):
+    for path in ("/affiliates/me/commissions",):
         # Then without claims it is 401, a customer (even one who applied) 403, support 403
         assert call("GET", path).status == 401
         assert call("GET", path, user=pending).status == 403
@@ -108,6 +108,14 @@ def test_affiliate_routes_are_for_approved_affiliates_and_admins(
         # An affiliate 200, an admin without an affiliate account 404
         assert call("GET", path, user=partner.user, groups=["affiliate"]).status == 200
         assert call("GET", path, groups=["admin"]).status == 404
+    # And one's own account (where `POST /affiliates` points) is one's own to read, pending or approved:
+    # 401 without claims, 404 for anyone without an account (support, admin, a customer who never applied)
+    assert call("GET", "/affiliates/me").status == 401
+    mine = call("GET", "/affiliates/me", user=pending)
+    assert (mine.status, mine.body["status"], mine.body["commissionRate"]) == (200, "PENDING", None)
+    assert call("GET", "/affiliates/me", groups=["support"]).status == 404
+    assert call("GET", "/affiliates/me", user=partner.user, groups=["affiliate"]).status == 200
+    assert call("GET", "/affiliates/me", groups=["admin"]).status == 404
     # And staff routes are the admin's alone
     target = partner.affiliate_id
     for who in ({"user": pending}, {"user": partner.user, "groups": ["affiliate"]}, {"groups": ["support"]}):

@@ -251,6 +251,7 @@ def test_a_payout_pays_approved_commissions_once(
     assert payout.status == 200, payout.body
     assert (payout.body["total"], payout.body["commissionCount"]) == (eur(1_400), 2)
     assert retry.body == payout.body
+    assert (payout.headers.get("Idempotent-Replayed"), retry.headers.get("Idempotent-Replayed")) == (None, "true")
     statuses = {e["orderId"]: (e["status"], e["payoutId"]) for e in ledger(call, partner)}
     assert statuses == {
         "o_one": ("PAID", payout.body["payoutId"]),

@@ -125,7 +125,7 @@ def test_addresses_the_first_is_the_default_and_checkout_gets_it(world: World, a
     # Then both are created, and the first is the default
     assert first.status == second.status == 201
     first_id, second_id = first.body["addressId"], second.body["addressId"]
-    assert first.headers["Location"] == f"/me/addresses/{first_id}"
+    assert first.headers["Location"] == f"/dev/me/addresses/{first_id}"  # behind the stage the request came through
     listed = me(world, api_event, "GET", "/me/addresses").body["items"]
     assert [(a["addressId"], a["default"]) for a in listed] == [(first_id, True), (second_id, False)]
     # And checkout's default-address task answers the first, in checkout's shape
@@ -186,9 +186,10 @@ def test_staff_see_a_customers_view_and_add_notes(world: World, api_event: Event
     assert body["profile"]["summary"]["lifetimeValue"] == {"amount": 2000, "currency": "EUR"}
     assert [a["city"] for a in body["addresses"]] == ["Hamburg"]
     (order,) = body["orders"]
-    assert (order["orderId"], order["paymentStatus"], order["refundedTotal"]["amount"]) == (
+    assert (order["orderId"], order["paymentStatus"], order["fulfillmentStatus"], order["refundedTotal"]["amount"]) == (
         "o_1",
-        "partially_refunded",
+        "PARTIALLY_REFUNDED",
+        "UNFULFILLED",
         1000,
     )
     assert [r["refundId"] for r in order["refunds"]] == ["r1"]
@@ -221,3 +222,19 @@ def test_authorization_matrix_for_customer_data(world: World, api_event: Event) 
     assert (unknown.status, unknown.body["error"]["code"]) == (404, "customer_not_found")
     # The product suggestions are public
     assert world.call(api_event("GET", "/products/p1/recommendations")).status == 200
+
+
+def test_a_kept_address_is_readable_at_its_location_by_its_owner_only(world: World, api_event: Event) -> None:
+    # Given an address Alice kept
+    kept = me(world, api_event, "POST", "/me/addresses", body=ADDRESS)
+    assert kept.status == 201, kept.body
+    location = kept.headers["Location"]
+
+    # Then its Location (behind the stage the request came through) answers it to her, as kept
+    assert location == f"/dev/me/addresses/{kept.body['addressId']}"
+    read = me(world, api_event, "GET", location.removeprefix("/dev"))
+    assert (read.status, read.body) == (200, kept.body)
+    # And to anyone else it does not exist, like an id that never did
+    theirs = me(world, api_event, "GET", location.removeprefix("/dev"), sub="bob")
+    assert (theirs.status, theirs.error_code) == (404, "address_not_found")
+    assert me(world, api_event, "GET", "/me/addresses/a_nothing").status == 404

@@ -2,6 +2,7 @@
 summary (lifetime value net of refunds, order count, last order, favourite categories) and the
 co-purchase counters."""
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -64,7 +65,7 @@ def test_lifetime_value_is_net_of_refunds_and_favourites_rank_by_units(world: Wo
     order = world.store.get_order(ALICE, "o_1")
     assert order is not None
     assert [(r.refund_id, r.amount) for r in order.refunds] == [("r1", 500), ("r2", 1000)]
-    assert order.payment_status == "partially_refunded"
+    assert order.payment_status == "PARTIALLY_REFUNDED"
 
 
 def test_a_refund_before_its_payment_event_counts_the_order_once(world: World) -> None:
@@ -80,7 +81,7 @@ def test_a_refund_before_its_payment_event_counts_the_order_once(world: World) -
     late = summary(world)
     assert (late.order_count, late.lifetime_value) == (1, {"EUR": 0})
     order = world.store.get_order(ALICE, "o_1")
-    assert order is not None and order.status == "REFUNDED" and order.payment_status == "refunded"
+    assert order is not None and order.status == "REFUNDED" and order.payment_status == "REFUNDED"
 
 
 def test_a_cancellation_after_payment_takes_the_order_out(world: World) -> None:
@@ -100,10 +101,43 @@ def test_a_cancellation_before_payment_never_counts(world: World) -> None:
     # When an unpaid order is cancelled
     data = snapshot("o_1", ALICE, [line("p1")], status="CANCELLED")
     world.deliver("OrderCancelled", "OrderCancelled#o_1", data)
-    # Then the customer has no paid order, and support sees it as cancelled unpaid
+    # Then the customer has no paid order, and support sees it as cancelled without money taken
     assert summary(world).order_count == 0
     order = world.store.get_order(ALICE, "o_1")
-    assert order is not None and order.payment_status == "cancelled_unpaid"
+    assert order is not None and order.payment_status == "VOIDED"
+
+
+REPORTED: list[tuple[str, str, dict[str, Any]]] = [
+    ("OrderPaid", "OrderPaid#o_1", {"status": "PAID", "paymentStatus": "PAID", "fulfillmentStatus": "UNFULFILLED"}),
+    (
+        "OrderShipped",
+        "OrderShipped#o_1",
+        {"status": "SHIPPED", "paymentStatus": "PAID", "fulfillmentStatus": "SHIPPED"},
+    ),
+    (
+        "OrderRefunded",
+        "OrderRefunded#o_1#r1",
+        {"status": "PARTIALLY_REFUNDED", "paymentStatus": "PARTIALLY_REFUNDED", "fulfillmentStatus": "SHIPPED"},
+    ),
+]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(REPORTED)))))
+def test_the_statuses_orders_reports_end_the_same_in_any_order(world: World, order: tuple[int, ...]) -> None:
+    # Given an order paid, shipped and then partly refunded, its events delivered in any order
+    lines = [line("p1", 2, price=1500)]
+    for index in order:
+        detail_type, event_id, reported = REPORTED[index]
+        data = snapshot("o_1", ALICE, lines, status=reported["status"], refunded=1000 if index == 2 else 0)
+        data |= {k: v for k, v in reported.items() if k != "status"}
+        if detail_type == "OrderRefunded":
+            data = {"order": data, "refundId": "r1", "amount": {"amount": 1000, "currency": "EUR"}, "restocked": False}
+        world.deliver(detail_type, event_id, data)
+    # Then support sees what orders last reported: shipped and partly refunded; the shipment counted nothing
+    found = world.store.get_order(ALICE, "o_1")
+    assert found is not None
+    assert (found.payment_status, found.fulfillment_status) == ("PARTIALLY_REFUNDED", "SHIPPED")
+    assert (summary(world).order_count, summary(world).lifetime_value) == (1, {"EUR": 2000})
 
 
 def test_a_large_order_interrupted_midway_is_completed_once_by_the_redelivery(
@@ -135,9 +169,20 @@ def test_a_large_order_interrupted_midway_is_completed_once_by_the_redelivery(
 
 
 def test_events_of_no_interest_are_ignored(world: World) -> None:
-    data = snapshot("o_1", ALICE, [line("p1")], status="SHIPPED")
-    assert world.deliver("OrderShipped", "OrderShipped#o_1", data) == {"outcome": "ignored"}
+    data = snapshot("o_1", ALICE, [line("p1")], status="REJECTED")
+    assert world.deliver("OrderRejected", "OrderRejected#o_1", data) == {"outcome": "ignored"}
     assert world.store.get_summary(ALICE) is None
+
+
+def test_a_shipment_is_read_for_its_statuses_and_counts_nothing(world: World) -> None:
+    # Given only the shipment of an order is known (its OrderPaid is late)
+    data = snapshot("o_1", ALICE, [line("p1")], status="SHIPPED")
+    data |= {"paymentStatus": "PAID", "fulfillmentStatus": "SHIPPED"}
+    assert world.deliver("OrderShipped", "OrderShipped#o_1", data) == {"outcome": "applied"}
+    # Then support sees it shipped, and the summary counts no order yet
+    found = world.store.get_order(ALICE, "o_1")
+    assert found is not None and (found.payment_status, found.fulfillment_status) == ("PAID", "SHIPPED")
+    assert summary(world).order_count == 0
 
 
 def test_increments_pair_at_most_the_twenty_dearest_products() -> None:

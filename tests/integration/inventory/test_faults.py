@@ -278,7 +278,7 @@ def shelf(admin_world: InventoryStore) -> InventoryStore:
 def assert_error(answer: Answer, status: int, code: str) -> None:
     assert answer.status == status, answer.body
     assert set(answer.body) == {"error"}
-    assert set(answer.error) == {"code", "message", "details"}
+    assert set(answer.error) == {"code", "message", "details", "requestId"}
     assert answer.error["code"] == code
     assert isinstance(answer.error["message"], str) and answer.error["message"]
 
@@ -457,7 +457,8 @@ def test_an_adjustment_is_201_and_its_idempotency_key_makes_a_retry_apply_once(
 
     # Then both answers describe the one adjustment, which applied once, by that admin
     assert (first.status, again.status) == (201, 201)
-    assert first.headers["Location"] == "/inventory/TEE-S/ledger"
+    assert first.headers["Location"] == "/dev/inventory/TEE-S/ledger"  # behind the stage the request came through
+    assert (first.headers.get("Idempotent-Replayed"), again.headers.get("Idempotent-Replayed")) == (None, "true")
     assert again.body["adjustment"] == first.body["adjustment"]
     assert first.body["adjustment"]["actor"] == "staff-7"
     assert first.body["stock"]["available"] == 8

@@ -92,7 +92,7 @@ def test_an_unverifiable_event_is_refused_and_changes_nothing(webhook_world: Web
     # Then it is a 400 in the one error shape
     assert answer.status == 400
     assert set(answer.body) == {"error"}
-    assert set(answer.error) == {"code", "message", "details"}
+    assert set(answer.error) == {"code", "message", "details", "requestId"}
     assert answer.error["code"] == "invalid_signature"
     # And nothing was written (no dedupe claim, no outcome) and nothing published
     assert webhook_world.items() == before

@@ -378,7 +378,7 @@ def test_a_signed_but_malformed_event_is_a_400_and_writes_nothing(webhook_world:
 
     # Then it is a 400 in the one error shape, not a 500
     assert answer.status == 400, answer.body
-    assert set(answer.body) == {"error"} and set(answer.error) == {"code", "message", "details"}
+    assert set(answer.body) == {"error"} and set(answer.error) == {"code", "message", "details", "requestId"}
     assert answer.error["code"] != "invalid_signature"
     # And nothing was written (not even a claim) and nothing published
     assert webhook_world.items() == before
@@ -391,7 +391,11 @@ def test_a_malformed_event_names_the_wrong_fields_not_their_values(webhook_world
 
     # Then the answer says where the event is wrong, without echoing what it held
     assert (answer.status, answer.error["code"]) == (400, "malformed_event")
-    assert {"field": "intent.data.object.amount", "type": "int_type"} in answer.error["details"]
+    assert {
+        "field": "intent.data.object.amount",
+        "message": "not what a Stripe event holds here",
+        "type": "int_type",
+    } in answer.error["details"]
     assert "2500" not in json.dumps(answer.body)
 
 

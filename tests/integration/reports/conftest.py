@@ -16,9 +16,9 @@ from moto import mock_aws
 from common.contracts import Attribution, OrderedLine, OrderRefunded, OrderSnapshot
 from common.events import Received, receive
 from common.money import Money
-from reports import aggregates
 from reports.adapters import S3Files, SesMailer
-from reports.runs import RunContext
+from reports.logic import aggregates
+from reports.logic.runs import RunContext
 from reports.store import ReportsStore
 from tests.tables import create_table
 from tests.template import set_environment

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from common.contracts import CommissionEarned, CommissionPaid, CommissionReversed
 from common.money import Money
-from reports import queries, runs
+from reports.logic import queries, runs
+from reports.models import ReportKind
 
 from .conftest import World
 
@@ -65,7 +66,7 @@ def test_earned_reversed_paid_and_due(world: World, deliver: Callable[..., bool]
     assert rows["af_2"].due.amount == 100
 
     # The monthly statements go to each affiliate with an address in the events (af_2 has none)
-    record = runs.run(world.context(datetime(2030, 6, 1, 7, tzinfo=UTC)), "affiliate-statements")
+    record = runs.run(world.context(datetime(2030, 6, 1, 7, tzinfo=UTC)), ReportKind.AFFILIATE_STATEMENTS)
     assert (record["period"], record["recipients"]) == ("2030-05", ["pay@one.example"])
     (mail,) = world.sent()
     assert mail["To"] == "pay@one.example"

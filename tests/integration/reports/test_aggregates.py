@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports import queries
-from reports.aggregates import increments
+from reports.logic import queries
+from reports.logic.aggregates import increments
+from reports.models import ReportGranularity
 from reports.store import ReportsStore
 from tests.tables import create_table
 
@@ -125,7 +126,7 @@ def test_aggregates_equal_a_recomputation(world: World, plans: list[Planned], da
     assert sum(applied) == len({event_id for _, event_id, _, _ in events})
     # And every figure equals the recomputation
     first, last = DAY0, DAY0 + timedelta(days=6)
-    sales = queries.sales(store, first, last, "day", "EUR")
+    sales = queries.sales(store, first, last, ReportGranularity.DAY, "EUR")
     for row in sales.rows:
         want = expected.get(f"{row.period}|TOTAL", {})
         assert (row.orders, row.units, row.gross.amount, row.discounts.amount, row.refunds.amount) == (

@@ -5,7 +5,8 @@ refunds, a month boundary, and the shop's time zone."""
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from reports import queries, runs
+from reports.logic import queries, runs
+from reports.models import ReportGranularity, ReportKind
 
 from .conftest import RECIPIENTS, SENDER, World, cancelled_after_payment, order, paid, refunded
 
@@ -33,7 +34,7 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
         assert deliver(event)
 
     # When the schedule fires the next morning
-    record = runs.run(world.context(NEXT_MORNING), "daily-report")
+    record = runs.run(world.context(NEXT_MORNING), ReportKind.DAILY_REPORT)
 
     # Then the run covers yesterday and is recorded as sent to the configured recipients
     assert (record["period"], record["status"], record["recipients"]) == ("2030-03-31", "DONE", RECIPIENTS)
@@ -73,7 +74,7 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
     }
 
     # When the schedule fires again for the same day (a retry)
-    again = runs.run(world.context(NEXT_MORNING), "daily-report")
+    again = runs.run(world.context(NEXT_MORNING), ReportKind.DAILY_REPORT)
 
     # Then nothing more is sent, and the run answered is the first one
     assert len(world.sent()) == 1
@@ -81,7 +82,7 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
 
 
 def test_an_empty_day_still_reports_zeros(world: World) -> None:
-    record = runs.run(world.context(NEXT_MORNING), "daily-report")
+    record = runs.run(world.context(NEXT_MORNING), ReportKind.DAILY_REPORT)
     assert record["status"] == "DONE"
     (mail,) = world.sent()
     sales_csv = next(p for p in _parts(mail)["text/csv"] if p.get_filename().startswith("sales"))  # type: ignore[attr-defined]
@@ -92,7 +93,7 @@ def test_a_day_with_only_refunds_has_negative_net(world: World, deliver: Callabl
     earlier = order(customer="cy", lines=[("p_tee", 1, 2000)])
     assert deliver(paid(earlier, datetime(2030, 3, 30, 12, tzinfo=UTC)))
     assert deliver(cancelled_after_payment(earlier, DAY))
-    report = queries.sales(world.store, date(2030, 3, 31), date(2030, 3, 31), "day", "EUR")
+    report = queries.sales(world.store, date(2030, 3, 31), date(2030, 3, 31), ReportGranularity.DAY, "EUR")
     (row,) = report.rows
     assert (row.orders, row.refunds.amount, row.net.amount) == (0, 2000, -2000)
 
@@ -102,7 +103,7 @@ def test_a_month_boundary_splits_monthly_buckets(world: World, deliver: Callable
     april = order(customer="dee", lines=[("p_tee", 1, 3000)])
     deliver(paid(march, datetime(2030, 3, 31, 23, 59, tzinfo=UTC)))
     deliver(paid(april, datetime(2030, 4, 1, 0, 1, tzinfo=UTC)))
-    report = queries.sales(world.store, date(2030, 3, 1), date(2030, 4, 30), "month", "EUR")
+    report = queries.sales(world.store, date(2030, 3, 1), date(2030, 4, 30), ReportGranularity.MONTH, "EUR")
     assert [(r.period, r.orders, r.gross.amount) for r in report.rows] == [("2030-03", 1, 1000), ("2030-04", 1, 3000)]
     assert report.total.gross.amount == 4000
 
@@ -111,7 +112,7 @@ def test_days_follow_the_shops_time_zone(world: World, deliver: Callable[..., bo
     # 23:30 UTC on March 31st is already April 1st in Berlin
     late = order(customer="eve", lines=[("p_tee", 1, 1000)])
     deliver(paid(late, datetime(2030, 3, 31, 23, 30, tzinfo=UTC)), "Europe/Berlin")
-    berlin = queries.sales(world.store, date(2030, 3, 31), date(2030, 4, 1), "day", "EUR")
+    berlin = queries.sales(world.store, date(2030, 3, 31), date(2030, 4, 1), ReportGranularity.DAY, "EUR")
     assert [(r.period, r.orders) for r in berlin.rows] == [("2030-03-31", 0), ("2030-04-01", 1)]
 
 
@@ -119,5 +120,5 @@ def test_reads_grow_with_the_period_not_with_orders(world: World, deliver: Calla
     for i in range(30):
         deliver(paid(order(customer=f"c{i}"), DAY))
     world.store.items_read = 0
-    queries.sales(world.store, date(2030, 3, 1), date(2030, 3, 31), "day", "EUR")
+    queries.sales(world.store, date(2030, 3, 1), date(2030, 3, 31), ReportGranularity.DAY, "EUR")
     assert world.store.items_read == 1  # one TOTAL item for the one day with sales, however many orders

@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from common.contracts import CommissionEarned, PaymentSucceeded
 from common.events import UnknownEvent
 from common.money import Money
-from reports import jobs, queries
+from reports import jobs
 from reports import public_api as beacon
+from reports.logic import queries
 
 from .conftest import TABLE, World, bus_event, order, paid
 
@@ -97,7 +98,7 @@ def test_a_session_counts_once_per_campaign_and_product(env: World, visit: Beaco
     viewed = visit({**seen, "campaign": "may", "productId": product})
 
     # Then the first counts, the repeat does not, and the product view counts once
-    assert (first, again, viewed) == ((202, {"counted": True}), (202, {"counted": False}), (202, {"counted": True}))
+    assert (first, again, viewed) == ((200, {"counted": True}), (200, {"counted": False}), (200, {"counted": True}))
     today = datetime.now(UTC).date()
     (campaign,) = queries.campaigns(env.store, today, today, "EUR")
     assert (campaign.source, campaign.medium, campaign.campaign, campaign.sessions) == ("google", "cpc", "may", 1)

@@ -14,10 +14,11 @@ import pytest
 import requests
 from botocore.stub import ANY, Stubber
 
-from reports import adapters, jobs, runs
+from reports import adapters, jobs
 from reports import admin_api as api
 from reports.adapters import LambdaRunner
-from reports.models import Kind
+from reports.logic import runs
+from reports.models import Kind, ReportKind
 from tests.proxy import Answer
 
 from .conftest import BUCKET, RECIPIENTS, REGION, SENDER, TABLE, World, order, paid
@@ -88,7 +89,7 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
     # Then the API answers at once: 202, the run QUEUED, where to follow it, and the run function is started
     assert asked.status == 202, asked.body
     run_id = asked.body["runId"]
-    assert asked.headers["Location"] == f"/reports/runs/{run_id}"
+    assert asked.headers["Location"] == f"/dev/reports/runs/{run_id}"  # behind the stage the request came through
     assert (asked.body["status"], asked.body["period"], asked.body["files"]) == ("QUEUED", PERIOD, [])
     assert runner.started == [{"kind": "daily-report", "period": PERIOD, "runId": run_id}]
     assert call("GET", f"/reports/runs/{run_id}").body["status"] == "QUEUED"
@@ -157,7 +158,7 @@ def test_a_scheduled_run_takes_a_queued_one_and_the_late_event_sends_nothing(
     queued = call("POST", "/reports/runs", body={"kind": "daily-report", "period": PERIOD}).body
 
     # When the schedule fires for the same day first
-    scheduled = runs.run(world.context(datetime(2030, 4, 1, 6, tzinfo=UTC)), "daily-report")
+    scheduled = runs.run(world.context(datetime(2030, 4, 1, 6, tzinfo=UTC)), ReportKind.DAILY_REPORT)
 
     # Then it runs the queued run (same id), and the late event finds it DONE
     assert (scheduled["runId"], scheduled["status"]) == (queued["runId"], "DONE")
@@ -215,3 +216,29 @@ def test_who_may_take_over_a_recorded_run() -> None:
     assert (start(run("RUNNING")), start(run("RUNNING", stale))) == (False, True)
     assert (queue(run("FAILED")), start(run("FAILED"))) == (True, True)
     assert (queue(run("DONE", stale)), start(run("SENT", stale))) == (False, False)
+
+
+def test_a_run_asked_again_with_its_key_answers_the_first_run_marked_replayed(
+    runner: FakeRunner, api_event: Callable[..., dict[str, Any]], lambda_context: Any
+) -> None:
+    def ask(body: dict[str, Any], key: str) -> Answer:
+        event = api_event("POST", "/reports/runs", body=body, groups=["admin"], headers={"Idempotency-Key": key})
+        return Answer.of(api.handler(event, lambda_context))
+
+    # When an admin asks for a run with a key, retries, and reuses the key for another period
+    first = ask({"kind": "daily-report", "period": PERIOD}, "run-key-00000001")
+    again = ask({"kind": "daily-report", "period": PERIOD}, "run-key-00000001")
+    other = ask({"kind": "daily-report", "period": "2030-03-30"}, "run-key-00000001")
+
+    # Then the retry answers the same run where the first pointed, marked replayed, and starts nothing more
+    assert first.status == 202, first.body
+    assert "Idempotent-Replayed" not in first.headers
+    assert (again.status, again.body["runId"], again.headers.get("Idempotent-Replayed")) == (
+        202,
+        first.body["runId"],
+        "true",
+    )
+    assert again.headers["Location"] == first.headers["Location"] == f"/dev/reports/runs/{first.body['runId']}"
+    assert len(runner.started) == 1
+    # And another period under the same key is refused
+    assert (other.status, other.error_code) == (409, "idempotency_key_reused")

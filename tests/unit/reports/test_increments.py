@@ -17,7 +17,7 @@ from common.contracts import (
 )
 from common.events import Received
 from common.money import Money
-from reports.aggregates import campaign_key, increments
+from reports.logic.aggregates import campaign_key, increments
 from reports.models import Increment
 
 AT = datetime(2030, 5, 31, 22, 30, tzinfo=UTC)

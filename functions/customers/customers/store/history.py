@@ -59,10 +59,16 @@ def order_of(values: Mapping[str, Any]) -> OrderRecord:
         ),
         created_at=datetime.fromisoformat(values["createdAt"]),
         version=values.get("version", 0),
+        reported_payment_status=values.get("paymentStatus"),
+        reported_fulfillment_status=values.get("fulfillmentStatus"),
     )
 
 
 def order_item(sub: str, order: OrderRecord) -> dict[str, Any]:
+    reported = {
+        "paymentStatus": order.reported_payment_status,
+        "fulfillmentStatus": order.reported_fulfillment_status,
+    }
     return {
         "PK": customer_pk(sub),
         "SK": f"ORDER#{order.order_id}",
@@ -77,7 +83,7 @@ def order_item(sub: str, order: OrderRecord) -> dict[str, Any]:
         "refunds": [{"refundId": r.refund_id, "amount": r.amount, "at": iso(r.at)} for r in order.refunds],
         "createdAt": iso(order.created_at),
         "version": order.version,
-    }
+    } | {name: status.value for name, status in reported.items() if status is not None}
 
 
 class HistoryStore(CustomersTable):

@@ -13,7 +13,7 @@ from orders.logic.attention import (
 )
 from orders.logic.cancel import cancel
 from orders.logic.checkout import checkout, execution_input
-from orders.logic.coupons import create_coupon, list_coupons
+from orders.logic.coupons import create_coupon, get_coupon, list_coupons
 from orders.logic.erasure import ERASED, Anonymised, anonymise_customer, redacted, still_to_ship
 from orders.logic.reads import my_orders, order_states, orders_by_status, readable
 from orders.logic.refund import refund
@@ -34,6 +34,7 @@ __all__ = [
     "digest",
     "execution_input",
     "flag",
+    "get_coupon",
     "is_order_id",
     "list_coupons",
     "my_orders",

@@ -2,6 +2,7 @@
 
 from common.auth import Caller
 from common.contracts import CancelPaymentInput
+from common.idempotency import KeyRecords
 from common.store import iso
 from orders.errors import NotCancellable
 from orders.logic.reads import readable
@@ -9,9 +10,24 @@ from orders.models import OPEN, Order, OrderStatus
 from orders.ports import Ports
 
 
-def cancel(ports: Ports, caller: Caller, order_id: str, reason: str | None) -> Order:
+def cancel(
+    ports: Ports, caller: Caller, order_id: str, reason: str | None, idempotency_key: str | None = None
+) -> Order:
     """Ask for an order to be cancelled before it ships. The workflow does the undoing (cancel or refund
-    the payment, put the stock back) and marks it CANCELLED; this records the request and tells it."""
+    the payment, put the stock back) and marks it CANCELLED; this records the request and tells it.
+    With an Idempotency-Key, a retry answers the order as it stands without asking again (replayed), and
+    the key with another order or reason is a 409."""
+    return KeyRecords(ports.store, "cancel", ports.clock).once(
+        caller.sub,
+        idempotency_key,
+        {"orderId": order_id, "reason": reason},
+        lambda: _cancel(ports, caller, order_id, reason),
+        result_of=lambda order: order.order_id,
+        replay=lambda cancelled_id: readable(ports, caller, cancelled_id),
+    )
+
+
+def _cancel(ports: Ports, caller: Caller, order_id: str, reason: str | None) -> Order:
     order = readable(ports, caller, order_id)
     if order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
         return order

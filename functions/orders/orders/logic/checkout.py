@@ -5,6 +5,7 @@ from typing import Any
 from common.auth import Caller
 from common.contracts import OrderedLine
 from common.errors import ServiceUnavailable, ValidationFailed
+from common.idempotency import mark_replayed
 from common.ids import new_id
 from common.money import MAX_AMOUNT, AmountTooLarge, Money, minimum_charge
 from orders import coupons
@@ -17,7 +18,8 @@ from orders.store import CouponUsedUp, KeyTaken, OrdersStore
 
 def checkout(ports: Ports, caller: Caller, request: CheckoutIn, idempotency_key: str) -> Order:
     """Price the order from the catalog, write it PENDING and start its workflow. The same key from the
-    same customer answers the same order, even when retries race; with another body it is a 409."""
+    same customer answers the same order (marked replayed), even when retries race; with another body it
+    is a 409."""
     store = ports.store
     request_hash = digest(request)
     replay = _replay(ports, caller, idempotency_key, request_hash)
@@ -122,6 +124,7 @@ def _replay(ports: Ports, caller: Caller, key: str, request_hash: str) -> Order 
         raise ServiceUnavailable("checkout is busy; retry")
     if order.status is OrderStatus.PENDING:
         _start(ports, order)  # the first attempt may have died before starting it
+    mark_replayed()
     return order
 
 

@@ -3,7 +3,7 @@ checkout is `orders.coupons.discount`."""
 
 from common.cursor import decode_cursor, encode_cursor
 from orders.coupons import Coupon, CouponIn
-from orders.errors import CouponCodeTaken
+from orders.errors import CouponCodeTaken, CouponNotFound
 from orders.ports import Ports
 from orders.store import CouponExists
 
@@ -18,6 +18,14 @@ def create_coupon(ports: Ports, request: CouponIn) -> Coupon:
         if existing is None or CouponIn(**existing.model_dump(exclude={"redemptions", "created_at"})) != request:
             raise CouponCodeTaken(coupon.code) from None
         return existing
+    return coupon
+
+
+def get_coupon(ports: Ports, code: str) -> Coupon:
+    """One coupon by its code (codes are kept upper-case, so any case finds it); `CouponNotFound`."""
+    coupon = ports.store.get_coupon(code.strip().upper())
+    if coupon is None:
+        raise CouponNotFound(code)
     return coupon
 
 

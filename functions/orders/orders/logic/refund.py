@@ -6,6 +6,7 @@ from datetime import datetime
 from common.contracts import OrderLine, OrderRefunded, RefundInput, RestockInput
 from common.errors import ServiceUnavailable, ValidationFailed
 from common.events import new_event
+from common.idempotency import mark_replayed
 from common.ids import new_id
 from common.money import Money
 from orders.errors import IdempotencyKeyReused, OrderNotFound, RefundNotPossible
@@ -33,6 +34,7 @@ def refund(ports: Ports, order_id: str, request: RefundIn, idempotency_key: str 
     if made is not None:
         if made.request_hash not in (None, request_hash):
             raise IdempotencyKeyReused("refund")
+        mark_replayed()
         return order
     hold = order.refund_holds.get(refund_id) or _hold(store, order, refund_id, request, request_hash, at)
     if hold.request_hash != request_hash:

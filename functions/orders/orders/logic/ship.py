@@ -1,5 +1,6 @@
 """The shipment: staff record it, and the workflow's AwaitShipment step waits for it."""
 
+from common.idempotency import KeyRecords
 from common.store import iso
 from orders.errors import InvalidTransition, OrderNotFound
 from orders.logic.shared import existing, order_event
@@ -9,9 +10,22 @@ from orders.ports import Ports
 SHIPPED = {"shipped": True}
 
 
-def ship(ports: Ports, order_id: str, request: ShipmentIn) -> Order:
+def ship(ports: Ports, order_id: str, request: ShipmentIn, idempotency_key: str | None = None) -> Order:
     """Record the shipment of a paid order, announce it and resume the workflow's shipment step. The same
-    tracking number again is a retry: announced and resumed again (both harmless twice)."""
+    tracking number again is a retry: announced and resumed again (both harmless twice). With an
+    Idempotency-Key (kept per order), a retry answers the order without announcing anything again
+    (replayed), and the key with another shipment is a 409."""
+    return KeyRecords(ports.store, "ship", ports.clock).once(
+        order_id,
+        idempotency_key,
+        request,
+        lambda: _ship(ports, order_id, request),
+        result_of=lambda order: order.order_id,
+        replay=lambda shipped_id: existing(ports.store, shipped_id),
+    )
+
+
+def _ship(ports: Ports, order_id: str, request: ShipmentIn) -> Order:
     at = ports.clock()
     shipment = {**request.model_dump(mode="json", by_alias=True), "shippedAt": iso(at)}
     order = existing(ports.store, order_id)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from common.idempotency import KeyRecords
 from common.ids import new_id
 from common.store import iso
-from reports import queries, render
 from reports.errors import BadPeriod, RunFileNotFound, RunNotFound
-from reports.models import Kind
+from reports.logic import queries, render
+from reports.models import Kind, ReportGranularity
 from reports.ports import Files, Mailer, Runner
 from reports.store import ReportsStore
 
@@ -81,10 +82,32 @@ def may_take_over(claiming: Literal["QUEUED", "RUNNING"], now: datetime) -> Call
 
 
 def request_run(
-    store: ReportsStore, runner: Runner, kind: Kind, period: str | None, zone_today: date
+    store: ReportsStore,
+    runner: Runner,
+    kind: Kind,
+    period: str | None,
+    zone_today: date,
+    *,
+    idempotency_key: str | None = None,
+    by: str = "",
 ) -> dict[str, Any]:
     """Queue a run and hand it to the run function; answer its record at once. Once per kind and period:
-    asking again answers the run recorded (queued, running or done), unless it failed or went stale."""
+    asking again answers the run recorded (queued, running or done), unless it failed or went stale.
+    With an Idempotency-Key (of admin `by`), a retry answers the run the first request queued, as it
+    stands (replayed), even if it failed since; the key with another kind or period is a 409."""
+    return KeyRecords(store, "report-run").once(
+        by,
+        idempotency_key,
+        {"kind": kind, "period": period},
+        lambda: _request_run(store, runner, kind, period, zone_today),
+        result_of=lambda record: str(record["runId"]),
+        replay=lambda run_id: run_of(store, run_id),
+    )
+
+
+def _request_run(
+    store: ReportsStore, runner: Runner, kind: Kind, period: str | None, zone_today: date
+) -> dict[str, Any]:
     chosen = period or default_period(kind, zone_today)
     period_days(kind, chosen)  # a 422 here, not the run function's error later
     now = datetime.now(UTC)
@@ -162,9 +185,9 @@ def file_link(store: ReportsStore, files: Files, run_id: str, name: str) -> str:
 
 def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end: date, run_id: str) -> dict[str, Any]:
     store, currency = context.store, context.currency
-    report = queries.sales(store, start, end, "day", currency)
+    report = queries.sales(store, start, end, ReportGranularity.DAY, currency)
     chart_start = min(start, end - timedelta(days=CHART_DAYS - 1)) if kind == "daily-report" else start
-    window = queries.sales(store, chart_start, end, "day", currency)
+    window = queries.sales(store, chart_start, end, ReportGranularity.DAY, currency)
     products = queries.top_products(store, start, end, 10, currency)
     ads = queries.campaigns(store, start, end, currency)
     label = "Daily report" if kind == "daily-report" else "Weekly report"

@@ -4,7 +4,7 @@ and per product and day, without personal data (a random session id, a path, whe
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from reports.aggregates import campaign_key, day_of
+from reports.logic.aggregates import campaign_key, day_of
 from reports.models import Increment, VisitIn
 from reports.store import ReportsStore
 
