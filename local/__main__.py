@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         stripe_port=args.stripe_port,
         state_dir=args.state_dir,
         seed=not args.no_seed,
+        seed_pricing=not args.no_demo_pricing,
         quiet=args.quiet,
         parameters=dict(_pair(p) for p in args.param),
         workers=args.workers,
@@ -104,6 +105,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "5050")))
     run.add_argument("--stripe-port", type=int, default=int(os.environ.get("LOCAL_STRIPE_PORT", "8420")))
     run.add_argument("--no-seed", action="store_true", help="start without the demo shop")
+    run.add_argument(
+        "--no-demo-pricing", action="store_true", help="seed the demo shop without its tax rates and shipping methods"
+    )
     run.add_argument("--quiet", action="store_true", help="log warnings only")
     run.add_argument(
         "--workers",

@@ -331,6 +331,26 @@ PRODUCTS: list[dict[str, Any]] = [
         "WATERCOLOUR",
         [{"pans": "12"}, {"pans": "24"}],
     ),
+    # 11.90 € incl. 19 %: two to DE with Standard shipping are issue 13's worked example (28.70 €, tax 4.58 €).
+    _product(
+        "Pocket Sketchbook",
+        "stationery",
+        1190,
+        "A6 sketchbook with 80 pages of 150 gsm paper and a stitched spine.",
+        ["sketchbook", "paper", "art"],
+        "SKETCHBOOK",
+        [{"colour": "black"}],
+    ),
+    # ------------------------------------------------------------------ books (7 % in DE)
+    _product(
+        "The Slow Kitchen",
+        "books",
+        2400,
+        "A cookbook of one-pot dishes for the cast-iron skillet, with 80 recipes.",
+        ["cookbook", "book", "recipes"],
+        "COOKBOOK",
+        [{"format": "hardcover"}],
+    ),
 ]
 
 
@@ -356,3 +376,35 @@ DEMO_ADDRESS = {
     "postalCode": "20457",
     "country": "DE",
 }
+
+DEMO_TAX_RATES: dict[str, dict[str, object]] = {
+    "DE": {"standard": "19", "categories": {"books": "7"}},
+    "AT": {"standard": "20"},
+    "FR": {"standard": "20"},
+}
+"""`PUT /tax-rates/{country}` bodies (issue 13): catalog prices include tax (`PricesIncludeTax`)."""
+
+_REST_OF_EU = [
+    *("BE", "BG", "CY", "CZ", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT"),
+    *("LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"),
+]
+DEMO_SHIPPING_METHODS: list[dict[str, object]] = [
+    {
+        "name": "Standard",
+        "countries": ["DE", "AT"],
+        "price": {"amount": 490, "currency": "EUR"},
+        "freeOver": {"amount": 5000, "currency": "EUR"},
+        "minDays": 2,
+        "maxDays": 4,
+    },
+    {"name": "Express", "countries": ["DE"], "price": {"amount": 990, "currency": "EUR"}, "minDays": 1, "maxDays": 1},
+    {
+        "name": "International",
+        "countries": _REST_OF_EU,
+        "price": {"amount": 1490, "currency": "EUR"},
+        "minDays": 3,
+        "maxDays": 7,
+    },
+]
+"""`POST /shipping-methods` bodies: Standard for DE/AT (free over 50 €), Express for DE, International
+for the rest of the EU."""

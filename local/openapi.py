@@ -39,6 +39,7 @@ TAGS = {
     "inventory": "Stock per SKU, adjustments and their ledger (staff)",
     "orders": "Checkout, reading and cancelling orders; staff's lists, shipments and refunds",
     "coupons": "Discount codes (admin)",
+    "pricing": "Quotes of what a cart costs; shipping methods and tax rates (admin writes)",
     "customers": "The signed-in customer's profile, addresses, payment methods and recommendations; "
     "support's view of a customer",
     "affiliates": "Affiliate accounts, their commissions and payouts",

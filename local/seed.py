@@ -46,6 +46,29 @@ def seed_products(api_url: str, admin_token: str, products: Iterable[dict[str, A
     return len(items)
 
 
+def seed_pricing(
+    api_url: str,
+    admin_token: str,
+    tax_rates: dict[str, dict[str, Any]],
+    shipping_methods: Iterable[dict[str, Any]],
+) -> int:
+    """Set the demo shop's tax rates and create its shipping methods, as an admin would. Run after the
+    demo history: those orders were placed before the shop charged shipping. Returns the methods made."""
+    session = requests.Session()
+    headers = {"Authorization": admin_token, "Content-Type": "application/json"}
+    for country, rates in tax_rates.items():
+        answer = session.put(f"{api_url}/tax-rates/{country}", json=rates, headers=headers, timeout=30)
+        if answer.status_code != 200:
+            raise SeedFailed(f"PUT /tax-rates/{country} -> {answer.status_code}: {answer.text[:300]}")
+    made = 0
+    for method in shipping_methods:
+        answer = session.post(f"{api_url}/shipping-methods", json=method, headers=headers, timeout=30)
+        if answer.status_code != 201:
+            raise SeedFailed(f"POST /shipping-methods {method['name']!r} -> {answer.status_code}: {answer.text[:300]}")
+        made += 1
+    return made
+
+
 def seed_history(
     api_url: str,
     admin_token: str,

@@ -52,6 +52,9 @@ class Options:
     stripe_port: int = 8420
     state_dir: Path = field(default_factory=default_state_dir)
     seed: bool = True
+    seed_pricing: bool = True
+    """With `seed`: the demo shop's tax rates and shipping methods too (a shop with methods makes checkout
+    name one where a country has several)."""
     stripe: bool = True
     quiet: bool = False
     parameters: dict[str, str] = field(default_factory=dict)
@@ -353,9 +356,17 @@ class Stack:
         return verifiers
 
     def _seed(self, template: Template) -> None:
-        """Demo products and order history through the API, as an admin and customers would make them."""
-        from local.demo_data import DEMO_ADDRESS, DEMO_ORDERS, DEMO_STOCK, PRODUCTS
-        from local.seed import seed_history, seed_products
+        """Demo products, order history, tax rates and shipping methods through the API, as an admin and
+        customers would make them."""
+        from local.demo_data import (
+            DEMO_ADDRESS,
+            DEMO_ORDERS,
+            DEMO_SHIPPING_METHODS,
+            DEMO_STOCK,
+            DEMO_TAX_RATES,
+            PRODUCTS,
+        )
+        from local.seed import seed_history, seed_pricing, seed_products
 
         creates_products = any(r.method == "POST" and r.path == "/products" for r in template.routes())
         admin = self.tokens.get("admin@example.com")
@@ -373,6 +384,9 @@ class Stack:
             units=DEMO_STOCK,
             address=DEMO_ADDRESS,
         )
+        sets_rates = any(r.method == "PUT" and r.path == "/tax-rates/{country}" for r in template.routes())
+        if self.options.seed_pricing and sets_rates:
+            seed_pricing(self.gateway.url, admin, DEMO_TAX_RATES, DEMO_SHIPPING_METHODS)
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> None:

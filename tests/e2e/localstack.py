@@ -89,6 +89,9 @@ def start(state_dir: Path, *extra: str, quiet: bool = True) -> tuple[subprocess.
     `quiet` is False: then every handler's INFO lines too)."""
     log = state_dir / "stack.log"
     command = [sys.executable, "-m", "local", "--state-dir", str(state_dir), "run", *(["--quiet"] * quiet), *extra]
+    # Issue 13: the demo shop's shipping methods make checkout to DE name one; the e2e suites still check
+    # out as before methods existed (a shop without any ships for free), until they are moved over.
+    command += ["--no-demo-pricing"]
     command += ["--port", str(free_port()), "--aws-port", str(free_port()), "--stripe-port", str(free_port())]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)

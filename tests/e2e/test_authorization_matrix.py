@@ -10,6 +10,7 @@ documented 4xx the object's state calls for (a pending order cannot be shipped: 
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ THROWAWAY: set[Route] = {("DELETE", "/me"), ("POST", "/affiliates")}
 REDIRECTS: set[Route] = {("GET", "/reports/runs/{runId}/files/{name}")}
 """Rows answered with a redirect: called without following it, so the status is the route's own."""
 APPLICATION = {"name": "Matrix Blog", "website": "https://matrix.example.com", "payoutEmail": "pay@example.com"}
+MATRIX_COUNTRY = "IS"
+MATRIX_METHOD = {"name": "Matrix Post", "countries": [MATRIX_COUNTRY], "price": {"amount": 990, "currency": "EUR"}}
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/products/{productId}/recommendations"): everyone(200),
         ("GET", "/categories"): everyone(200),
         ("POST", "/analytics/visits"): everyone(200, body={"sessionId": "matrix-session-1", "path": "/"}),
+        # anonymous and read-only: a token changes nothing (a coupon's per-customer rules wait for checkout)
+        ("POST", "/quotes"): everyone(200, body="quote"),
+        ("GET", "/shipping-methods"): everyone(200, query={"country": "DE"}),
         # no Stripe signature: 400 for everyone, token or not
         ("POST", "/payments/webhook"): everyone(400, body={"id": "evt_matrix", "type": "payment_intent.succeeded"}),
         # ------------------------------------------------------------------ customers
@@ -129,6 +135,12 @@ def matrix() -> dict[Route, Row]:
         ("POST", "/coupons"): admin_only(201, body="coupon"),
         ("GET", "/coupons"): admin_only(200),
         ("GET", "/coupons/{code}"): admin_only(200),
+        # a method for a country nobody checks out to: the stack's other tests keep their shipping
+        ("POST", "/shipping-methods"): admin_only(201, body=MATRIX_METHOD),
+        ("PUT", "/shipping-methods/{shippingMethodId}"): admin_only(200, body=MATRIX_METHOD),
+        ("DELETE", "/shipping-methods/{shippingMethodId}"): admin_only(204),
+        ("PUT", "/tax-rates/{country}"): admin_only(200, body={"standard": "17"}),
+        ("GET", "/tax-rates"): admin_only(200),
         ("GET", "/admin/customers/{customerId}"): staff(200, 200),
         ("POST", "/admin/customers/{customerId}/notes"): staff(201, 201, body={"text": "matrix note"}),
         ("GET", "/admin/affiliates"): admin_only(200),
@@ -196,7 +208,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> World:
+def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> Iterator[World]:
     admin, alice = tokens["admin"], tokens["alice"]
     product_id, sku = stocked_sku(api_as_http(api), admin, units=50)
     product = api("GET", f"/products/{product_id}").json()
@@ -216,11 +228,14 @@ def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> World:
     assert application.status_code == 201, application.text
     coupon = api("POST", "/coupons", admin, json={"code": _unique("MTXGET"), "type": "percent", "value": 5})
     assert coupon.status_code == 201, coupon.text
+    # serving DE, so the checkout rows (DE, no method named) are charged it; the rows' own go to IS
+    method = api("POST", "/shipping-methods", admin, json=MATRIX_METHOD | {"countries": ["DE"]})
+    assert method.status_code == 201, method.text
     run = api("POST", "/reports/runs", admin, json={"kind": "daily-report"})
     assert run.status_code == 202, run.text
     done = poll(lambda: api("GET", run.headers["Location"], admin).json(), lambda r: r["status"] in ("DONE", "FAILED"))
     assert done["status"] == "DONE", done
-    return World(
+    yield World(
         ids={
             "productId": product_id,
             "sku": sku,
@@ -230,12 +245,19 @@ def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> World:
             "affiliateId": application.json()["affiliateId"],
             "runId": run.json()["runId"],
             "code": coupon.json()["code"],
+            "shippingMethodId": method.json()["shippingMethodId"],
+            "country": MATRIX_COUNTRY,
             "name": done["files"][0]["name"],
         },
         product=product,
         tokens={**tokens, "affiliate": affiliate},
         sku=sku,
     )
+    # The stack's other tests check out as a shop without shipping methods does: archive the matrix's own
+    for made in api("GET", "/shipping-methods").json()["items"]:
+        if made["name"] == MATRIX_METHOD["name"]:
+            archived = api("DELETE", f"/shipping-methods/{made['shippingMethodId']}", admin)
+            assert archived.status_code == 204, archived.text
 
 
 def api_as_http(api: Api) -> Any:
@@ -257,6 +279,8 @@ def _body(row: Row, world: World, sku: str) -> Any:
         }
     if row.body == "coupon":
         return {"code": _unique("MTX"), "type": "percent", "value": 10}
+    if row.body == "quote":
+        return {"items": [{"sku": sku, "quantity": 1}], "country": "DE"}
     return row.body
 
 

@@ -180,17 +180,32 @@ def test_functions_anonymous_readers_reach_can_only_read(
     template: Template, deployed: dict[str, dict[str, Any]]
 ) -> None:
     """docs/decisions.md: an anonymous `GET` reaches only a read-only function. A function serving one (the
-    catalog's public reads, customers' "bought together") may read its tables and nothing more: no write,
-    no invoke, no erasure, whatever else it serves."""
+    catalog's public reads, customers' "bought together", quotes) may read its tables and nothing more: no
+    write, no erasure, whatever else it serves; and it may invoke only functions that are themselves
+    read-only by this same rule (quotes ask `PriceSkusFunction`, which reads the catalog), never one that
+    writes or invokes further."""
     anonymous_readers = {r.function for r in template.routes() if r.method == "GET" and r.authorizer is None}
-    assert {"CatalogPublicFunction", "CustomersPublicFunction"} <= anonymous_readers
+    assert {"CatalogPublicFunction", "CustomersPublicFunction", "QuotesFunction"} <= anonymous_readers
     for logical_id in sorted(anonymous_readers):
-        role = deployed[deployed[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
-        for policy in role["Properties"].get("Policies") or []:
-            for statement in _statements(policy["PolicyDocument"]):
-                assert _actions(statement) <= _READ_ONLY, f"{logical_id}: {sorted(_actions(statement) - _READ_ONLY)}"
-        managed = {str(arn) for arn in role["Properties"].get("ManagedPolicyArns") or []}
-        assert all("AWSLambdaBasicExecutionRole" in arn or "AWSXrayWriteOnlyAccess" in arn for arn in managed), managed
+        for invoked in _invoked_read_only(deployed, logical_id):
+            assert not _invoked_read_only(deployed, invoked), f"{logical_id} -> {invoked}: invokes further"
+
+
+def _invoked_read_only(deployed: dict[str, dict[str, Any]], logical_id: str) -> set[str]:
+    """Assert the function's role only reads (and invokes named functions); the functions it may invoke."""
+    role = deployed[deployed[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    invoked: set[str] = set()
+    for policy in role["Properties"].get("Policies") or []:
+        for statement in _statements(policy["PolicyDocument"]):
+            if _actions(statement) == {"lambda:InvokeFunction"}:
+                for resource in _resources(statement):
+                    assert isinstance(resource, dict) and "Fn::Sub" in resource, f"{logical_id}: invokes {resource}"
+                    invoked.add(resource["Fn::Sub"][1]["functionName"]["Ref"])
+                continue
+            assert _actions(statement) <= _READ_ONLY, f"{logical_id}: {sorted(_actions(statement) - _READ_ONLY)}"
+    managed = {str(arn) for arn in role["Properties"].get("ManagedPolicyArns") or []}
+    assert all("AWSLambdaBasicExecutionRole" in arn or "AWSXrayWriteOnlyAccess" in arn for arn in managed), managed
+    return invoked
 
 
 # ---------------------------------------------------------------- template rules

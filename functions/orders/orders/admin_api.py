@@ -1,8 +1,9 @@
-"""Staff's side of orders: lists by status, shipments, refunds."""
+"""Staff's side of orders: lists by status, shipments, refunds, coupons, shipping methods and tax rates."""
 
+from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,6 +15,15 @@ from common.observability import make_logger
 from orders import logic
 from orders.coupons import CouponIn, CouponOut, CouponPage
 from orders.models import AttentionNoteIn, OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
+from orders.settings import settings
+from orders.shipping import (
+    ShippingMethodIdPattern,
+    ShippingMethodIn,
+    ShippingMethodOut,
+    TaxRatesIn,
+    TaxRatesList,
+    TaxRatesOut,
+)
 from orders.wiring import ports
 
 logger = make_logger("orders")
@@ -142,6 +152,75 @@ def list_coupons(cursor: Cursor = None, limit: Limit = 50) -> CouponPage:
 @requires(ADMIN)
 def get_coupon(code: CouponCodePath) -> CouponOut:
     return CouponOut(**logic.get_coupon(ports(), code).model_dump())
+
+
+ShippingMethodIdPath = Annotated[str, Path(alias="shippingMethodId", pattern=ShippingMethodIdPattern)]
+CountryPath = Annotated[str, Path(alias="country", pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+@app.post(
+    "/shipping-methods",
+    operation_id="createShippingMethod",
+    summary="Create a shipping method: its price, the countries it serves, free over an amount (admin)",
+    responses=responses(400, 401, 403, 422, success=201, description="Created"),
+    tags=["pricing"],
+)
+@requires(ADMIN)
+def create_shipping_method(method: Annotated[ShippingMethodIn, Body()]) -> Response[ShippingMethodOut]:
+    made = logic.create_shipping_method(ports(), method, settings().shop_currency)
+    return created(ShippingMethodOut.of(made), f"/shipping-methods/{made.shipping_method_id}")
+
+
+@app.put(
+    "/shipping-methods/<shippingMethodId>",
+    operation_id="replaceShippingMethod",
+    summary="Replace a shipping method (an archived one becomes active again) (admin)",
+    responses=responses(400, 401, 403, 404, 422),
+    tags=["pricing"],
+)
+@requires(ADMIN)
+def replace_shipping_method(
+    shipping_method_id: ShippingMethodIdPath, method: Annotated[ShippingMethodIn, Body()]
+) -> ShippingMethodOut:
+    replaced = logic.replace_shipping_method(ports(), shipping_method_id, method, settings().shop_currency)
+    return ShippingMethodOut.of(replaced)
+
+
+@app.delete(
+    "/shipping-methods/<shippingMethodId>",
+    operation_id="archiveShippingMethod",
+    summary="Archive a shipping method: it serves nobody from now on; orders keep naming it (admin)",
+    responses=responses(401, 403, 404, 422, success=204, description="Archived"),
+    tags=["pricing"],
+)
+@requires(ADMIN)
+def archive_shipping_method(shipping_method_id: ShippingMethodIdPath) -> Response[None]:
+    logic.archive_shipping_method(ports(), shipping_method_id)
+    return Response(status_code=HTTPStatus.NO_CONTENT, content_type=content_types.APPLICATION_JSON, body=None)
+
+
+@app.put(
+    "/tax-rates/<country>",
+    operation_id="putTaxRates",
+    summary="Set a country's tax rates: the standard one and reduced ones by category (admin)",
+    responses=responses(400, 401, 403, 422),
+    tags=["pricing"],
+)
+@requires(ADMIN)
+def put_tax_rates(country: CountryPath, rates: Annotated[TaxRatesIn, Body()]) -> TaxRatesOut:
+    return TaxRatesOut.of(logic.put_tax_rates(ports(), rates.rates(country)))
+
+
+@app.get(
+    "/tax-rates",
+    operation_id="listTaxRates",
+    summary="Every country's tax rates (admin)",
+    responses=responses(401, 403),
+    tags=["pricing"],
+)
+@requires(ADMIN)
+def list_tax_rates() -> TaxRatesList:
+    return TaxRatesList(items=[TaxRatesOut.of(r) for r in logic.list_tax_rates(ports())])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -88,3 +88,55 @@ class BelowMinimumCharge(ValidationFailed):
             f"charged, {minimum}; add to the order, or use a coupon that covers it all",
             details=[{"field": "body", "message": f"total below {minimum} {currency}", "type": "amount_below_minimum"}],
         )
+
+
+class ShippingMethodNotFound(NotFound):
+    code = ErrorCode.SHIPPING_METHOD_NOT_FOUND.value
+
+    def __init__(self, shipping_method_id: str) -> None:
+        super().__init__(f"there is no shipping method {shipping_method_id}")
+
+
+class ShippingMethodCurrency(ValidationFailed):
+    """A shipping price in another currency than the shop's: no order could ever pay it."""
+
+    code = ErrorCode.SHIPPING_METHOD_CURRENCY.value
+
+    def __init__(self, currency: str, shop_currency: str) -> None:
+        super().__init__(
+            f"the shop charges in {shop_currency}, not {currency}",
+            details=[{"field": "body.price.currency", "message": f"must be {shop_currency}", "type": self.code}],
+        )
+
+
+class ShippingMethodRequired(ValidationFailed):
+    """The country is served by more than one method and the checkout named none: we do not pick one
+    for the customer (it decides what they pay and when the goods arrive)."""
+
+    code = ErrorCode.SHIPPING_METHOD_REQUIRED.value
+
+    def __init__(self, country: str, choices: Sequence[str]) -> None:
+        message = f"choose how to ship to {country}: one of {', '.join(choices)}"
+        super().__init__(message, details=[{"field": "body.shippingMethodId", "message": message, "type": self.code}])
+
+
+class ShippingMethodInvalid(ValidationFailed):
+    """The method named is unknown, archived, or does not serve the address's country."""
+
+    code = ErrorCode.SHIPPING_METHOD_INVALID.value
+
+    def __init__(self, shipping_method_id: str, country: str) -> None:
+        message = f"shipping method {shipping_method_id} does not ship to {country}"
+        super().__init__(message, details=[{"field": "body.shippingMethodId", "message": message, "type": self.code}])
+
+
+class CountryNotServed(ValidationFailed):
+    """The shop has shipping methods, and none serves the address's country."""
+
+    code = ErrorCode.COUNTRY_NOT_SERVED.value
+
+    def __init__(self, country: str) -> None:
+        message = f"the shop does not ship to {country}"
+        super().__init__(
+            message, details=[{"field": "body.shippingAddress.country", "message": message, "type": self.code}]
+        )

@@ -1,9 +1,10 @@
 """Orders models by owner: requests, the domain, responses. Stored items are mapped in `orders.store`."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from common.api_models import In, Out, Page
@@ -80,6 +81,11 @@ class CheckoutIn(In):
     coupon_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     affiliate_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     attribution: AttributionIn | None = None
+    shipping_method_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        default=None,
+        description="How to ship (`GET /shipping-methods?country=`); required when more than one method "
+        "serves the address's country",
+    )
 
 
 class ShipmentIn(In):
@@ -168,6 +174,41 @@ class RefundHold(BaseModel):
     at: Stamp
 
 
+class OrderTaxLine(BaseModel):
+    """Tax at one rate on an order (`common.pricing.TaxLine`): `base` is what was taxed at `rate`,
+    without tax and after the discount (lines and shipping), `amount` the tax."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rate: Decimal
+    base: Money
+    amount: Money
+
+
+class ShippingMethodRef(BaseModel):
+    """The shipping method an order was priced with, as it was named then."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shipping_method_id: str
+    name: str
+
+
+def _zero_shipping_and_tax(data: Any) -> Any:
+    """Orders (and snapshots) written before shipping and tax existed charged neither: 0 in their currency."""
+    if isinstance(data, dict) and ("shipping" not in data or "tax" not in data):
+        total = data.get("total")
+        currency = (
+            total.currency
+            if isinstance(total, Money)
+            else total.get("currency", "EUR")
+            if isinstance(total, dict)
+            else "EUR"
+        )
+        data = {"shipping": {"amount": 0, "currency": currency}, "tax": {"amount": 0, "currency": currency}} | data
+    return data
+
+
 class Order(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -177,6 +218,16 @@ class Order(BaseModel):
     lines: tuple[OrderedLine, ...]
     subtotal: Money
     discount: Money
+    # The defaults are for type checkers: an order read without them gets 0 in its total's currency.
+    shipping: Money = Field(
+        default=Money(amount=0, currency="EUR"), description="As charged: with tax when the shop's prices include tax"
+    )
+    tax: Money = Field(
+        default=Money(amount=0, currency="EUR"),
+        description="Included in `total`, or added to it when prices exclude tax",
+    )
+    tax_lines: tuple[OrderTaxLine, ...] = ()
+    shipping_method: ShippingMethodRef | None = Field(default=None, description="None: the shop ships for free")
     total: Money
     refunded_total: Money
     shipping_address: dict[str, Any]
@@ -200,6 +251,11 @@ class Order(BaseModel):
     created_at: Stamp
     updated_at: Stamp
 
+    @model_validator(mode="before")
+    @classmethod
+    def _written_before_tax(cls, data: Any) -> Any:
+        return _zero_shipping_and_tax(data)
+
     def snapshot(self) -> OrderSnapshot:
         payment_status, fulfillment_status = statuses_of(self)
         return OrderSnapshot(
@@ -209,6 +265,8 @@ class Order(BaseModel):
             lines=list(self.lines),
             subtotal=self.subtotal,
             discount=self.discount,
+            shipping=self.shipping,
+            tax=self.tax,
             total=self.total,
             refunded_total=self.refunded_total,
             coupon_code=self.coupon_code,
@@ -296,6 +354,17 @@ class ShippingAddressOut(Out):
     country: str = Field(description="ISO 3166-1 alpha-2")
 
 
+class TaxLineOut(Out):
+    rate: str = Field(pattern=r"^\d{1,3}(\.\d{1,4})?$", description="Percent, as a decimal string", examples=["19"])
+    base: Money = Field(description="What was taxed at this rate, without tax, after the discount")
+    amount: Money
+
+
+class ShippingMethodRefOut(Out):
+    shipping_method_id: str
+    name: str
+
+
 class ShipmentOut(Out):
     carrier: str
     tracking_number: str
@@ -322,7 +391,11 @@ class OrderOut(Out):
     lines: list[OrderedLine]
     subtotal: Money
     discount: Money
-    total: Money
+    shipping: Money = Field(description="As charged: with tax when the shop's prices include tax")
+    tax: Money = Field(description="Included in `total` when prices include tax, else added to it")
+    tax_lines: list[TaxLineOut] = Field(description="The tax by rate; empty where the country has no rates")
+    shipping_method: ShippingMethodRefOut | None = Field(description="None: the shop ships for free")
+    total: Money = Field(description="subtotal - discount + shipping (+ tax when prices exclude it)")
     refunded_total: Money
     shipping_address: ShippingAddressOut
     coupon_code: str | None
@@ -357,6 +430,16 @@ class OrderOut(Out):
             lines=list(order.lines),
             subtotal=order.subtotal,
             discount=order.discount,
+            shipping=order.shipping,
+            tax=order.tax,
+            tax_lines=[TaxLineOut(rate=str(t.rate), base=t.base, amount=t.amount) for t in order.tax_lines],
+            shipping_method=(
+                ShippingMethodRefOut(
+                    shipping_method_id=order.shipping_method.shipping_method_id, name=order.shipping_method.name
+                )
+                if order.shipping_method
+                else None
+            ),
             total=order.total,
             refunded_total=order.refunded_total,
             shipping_address=ShippingAddressOut.model_validate(order.shipping_address),

@@ -5,7 +5,7 @@ implements them over Lambda and Step Functions, and tests pass fakes.
 
 The payloads that cross these borders are `common.contracts` models; the errors are orders' own."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from common.contracts import (
     RestockInput,
     RestockResult,
     ShippingAddress,
+    StockLevel,
 )
 from common.events import DomainEvent
 from orders.store import OrdersStore
@@ -41,6 +42,12 @@ class Inventory(Protocol):
 
 class Customers(Protocol):
     def default_address(self, customer_id: str) -> ShippingAddress | None: ...
+
+
+class StockLevels(Protocol):
+    """Inventory's stock read model, read-only (`common.stock.StockReader`): what a quote shows as available."""
+
+    def levels(self, skus: Iterable[str]) -> dict[str, StockLevel | None]: ...
 
 
 class Workflow(Protocol):
@@ -85,3 +92,6 @@ class Ports:
     publish: Publisher
     deadlines: Deadlines = field(default_factory=Deadlines)
     clock: Clock = utc_now
+    prices_include_tax: bool = True
+    """The shop's tax mode (template parameter `PricesIncludeTax`): whether catalog and shipping prices
+    include tax, or tax is added on top (`common.pricing.price`)."""

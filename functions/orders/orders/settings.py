@@ -17,6 +17,10 @@ class OrdersSettings(Settings):
     refund_payment_function: str = Field(default="", alias="REFUND_PAYMENT_FUNCTION")
     restock_function: str = Field(default="", alias="RESTOCK_FUNCTION")
     default_address_function: str = Field(default="", alias="DEFAULT_ADDRESS_FUNCTION")
+    inventory_table: str = Field(default="", alias="INVENTORY_TABLE", description="Read-only: stock levels (quotes)")
+    prices_include_tax: bool = Field(
+        default=True, alias="PRICES_INCLUDE_TAX", description="Catalog prices include tax (template PricesIncludeTax)"
+    )
 
 
 def settings() -> OrdersSettings:

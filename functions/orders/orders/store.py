@@ -8,14 +8,21 @@ Items (keys PK/SK):
   orders that need staff, oldest first.
 - `IDEMPOTENCY#<sub>#<key> / META {orderId, requestHash}`: written in the order's own transaction,
   so two racing checkouts with one key create one order.
+- `SHIPMETHOD#<id> / META`: a shipping method (`common.pricing.ShippingMethod`, archived ones kept);
+  `GSI1PK=SHIPMETHODS` lists them all in one query (a shop has a handful: a country's methods are
+  that list filtered, no scan, no per-country copies to keep in step).
+- `TAXRATE#<country> / META {standard, categories}`: a country's rates, percent as decimal strings
+  (exact); `GSI1PK=TAXRATES, GSI1SK=<country>` lists them.
 Every status change is conditional on the statuses it may come from (`models.ALLOWED_FROM`).
 """
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from common.dynamo import Key, Page, TransactionCancelled
+from common.dynamo import Key, Page, TransactionCancelled, to_item
 from common.errors import ServiceUnavailable
+from common.pricing import ShippingMethod, TaxRates
 from common.store import TableStore, iso, key
 from orders.coupons import Coupon
 from orders.models import ALLOWED_FROM, REFUNDABLE, Order, OrderStatus, Refund, RefundHold, StatusChange
@@ -388,6 +395,88 @@ class OrdersStore(TableStore):
         guarded = _guarded(expression, condition, values, names)
         item = self.update_if(order_pk(order_id), META, expression, **guarded)
         return _order_of(item) if item else None
+
+    # ------------------------------------------------------------ pricing configuration
+
+    def put_shipping_method(self, method: ShippingMethod) -> None:
+        """Write (create or replace) a shipping method under its id."""
+        item = {
+            **{k: v for k, v in method.model_dump(mode="json", by_alias=True).items() if v is not None},
+            "PK": f"{SHIPMETHOD}#{method.shipping_method_id}",
+            "SK": META,
+            "GSI1PK": SHIPMETHODS,
+            "GSI1SK": method.shipping_method_id,
+        }
+        self.client.put_item(TableName=self.table, Item=to_item(item))
+
+    def shipping_method(self, shipping_method_id: str) -> ShippingMethod | None:
+        """One method by id, archived or not (an order keeps naming the method it was priced with)."""
+        item = self.get(f"{SHIPMETHOD}#{shipping_method_id}", META)
+        return _shipping_method_of(item) if item else None
+
+    def all_shipping_methods(self) -> list[ShippingMethod]:
+        """Every method, archived ones included, by id (one query of a short list)."""
+        return [_shipping_method_of(i) for i in self._index_all(SHIPMETHODS)]
+
+    def shipping_methods(self, country: str) -> list[ShippingMethod]:
+        """The active methods that serve `country`, by id."""
+        return [m for m in self.all_shipping_methods() if not m.archived and country in m.countries]
+
+    def has_shipping_methods(self) -> bool:
+        """Whether any active method exists: a shop without one charges no shipping and ships anywhere
+        (as before methods existed); a shop with some ships only where they serve."""
+        return any(not m.archived for m in self.all_shipping_methods())
+
+    def put_tax_rates(self, rates: TaxRates) -> None:
+        """Write (replace) a country's rates; percents kept as decimal strings, so they stay exact."""
+        item = {
+            "PK": f"{TAXRATE}#{rates.country}",
+            "SK": META,
+            "GSI1PK": TAXRATES,
+            "GSI1SK": rates.country,
+            "country": rates.country,
+            "standard": str(rates.standard),
+            "categories": {name: str(rate) for name, rate in rates.categories.items()},
+        }
+        self.client.put_item(TableName=self.table, Item=to_item(item))
+
+    def tax_rates(self, country: str) -> TaxRates | None:
+        item = self.get(f"{TAXRATE}#{country}", META)
+        return _tax_rates_of(item) if item else None
+
+    def all_tax_rates(self) -> list[TaxRates]:
+        return [_tax_rates_of(i) for i in self._index_all(TAXRATES)]
+
+    def _index_all(self, partition: str) -> list[dict[str, Any]]:
+        """Every item of a GSI1 partition, page after page (the pricing lists are short)."""
+        items: list[dict[str, Any]] = []
+        start: Key | None = None
+        while True:
+            page = self.index_page("GSI1", partition, start_key=start, limit=100, newest_first=False)
+            items += page.items
+            if page.next_key is None:
+                return items
+            start = page.next_key
+
+
+SHIPMETHOD, SHIPMETHODS = "SHIPMETHOD", "SHIPMETHODS"
+TAXRATE, TAXRATES = "TAXRATE", "TAXRATES"
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not k.startswith("GSI") and k not in ("PK", "SK")}
+
+
+def _shipping_method_of(values: dict[str, Any]) -> ShippingMethod:
+    return ShippingMethod.model_validate(_plain(values))
+
+
+def _tax_rates_of(values: dict[str, Any]) -> TaxRates:
+    return TaxRates(
+        country=values["country"],
+        standard=Decimal(values["standard"]),
+        categories={name: Decimal(rate) for name, rate in (values.get("categories") or {}).items()},
+    )
 
 
 class _StatusChange:

@@ -4,6 +4,7 @@ the settings, on each call (the adapters are cheap; their clients are cached per
 from functools import partial
 
 from common.events import publish
+from common.stock import StockReader
 from orders.adapters import LambdaCustomers, LambdaInventory, LambdaPayments, LambdaPricing, StepFunctionsWorkflow
 from orders.ports import Deadlines, Ports, Publisher
 from orders.settings import settings
@@ -12,6 +13,11 @@ from orders.store import OrdersStore
 
 def store() -> OrdersStore:
     return OrdersStore(settings().orders_table)
+
+
+def stock() -> StockReader:
+    """Inventory's stock levels, read-only (quotes)."""
+    return StockReader(settings().inventory_table)
 
 
 def publisher() -> Publisher:
@@ -33,4 +39,5 @@ def ports() -> Ports:
         workflow=StepFunctionsWorkflow(),
         publish=publisher(),
         deadlines=deadlines(),
+        prices_include_tax=settings().prices_include_tax,
     )

@@ -3,9 +3,9 @@ so a change to an event's shape is one change, seen by mypy everywhere."""
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from common.ids import Sku
@@ -325,6 +325,15 @@ class OrderSnapshot(_Contract):
     lines: list[OrderedLine]
     subtotal: Money
     discount: Money
+    # The defaults are for type checkers: a snapshot without them gets 0 in its total's currency (below).
+    shipping: Money = Field(
+        default=Money(amount=0, currency="EUR"),
+        description="As charged (with tax when prices include it); 0 in events before 2026-12",
+    )
+    tax: Money = Field(
+        default=Money(amount=0, currency="EUR"),
+        description="The order's tax (in `total`, or on top of it); 0 in events before 2026-12",
+    )
     total: Money
     refunded_total: Money
     coupon_code: str | None = None
@@ -336,6 +345,23 @@ class OrderSnapshot(_Contract):
     fulfillment_status: FulfillmentStatus | None = Field(
         default=None, description="None in events published before 2026-12"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _published_before_tax(cls, data: Any) -> Any:
+        """Snapshots published before shipping and tax existed charged neither: 0 in the total's currency."""
+        if isinstance(data, dict) and ("shipping" not in data or "tax" not in data):
+            total = data.get("total")
+            currency = (
+                total.currency
+                if isinstance(total, Money)
+                else total.get("currency", "EUR")
+                if isinstance(total, dict)
+                else "EUR"
+            )
+            zero = {"amount": 0, "currency": currency}
+            data = {"shipping": zero, "tax": zero} | data
+        return data
 
 
 class OrderRefunded(_Contract):

@@ -67,6 +67,13 @@ class ErrorCode(StrEnum):
     COUPON_MIN_SUBTOTAL = "coupon_min_subtotal"
     COUPON_CURRENCY = "coupon_currency"
     COUPON_NOT_APPLICABLE = "coupon_not_applicable"
+    # Pricing configuration (shipping methods, tax rates).
+    SHIPPING_METHOD_NOT_FOUND = "shipping_method_not_found"
+    SHIPPING_METHOD_CURRENCY = "shipping_method_currency"
+    # Checkout's shipping (common.pricing).
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    SHIPPING_METHOD_INVALID = "shipping_method_invalid"
+    COUNTRY_NOT_SERVED = "country_not_served"
     # Customers.
     CUSTOMER_NOT_FOUND = "customer_not_found"
     ADDRESS_NOT_FOUND = "address_not_found"

@@ -15,6 +15,15 @@ from orders.logic.cancel import cancel
 from orders.logic.checkout import checkout, execution_input
 from orders.logic.coupons import create_coupon, get_coupon, list_coupons
 from orders.logic.erasure import ERASED, Anonymised, anonymise_customer, redacted, still_to_ship
+from orders.logic.quote import quote
+from orders.logic.rates import (
+    archive_shipping_method,
+    create_shipping_method,
+    list_shipping_methods,
+    list_tax_rates,
+    put_tax_rates,
+    replace_shipping_method,
+)
 from orders.logic.reads import my_orders, order_states, orders_by_status, readable
 from orders.logic.refund import refund
 from orders.logic.shared import digest, is_order_id, order_event
@@ -26,26 +35,33 @@ __all__ = [
     "EVENT_OF",
     "Anonymised",
     "anonymise_customer",
+    "archive_shipping_method",
     "await_shipment",
     "cancel",
     "checkout",
     "clear_attention",
     "create_coupon",
+    "create_shipping_method",
     "digest",
     "execution_input",
     "flag",
     "get_coupon",
     "is_order_id",
     "list_coupons",
+    "list_shipping_methods",
+    "list_tax_rates",
     "my_orders",
     "order_event",
     "order_states",
     "orders_by_status",
     "orders_needing_attention",
+    "put_tax_rates",
+    "quote",
     "readable",
     "redacted",
     "redrive",
     "refund",
+    "replace_shipping_method",
     "resume_point",
     "ship",
     "still_to_ship",

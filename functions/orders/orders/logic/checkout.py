@@ -1,4 +1,5 @@
-"""Checkout: price the order from the catalog, apply a coupon, write it PENDING and start its workflow."""
+"""Checkout: price the order from the catalog, apply a coupon, choose the shipping, tax it (all through
+`common.pricing`, as quotes do), write it PENDING and start its workflow."""
 
 from typing import Any
 
@@ -8,10 +9,18 @@ from common.errors import ServiceUnavailable, ValidationFailed
 from common.idempotency import mark_replayed
 from common.ids import new_id
 from common.money import MAX_AMOUNT, AmountTooLarge, Money, minimum_charge
+from common.pricing import PricingLine, ShippingMethod, price
 from orders import coupons
-from orders.errors import BelowMinimumCharge, IdempotencyKeyReused, UnknownSkus
+from orders.errors import (
+    BelowMinimumCharge,
+    CountryNotServed,
+    IdempotencyKeyReused,
+    ShippingMethodInvalid,
+    ShippingMethodRequired,
+    UnknownSkus,
+)
 from orders.logic.shared import ORDER_ID_PREFIX, digest, order_event
-from orders.models import CheckoutIn, Order, OrderStatus, StatusChange
+from orders.models import CheckoutIn, Order, OrderStatus, OrderTaxLine, ShippingMethodRef, StatusChange
 from orders.ports import Deadlines, Ports, Pricing
 from orders.store import CouponUsedUp, KeyTaken, OrdersStore
 
@@ -44,7 +53,29 @@ def checkout(ports: Ports, caller: Caller, request: CheckoutIn, idempotency_key:
         else Money(amount=0, currency=currency)
     )
     address = _shipping_address(ports, caller, request)
-    total = subtotal - off
+    country = str(address["country"])
+    method = _shipping_method(store, country, request.shipping_method_id)
+    priced = price(
+        [
+            PricingLine(
+                sku=line.sku,
+                product_id=line.product_id,
+                name=line.name,
+                category=line.category,
+                quantity=line.quantity,
+                unit_price=line.unit_price.amount,
+            )
+            for line in lines
+        ],
+        currency=currency,
+        prices_include_tax=ports.prices_include_tax,
+        discount=off.amount,
+        shipping=method.charge_for(subtotal.amount - off.amount) if method else 0,
+        rates=store.tax_rates(country),
+    )
+    if priced.total > MAX_AMOUNT:
+        raise _too_large(f"the order comes to more than {MAX_AMOUNT} minor units", "body.items")
+    total = Money(amount=priced.total, currency=currency)
     if 0 < total.amount < minimum_charge(currency):
         raise BelowMinimumCharge(total.amount, minimum_charge(currency), currency)
     order = Order(
@@ -54,6 +85,19 @@ def checkout(ports: Ports, caller: Caller, request: CheckoutIn, idempotency_key:
         lines=tuple(lines),
         subtotal=subtotal,
         discount=off,
+        shipping=Money(amount=priced.shipping, currency=currency),
+        tax=Money(amount=priced.tax, currency=currency),
+        tax_lines=tuple(
+            OrderTaxLine(
+                rate=t.rate,
+                base=Money(amount=t.base, currency=currency),
+                amount=Money(amount=t.amount, currency=currency),
+            )
+            for t in priced.tax_lines
+        ),
+        shipping_method=ShippingMethodRef(shipping_method_id=method.shipping_method_id, name=method.name)
+        if method
+        else None,
         total=total,
         refunded_total=Money(amount=0, currency=currency),
         shipping_address=address,
@@ -103,6 +147,25 @@ def _shipping_address(ports: Ports, caller: Caller, request: CheckoutIn) -> dict
             ],
         )
     return address.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _shipping_method(store: OrdersStore, country: str, chosen: str | None) -> ShippingMethod | None:
+    """The method the order ships with, chosen as a quote chooses it (`logic.quote`): the one named if it
+    serves the country, else the country's only one. A shop without any active method ships anywhere for
+    free (as before shipping methods existed); a shop with some ships only where they serve."""
+    serving = store.shipping_methods(country)
+    if not serving:
+        if store.has_shipping_methods():
+            raise CountryNotServed(country)
+        return None
+    if chosen is not None:
+        method = next((m for m in serving if m.shipping_method_id == chosen), None)
+        if method is None:
+            raise ShippingMethodInvalid(chosen, country)
+        return method
+    if len(serving) == 1:
+        return serving[0]
+    raise ShippingMethodRequired(country, [m.shipping_method_id for m in serving])
 
 
 def _coupon(store: OrdersStore, code: str) -> coupons.Coupon:
