@@ -97,6 +97,7 @@ ROUTE_CODES: Mapping[str, tuple[str, ...]] = {
     "POST /coupons": ("coupon_exists",),
     "GET /coupons/{code}": ("coupon_not_found@404",),
     "POST /shipping-methods": ("shipping_method_currency",),
+    "GET /shipping-methods/{shippingMethodId}": ("shipping_method_not_found",),
     "PUT /shipping-methods/{shippingMethodId}": ("shipping_method_not_found", "shipping_method_currency"),
     "DELETE /shipping-methods/{shippingMethodId}": ("shipping_method_not_found",),
     "POST /products": ("sku_taken", "idempotency_key_reused", "idempotency_key_in_use"),

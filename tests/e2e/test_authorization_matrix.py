@@ -137,6 +137,7 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/coupons/{code}"): admin_only(200),
         # a method for a country nobody checks out to: the stack's other tests keep their shipping
         ("POST", "/shipping-methods"): admin_only(201, body=MATRIX_METHOD),
+        ("GET", "/shipping-methods/{shippingMethodId}"): admin_only(200),
         ("PUT", "/shipping-methods/{shippingMethodId}"): admin_only(200, body=MATRIX_METHOD),
         ("DELETE", "/shipping-methods/{shippingMethodId}"): admin_only(204),
         ("PUT", "/tax-rates/{country}"): admin_only(200, body={"standard": "17"}),

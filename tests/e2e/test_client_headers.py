@@ -8,7 +8,7 @@ someone shows that its `Location` can be followed and its replays are marked."""
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,14 @@ RECIPES: dict[Route, Callable[[World], Call]] = {
     ("POST", "/affiliates"): _application,
     ("POST", "/affiliates/{affiliateId}/payouts"): _payout,
     ("POST", "/reports/runs"): lambda w: Call(w.admin, "POST", "/reports/runs", {"kind": "daily-report"}),
+    # A country no other e2e test ships to; the world fixture archives it again (any active method
+    # makes the countries it does not serve unservable for the shared stack's later checkouts).
+    ("POST", "/shipping-methods"): lambda w: Call(
+        w.admin,
+        "POST",
+        "/shipping-methods",
+        {"name": "Header Post", "countries": ["IS"], "price": {"amount": 990, "currency": "EUR"}},
+    ),
 }
 NOT_CALLED: dict[Route, str] = {
     ("POST", "/admin/orders/{orderId}/redrive"): "only a flagged order is re-driven, which takes Stripe faults for "
@@ -150,8 +158,12 @@ NOT_CALLED: dict[Route, str] = {
 
 
 @pytest.fixture
-def world(stack: LocalStack, http: Http, tokens: dict[str, str]) -> World:
-    return World(stack, http, tokens)
+def world(stack: LocalStack, http: Http, tokens: dict[str, str]) -> Iterator[World]:
+    yield World(stack, http, tokens)
+    # The shared stack ships without shipping methods: archive any a recipe made.
+    for method in http("GET", "/shipping-methods").json()["items"]:
+        archived = http("DELETE", f"/shipping-methods/{method['shippingMethodId']}", token=tokens["admin"])
+        assert archived.status_code == 204, archived.text
 
 
 def test_every_created_or_keyed_route_has_a_recipe() -> None:

@@ -171,6 +171,18 @@ def create_shipping_method(method: Annotated[ShippingMethodIn, Body()]) -> Respo
     return created(ShippingMethodOut.of(made), f"/shipping-methods/{made.shipping_method_id}")
 
 
+@app.get(
+    "/shipping-methods/<shippingMethodId>",
+    operation_id="getShippingMethod",
+    summary="One shipping method, archived or not (admin)",
+    responses=responses(401, 403, 404),
+    tags=["pricing"],
+)
+@requires(ADMIN)
+def get_shipping_method(shipping_method_id: ShippingMethodIdPath) -> ShippingMethodOut:
+    return ShippingMethodOut.of(logic.get_shipping_method(ports(), shipping_method_id))
+
+
 @app.put(
     "/shipping-methods/<shippingMethodId>",
     operation_id="replaceShippingMethod",

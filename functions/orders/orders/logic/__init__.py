@@ -19,6 +19,7 @@ from orders.logic.quote import quote
 from orders.logic.rates import (
     archive_shipping_method,
     create_shipping_method,
+    get_shipping_method,
     list_shipping_methods,
     list_tax_rates,
     put_tax_rates,
@@ -46,6 +47,7 @@ __all__ = [
     "execution_input",
     "flag",
     "get_coupon",
+    "get_shipping_method",
     "is_order_id",
     "list_coupons",
     "list_shipping_methods",

@@ -30,6 +30,14 @@ def replace_shipping_method(
     return method
 
 
+def get_shipping_method(ports: Ports, shipping_method_id: str) -> ShippingMethod:
+    """The method, archived or not (staff see what orders name); `ShippingMethodNotFound`."""
+    method = ports.store.shipping_method(shipping_method_id)
+    if method is None:
+        raise ShippingMethodNotFound(shipping_method_id)
+    return method
+
+
 def archive_shipping_method(ports: Ports, shipping_method_id: str) -> None:
     """Archive the method: it serves nobody from now on, while orders priced with it still name it.
     Archiving it again is a no-op (a retried DELETE)."""
