@@ -273,6 +273,20 @@ class OrderedLine(_Contract):
     unit_price: Money
     line_total: Money
 
+    @classmethod
+    def of(cls, priced: PricedSku, quantity: int) -> "OrderedLine":
+        """`quantity` units of a SKU at the catalog's price (`AmountTooLarge` past the largest amount):
+        the one way quotes and checkout build a line, so the two cannot price it differently."""
+        return cls(
+            sku=priced.sku,
+            product_id=priced.product_id,
+            name=priced.name,
+            category=priced.category,
+            quantity=quantity,
+            unit_price=priced.price,
+            line_total=priced.price.times(quantity),
+        )
+
 
 class OrderStatus(StrEnum):
     """Where an order is in its workflow (orders' saga). Events carry it as text (`OrderSnapshot.status`);

@@ -212,20 +212,9 @@ def _priced_lines(pricing: Pricing, request: CheckoutIn) -> list[OrderedLine]:
     for index, item in enumerate(request.items):
         found = by_sku[item.sku]
         try:
-            line_total = found.price.times(item.quantity)
+            lines.append(OrderedLine.of(found, item.quantity))
         except AmountTooLarge as too_large:
             raise _too_large(too_large.message, f"body.items.{index}.quantity") from None
-        lines.append(
-            OrderedLine(
-                sku=item.sku,
-                product_id=found.product_id,
-                name=found.name,
-                category=found.category,
-                quantity=item.quantity,
-                unit_price=found.price,
-                line_total=line_total,
-            )
-        )
     if sum(line.line_total.amount for line in lines) > MAX_AMOUNT:
         raise _too_large(f"the order comes to more than {MAX_AMOUNT} minor units", "body.items")
     return lines

@@ -91,17 +91,7 @@ def _lines(priced: PriceSkusOutput, request: QuoteIn, problems: list[QuoteProble
             why = "not in the catalog" if found is None else "no longer sold"
             problems.append(_problem(QuoteProblemCode.UNKNOWN_SKU, f"{item.sku} is {why}", item.sku))
             continue
-        lines.append(
-            OrderedLine(
-                sku=item.sku,
-                product_id=found.product_id,
-                name=found.name,
-                category=found.category,
-                quantity=item.quantity,
-                unit_price=found.price,
-                line_total=found.price.times(item.quantity),
-            )
-        )
+        lines.append(OrderedLine.of(found, item.quantity))
     return lines
 
 
