@@ -10,6 +10,7 @@ import requests
 
 from local.demo_data import DEMO_SHIPPING_METHODS, DEMO_TAX_RATES, PRODUCTS
 from local.seed import seed_pricing, seed_products
+from local.stripe import find_payment_intent
 from tests.e2e.localstack import LocalStack, start, stop, wait_ready
 from tests.e2e.shop import ADDRESS, pay, poll, wait_status
 
@@ -90,6 +91,28 @@ def test_a_quote_and_the_order_placed_from_it_agree(shop: LocalStack, call: Http
     pay(shop, order["orderId"])
     paid = wait_status(call, alice, order["orderId"], "PAID", deadline=15)
     assert paid["total"]["amount"] == 2870
+    intent = find_payment_intent(shop.state()["stripeUrl"], order["orderId"])
+    assert (intent["amount"], intent["status"]) == (2870, "succeeded")
+
+    # When staff refund the order's one line (two sketchbooks) by line
+    refunded = call(
+        "POST",
+        f"/orders/{order['orderId']}/refunds",
+        json={"lines": [{"sku": SKU, "quantity": 2}], "reason": "returned"},
+        token=admin,
+        headers={"Idempotency-Key": "e2e-quote-agrees-refund"},
+    )
+
+    # Then it gives back that line's gross and tax — not the shipping — and the history says what came back
+    assert refunded.status_code == 200, refunded.text
+    refund = refunded.json()["refunds"][-1]
+    assert (refund["amount"]["amount"], refund["tax"]["amount"]) == (2380, 380)
+    assert refund["lines"] == [
+        {"sku": SKU, "quantity": 2, "amount": refund["amount"], "tax": refund["tax"], "net": refund["lines"][0]["net"]}
+    ]
+    assert refund["lines"][0]["net"]["amount"] == 2000
+    assert refunded.json()["refundedTotal"]["amount"] == 2380
+    assert refunded.json()["history"][-1]["lines"] == [{"sku": SKU, "quantity": 2}]
 
     # And checkout without a method, where DE has two, is refused as the quote warned
     unnamed = call(

@@ -1,10 +1,14 @@
 """Affiliates use cases. No HTTP, no event shapes, no boto3: the store, the event publisher and the
 user pool's groups are passed in, so tests can hand in fakes of our own ports.
 
-Commission arithmetic is integer minor units: a commission is rate times the order's net total (after
-discounts), rounded half down (an exact half cent goes to the shop); a reversal is the same share of
-the refunded part, computed from the cumulative refunds so partial refunds never drift by a cent and a
-full refund reverses exactly what was earned."""
+Commission arithmetic is integer minor units: a commission is rate times the order's merchandise net
+(its lines without tax, after discounts; shipping earns nothing), rounded half down (an exact half cent
+goes to the shop); a reversal is the same share of the refunded part of that net, computed from the
+cumulative refunded merchandise net the order's snapshot carries, so partial refunds never drift by a
+cent, a refund of some units of a line reverses in proportion to those units' net, a refund of shipping
+alone reverses nothing, and a full refund reverses exactly what was earned. Orders priced before lines
+carried their net (events without `merchandiseNet`) keep the earlier rule: the order's total, and the
+refunded share of it."""
 
 import hashlib
 import re
@@ -205,8 +209,8 @@ def on_order_refunded(
     not arrived yet)."""
 
     def reverse(commission: Commission) -> Commission:
-        refunded = commission.refunded + refund.amount.amount
-        reversed_ = max(commission.reversed, reversal_of(commission.amount, refunded, commission.order_total))
+        refunded = _refunded_of(commission, refund)
+        reversed_ = max(commission.reversed, reversal_of(commission.amount, refunded, commission.earned_on))
         return _reversed(commission, reversed_, occurred_at).model_copy(update={"refunded": refunded})
 
     return _apply(store, publish, refund.order, event_id, occurred_at, reverse)
@@ -227,6 +231,24 @@ def on_order_cancelled(
         occurred_at,
         lambda commission: _reversed(commission, commission.amount, occurred_at),
     )
+
+
+def _refunded_of(commission: Commission, refund: OrderRefunded) -> int:
+    """How much of what the commission was earned on the order's refunds have given back, this one
+    included. On merchandise net: the snapshot's cumulative `refundedMerchandiseNet` (taken as the
+    largest seen, so events arriving out of order never move it back); should an event lack it, the
+    refunded share of the total, scaled to the net. On the total (older orders): the refunds' amounts
+    added up, each event counted once (the ledger's event markers see to that)."""
+    if commission.base is None:
+        return commission.refunded + refund.amount.amount
+    order = refund.order
+    if order.refunded_merchandise_net is not None:
+        so_far = order.refunded_merchandise_net.amount
+    elif order.total.amount > 0:
+        so_far = min(commission.base, commission.base * order.refunded_total.amount // order.total.amount)
+    else:
+        so_far = commission.base
+    return max(commission.refunded, so_far)
 
 
 def _reversed(commission: Commission, reversed_: int, at: datetime) -> Commission:
@@ -260,15 +282,19 @@ def _attributed(store: AffiliatesStore, order: OrderSnapshot) -> tuple[Affiliate
 
 
 def _new_commission(affiliate: Affiliate, order: OrderSnapshot, at: datetime) -> Commission:
+    """The commission the order earns: on its merchandise net, or on its total when its snapshot has
+    none (orders priced before lines carried their net)."""
     rate = affiliate.rate_bps or 0
+    base = order.merchandise_net.amount if order.merchandise_net is not None else None
     return Commission(
         affiliate_id=affiliate.affiliate_id,
         order_id=order.order_id,
         customer_id=order.customer_id,
         currency=order.total.currency,
         order_total=order.total.amount,
+        base=base,
         rate_bps=rate,
-        amount=commission_of(order.total.amount, rate),
+        amount=commission_of(order.total.amount if base is None else base, rate),
         earned_at=at,
     )
 

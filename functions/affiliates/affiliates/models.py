@@ -55,7 +55,10 @@ class ApprovalIn(In):
             gt=0,
             le=Decimal("0.5"),
             decimal_places=4,
-            description="Fraction of an order's net total (after discounts) the affiliate earns",
+            description=(
+                "Fraction of an order's merchandise value (after discounts, without tax and shipping) the"
+                " affiliate earns"
+            ),
             examples=[0.1],
         ),
     ]
@@ -119,8 +122,11 @@ class Affiliate(BaseModel):
 
 
 class Commission(BaseModel):
-    """One order's commission. `amount` is what the order earned (rate times net total); `reversed` what
-    refunds took back, never more than `amount`; `refunded` the order's refunds seen so far."""
+    """One order's commission. `amount` is what the order earned: the rate times `earned_on`, the order's
+    merchandise net (`base`: its lines without tax, after discounts, shipping left out) or, for orders
+    priced before lines carried their net (`base` None), its `order_total`. `reversed` is what refunds
+    took back, never more than `amount`; `refunded` how much of `earned_on` the order's refunds have
+    given back so far (refunded merchandise net, or refunded total when `base` is None)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -129,6 +135,7 @@ class Commission(BaseModel):
     customer_id: str
     currency: str
     order_total: int
+    base: int | None = None
     rate_bps: int
     amount: int
     refunded: int = 0
@@ -141,6 +148,11 @@ class Commission(BaseModel):
     payout_id: str | None = None
     reversed_at: datetime | None = None
     version: int = 0
+
+    @property
+    def earned_on(self) -> int:
+        """What the commission is a share of (and refunds are measured against)."""
+        return self.order_total if self.base is None else self.base
 
     @property
     def net(self) -> int:
@@ -247,12 +259,18 @@ class AffiliateMeOut(Out):
 
 class CommissionOut(Out):
     order_id: str
-    amount: Money = Field(description="What the order earned: rate times the order's net total")
+    amount: Money = Field(description="What the order earned: rate times `base`")
     reversed_amount: Money = Field(description="What refunds took back")
     net_amount: Money = Field(description="amount - reversedAmount")
     status: CommissionStatus
     commission_rate: float
     order_total: Money
+    base: Money = Field(
+        description=(
+            "What the commission was earned on: the order's merchandise value after discounts, without tax"
+            " and shipping (for orders placed before 2026-12, its total)"
+        )
+    )
     earned_at: datetime
     approved_at: datetime | None
     paid_at: datetime | None
@@ -272,6 +290,7 @@ class CommissionOut(Out):
             status=commission.status,
             commission_rate=commission.rate_bps / BPS,
             order_total=money(commission.order_total),
+            base=money(commission.earned_on),
             earned_at=commission.earned_at,
             approved_at=commission.approved_at,
             paid_at=commission.paid_at,

@@ -269,14 +269,22 @@ def adjust(
 
 
 def restock(
-    store: InventoryStore, order_id: str, lines: Iterable[OrderLine], *, reason: str, publish: Publisher
+    store: InventoryStore,
+    order_id: str,
+    lines: Iterable[OrderLine],
+    *,
+    reason: str,
+    publish: Publisher,
+    restock_id: str | None = None,
 ) -> list[OrderLine]:
     """Put an order's returned units back on sale, as `return` adjustments in the ledger. Keyed by the
-    order and SKU, so an order's goods come back at most once however often this is called."""
+    order and SKU, so an order's goods come back at most once however often this is called; a return of
+    some units (`restock_id`, orders' refund id) is keyed by the order, that id and the SKU, so each
+    return comes back once and two returns of one SKU both do."""
     restocked = []
     for sku, quantity in summed(lines).items():
         adjustment = AdjustmentIn(delta=quantity, reason="return", note=f"order {order_id}: {reason}"[:500])
-        key = f"restock-{order_id}-{sku}"[:128]
+        key = (f"restock-{order_id}-{restock_id}-{sku}" if restock_id else f"restock-{order_id}-{sku}")[:128]
         with contextlib.suppress(IdempotencyKeyReused):  # restocked before, with another note: still once
             adjust(store, sku, adjustment, actor="orders", idempotency_key=key, publish=publish)
         restocked.append(OrderLine(sku=sku, quantity=quantity))

@@ -47,6 +47,8 @@ def release_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str,
 @logger.inject_lambda_context(correlation_id_path="orderId")
 def restock_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     task = RestockInput.model_validate(event)
-    restocked = logic.restock(store(), task.order_id, task.lines, reason=task.reason, publish=publisher())
+    restocked = logic.restock(
+        store(), task.order_id, task.lines, reason=task.reason, publish=publisher(), restock_id=task.restock_id
+    )
     logger.info("returned stock put back", extra={"skus": [line.sku for line in restocked]})
     return RestockResult(order_id=task.order_id, restocked=restocked).model_dump(mode="json", by_alias=True)

@@ -14,9 +14,13 @@ from common.contracts import (
     Attribution,
     FulfillmentStatus,
     OrderedLine,
+    OrderLine,
     OrderSnapshot,
     PaymentStatus,
+    RefundedLine,
     ShortSku,
+    TaxAtRate,
+    percent_text,
 )
 from common.contracts import OrderStatus as OrderStatus  # shared with customers' answers; orders' code imports it here
 from common.ids import Sku
@@ -93,10 +97,29 @@ class ShipmentIn(In):
     tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
+class RefundLineIn(In):
+    sku: Sku
+    quantity: int = Field(strict=True, ge=1, le=MAX_LINE_QUANTITY, description="Units of the order's line")
+
+
 class RefundIn(In):
-    amount: MoneyIn | None = Field(default=None, description="Omit to refund everything not yet refunded")
+    amount: MoneyIn | None = Field(
+        default=None, description="Omit (with no `lines`) to refund everything not yet refunded; not with `lines`"
+    )
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=MAX_ITEMS)] | None = Field(
+        default=None,
+        description="Refund these units of the order's lines: what they were paid (their share of the discount "
+        "off, their tax in), computed from the order; each SKU once, at most what is left of its line",
+    )
+    refund_shipping: bool = Field(
+        default=False,
+        strict=True,
+        description="Also give back the shipping as charged (with its tax), once per order; alone or with `lines`",
+    )
     restock: bool = Field(
-        default=False, strict=True, description="The goods came back: put the order's units on sale again"
+        default=False,
+        strict=True,
+        description="The goods came back: put them on sale again (with `lines`: those units; else the whole order)",
     )
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -150,9 +173,14 @@ class StatusChange(BaseModel):
     status: OrderStatus
     at: Stamp
     reason: str | None = None
+    refund_id: str | None = Field(default=None, description="Set on a refund's change")
+    lines: tuple[OrderLine, ...] | None = Field(default=None, description="The units a refund by line gave back")
 
 
 class Refund(BaseModel):
+    """A refund made. `lines`, `shipping`, `tax`, `tax_lines` and `merchandise_net` split it as the order
+    was priced (`common.pricing`); refunds recorded before 2026-12 have none of them."""
+
     model_config = ConfigDict(frozen=True)
 
     refund_id: str
@@ -161,17 +189,27 @@ class Refund(BaseModel):
     restock: bool
     at: Stamp
     request_hash: str | None = Field(default=None, description="None on refunds recorded before keys were checked")
+    lines: tuple[RefundedLine, ...] = ()
+    shipping: Money | None = Field(default=None, description="Shipping given back, as charged")
+    tax: Money | None = None
+    tax_lines: tuple[TaxAtRate, ...] = ()
+    merchandise_net: Money | None = None
 
 
 class RefundHold(BaseModel):
-    """An amount set aside for a refund while payments makes it: refunds racing for the same money
-    cannot both have it. Released if payments refuses; replaced by the `Refund` once it is made."""
+    """An amount (and, for a refund by line, units and the shipping) set aside for a refund while
+    payments makes it: refunds racing for the same money or units cannot both have them. Released if
+    payments refuses; replaced by the `Refund` once it is made. A refund by line keeps the split it was
+    computed with, so its retry records exactly what was set aside."""
 
     model_config = ConfigDict(frozen=True)
 
     amount: Money
     request_hash: str
     at: Stamp
+    lines: tuple[RefundedLine, ...] = ()
+    shipping: Money | None = None
+    shipping_tax: TaxAtRate | None = Field(default=None, description="The shipping's tax, at its rate")
 
 
 class OrderTaxLine(BaseModel):
@@ -227,9 +265,13 @@ class Order(BaseModel):
         description="Included in `total`, or added to it when prices exclude tax",
     )
     tax_lines: tuple[OrderTaxLine, ...] = ()
+    shipping_tax: Money | None = Field(default=None, description="The part of `tax` on shipping; None before 2026-12")
     shipping_method: ShippingMethodRef | None = Field(default=None, description="None: the shop ships for free")
     total: Money
     refunded_total: Money
+    refunded_merchandise_net: Money | None = Field(
+        default=None, description="How much of the lines' net refunds gave back; None until the first refund"
+    )
     shipping_address: dict[str, Any]
     coupon_code: str | None = None
     affiliate_code: str | None = None
@@ -246,6 +288,10 @@ class Order(BaseModel):
     anonymised: bool = False
     restocked: bool = False
     refund_holds: dict[str, RefundHold] = Field(default_factory=dict)
+    returned_units: dict[str, int] = Field(
+        default_factory=dict, description="Units by SKU that refunds by line gave back or hold"
+    )
+    shipping_refunded: str | None = Field(default=None, description="The refund that gave the shipping back")
     attention: dict[str, Any] | None = None
     redrives: int = 0
     created_at: Stamp
@@ -255,6 +301,24 @@ class Order(BaseModel):
     @classmethod
     def _written_before_tax(cls, data: Any) -> Any:
         return _zero_shipping_and_tax(data)
+
+    def merchandise_net(self) -> Money | None:
+        """The lines without tax after the discount (what commissions are earned on); None for orders
+        placed before lines carried their net."""
+        nets = [line.net for line in self.lines]
+        if not nets or any(net is None for net in nets):
+            return None
+        return Money(amount=sum(net.amount for net in nets if net), currency=self.total.currency)
+
+    def prices_include_tax(self) -> bool:
+        """Whether the order was priced with tax in its prices: its total then adds no tax on top."""
+        added = self.subtotal.amount - self.discount.amount + self.shipping.amount + self.tax.amount
+        return self.tax.amount == 0 or self.total.amount != added
+
+    def shipping_paid(self) -> int:
+        """What the customer paid for shipping: with its tax, whether prices include it or not."""
+        shipping_tax = self.shipping_tax.amount if self.shipping_tax else 0
+        return self.shipping.amount + (0 if self.prices_include_tax() else shipping_tax)
 
     def snapshot(self) -> OrderSnapshot:
         payment_status, fulfillment_status = statuses_of(self)
@@ -269,6 +333,12 @@ class Order(BaseModel):
             tax=self.tax,
             total=self.total,
             refunded_total=self.refunded_total,
+            shipping_tax=self.shipping_tax,
+            tax_lines=[TaxAtRate(rate=percent_text(t.rate), base=t.base, amount=t.amount) for t in self.tax_lines],
+            country=self.shipping_address.get("country"),
+            merchandise_net=self.merchandise_net(),
+            refunded_merchandise_net=self.refunded_merchandise_net
+            or (Money(amount=0, currency=self.total.currency) if self.merchandise_net() else None),
             coupon_code=self.coupon_code,
             affiliate_code=self.affiliate_code,
             attribution=self.attribution,
@@ -322,10 +392,31 @@ class PaymentOut(Out):
     client_secret: str = Field(description="For Stripe.js in the browser; present while the order awaits payment")
 
 
+class ReturnedLineOut(Out):
+    sku: str
+    quantity: int
+
+
 class StatusChangeOut(Out):
     status: OrderStatus
     changed_at: datetime
     reason: str | None
+    refund_id: str | None = Field(description="The refund that made this change, if one did")
+    lines: list[ReturnedLineOut] | None = Field(
+        description="The units a refund by line gave back; None on other changes"
+    )
+
+    @classmethod
+    def of(cls, change: StatusChange) -> Self:
+        return cls(
+            status=change.status,
+            changed_at=change.at,
+            reason=change.reason,
+            refund_id=change.refund_id,
+            lines=[ReturnedLineOut(sku=line.sku, quantity=line.quantity) for line in change.lines]
+            if change.lines is not None
+            else None,
+        )
 
 
 class RefundOut(Out):
@@ -334,6 +425,22 @@ class RefundOut(Out):
     reason: str
     restock: bool
     created_at: datetime = Field(description="When the refund was made")
+    lines: list[RefundedLine] = Field(description="The units a refund by line gave back; empty on other refunds")
+    shipping: Money | None = Field(description="Shipping given back (as paid, with its tax), if any")
+    tax: Money | None = Field(description="The refund's tax; None on refunds made before 2026-12")
+
+    @classmethod
+    def of(cls, refund: Refund) -> Self:
+        return cls(
+            refund_id=refund.refund_id,
+            amount=refund.amount,
+            reason=refund.reason,
+            restock=refund.restock,
+            created_at=refund.at,
+            lines=list(refund.lines),
+            shipping=refund.shipping,
+            tax=refund.tax,
+        )
 
 
 class AttentionOut(Out):
@@ -446,15 +553,12 @@ class OrderOut(Out):
             coupon_code=order.coupon_code,
             affiliate_code=order.affiliate_code,
             attribution=order.attribution,
-            history=[StatusChangeOut(status=h.status, changed_at=h.at, reason=h.reason) for h in order.history],
+            history=[StatusChangeOut.of(h) for h in order.history],
             payment=payment,
             short_skus=[ShortSku.model_validate(short) for short in order.short],
             reason=order.reason,
             shipment=ShipmentOut.model_validate(order.shipment) if order.shipment else None,
-            refunds=[
-                RefundOut(refund_id=r.refund_id, amount=r.amount, reason=r.reason, restock=r.restock, created_at=r.at)
-                for r in order.refunds
-            ],
+            refunds=[RefundOut.of(r) for r in order.refunds],
             cancellation_requested=order.cancellation is not None,
             attention=_attention(order.attention),
             created_at=order.created_at,

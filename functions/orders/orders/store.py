@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from common.contracts import OrderLine
 from common.dynamo import Key, Page, TransactionCancelled, to_item
 from common.errors import ServiceUnavailable
 from common.pricing import ShippingMethod, TaxRates
@@ -66,8 +67,10 @@ def idempotency_pk(customer_id: str, idempotency_key: str) -> str:
     return f"IDEMPOTENCY#{customer_id}#{idempotency_key}"
 
 
-def _change(status: OrderStatus, at: datetime, reason: str | None) -> dict[str, Any]:
-    return StatusChange(status=status, at=at, reason=reason).model_dump(mode="json")
+def _change(status: OrderStatus, at: datetime, reason: str | None, **extra: Any) -> dict[str, Any]:
+    """A history entry as stored; fields a change does not have (a refund's) are left out."""
+    change = StatusChange(status=status, at=at, reason=reason, **extra).model_dump(mode="json")
+    return {k: v for k, v in change.items() if v is not None or k not in ("refund_id", "lines")}
 
 
 def _item_of(order: Order) -> dict[str, Any]:
@@ -298,32 +301,62 @@ class OrdersStore(TableStore):
             order_id, expression + " REMOVE attention, GSI3PK, GSI3SK", "attribute_exists(attention)", values, {}
         )
 
-    def reserve_refund(self, order_id: str, refund_id: str, hold: RefundHold, *, left: int) -> Order | None:
+    def reserve_refund(
+        self, order_id: str, refund_id: str, hold: RefundHold, *, left: int, returned: dict[str, int] | None = None
+    ) -> Order | None:
         """Set `hold.amount` aside for refund `refund_id` before payments is asked, so that of refunds
         racing for the same money only one gets it. `refund_left` counts down what may still be set
         aside; `left` (what the caller read as not yet refunded) starts it on the order's first refund.
-        None if less is left, the order cannot be refunded, or the id is recorded or held already."""
+        A refund by line also sets its units aside: each SKU's `returned_units` counter moves from the
+        count the caller read (`returned`, which its amounts were computed from) to that plus the hold's
+        units, so of two refunds computed from the same count only one is set aside (the other reads
+        again); its shipping is taken once (`shipping_refunded`). None if less is left, the counts
+        moved, the shipping was given back, the order cannot be refunded, or the id is recorded or held."""
         self._ensure_map(order_id, "refund_holds")
+        if hold.lines:
+            self._ensure_map(order_id, "returned_units")
         statuses = {f":refundable{i}": s.value for i, s in enumerate(sorted(REFUNDABLE))}
         values: dict[str, Any] = {":hold": hold.model_dump(mode="json"), ":amount": hold.amount.amount, ":left": left}
-        return self._update(
-            order_id,
-            "SET refund_holds.#rid = :hold, refund_left = if_not_exists(refund_left, :left) - :amount",
-            f"#status IN ({', '.join(statuses)}) AND attribute_not_exists(refunds.#rid) "
-            "AND attribute_not_exists(refund_holds.#rid) "
-            "AND (attribute_not_exists(refund_left) OR refund_left >= :amount)",
-            values | statuses,
-            {"#status": "status", "#rid": refund_id},
-        )
+        names = {"#status": "status", "#rid": refund_id}
+        sets = ["refund_holds.#rid = :hold", "refund_left = if_not_exists(refund_left, :left) - :amount"]
+        conditions = [
+            f"#status IN ({', '.join(statuses)})",
+            "attribute_not_exists(refunds.#rid)",
+            "attribute_not_exists(refund_holds.#rid)",
+            "(attribute_not_exists(refund_left) OR refund_left >= :amount)",
+        ]
+        for i, line in enumerate(hold.lines):
+            before = (returned or {}).get(line.sku, 0)
+            names[f"#sku{i}"] = line.sku
+            values |= {f":was{i}": before, f":now{i}": before + line.quantity}
+            sets.append(f"returned_units.#sku{i} = :now{i}")
+            counted = f"returned_units.#sku{i} = :was{i}"
+            conditions.append(f"(attribute_not_exists(returned_units.#sku{i}) OR {counted})" if not before else counted)
+        if hold.shipping is not None:
+            values[":rid"] = refund_id
+            sets.append("shipping_refunded = :rid")
+            conditions.append("attribute_not_exists(shipping_refunded)")
+        return self._update(order_id, "SET " + ", ".join(sets), " AND ".join(conditions), values | statuses, names)
 
-    def release_refund(self, order_id: str, refund_id: str, amount: int) -> Order | None:
-        """Give back what a refund that payments refused had set aside (once); None if it held nothing."""
+    def release_refund(self, order_id: str, refund_id: str, hold: RefundHold) -> Order | None:
+        """Give back what a refund that payments refused had set aside — its amount, its units and the
+        shipping — once; None if it held nothing."""
+        values: dict[str, Any] = {":amount": hold.amount.amount}
+        names = {"#rid": refund_id}
+        sets = ["refund_left = refund_left + :amount"]
+        removes = ["refund_holds.#rid"]
+        for i, line in enumerate(hold.lines):
+            names[f"#sku{i}"] = line.sku
+            values[f":units{i}"] = line.quantity
+            sets.append(f"returned_units.#sku{i} = returned_units.#sku{i} - :units{i}")
+        if hold.shipping is not None:
+            removes.append("shipping_refunded")
         return self._update(
             order_id,
-            "SET refund_left = refund_left + :amount REMOVE refund_holds.#rid",
+            "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes),
             "attribute_exists(refund_holds.#rid)",
-            {":amount": amount},
-            {"#rid": refund_id},
+            values,
+            names,
         )
 
     def record_refund(
@@ -336,11 +369,15 @@ class OrdersStore(TableStore):
         refunded_before: int,
         restocked: bool,
         now: datetime,
+        refunded_merchandise_net: dict[str, Any] | None = None,
     ) -> Order | None:
-        """Record one refund under its id with the new total and status, and drop its hold; None if the
-        status does not allow it, that refund was recorded before (a retry), or the refunded total is no
-        longer `refunded_before` (another refund was recorded meanwhile: read again and recompute)."""
-        moving = _StatusChange(to, now, f"refunded: {refund.reason}")
+        """Record one refund under its id with the new totals (the refunded total and, for an order
+        whose lines carry their net, the refunded merchandise net) and status, and drop its hold; the
+        history entry names the refund and the units it gave back. None if the status does not allow
+        it, that refund was recorded before (a retry), or the refunded total is no longer
+        `refunded_before` (another refund was recorded meanwhile: read again and recompute)."""
+        returned = tuple(OrderLine(sku=line.sku, quantity=line.quantity) for line in refund.lines) or None
+        moving = _StatusChange(to, now, f"refunded: {refund.reason}", refund_id=refund.refund_id, lines=returned)
         values: dict[str, Any] = moving.values | {
             ":refund": refund.model_dump(mode="json"),
             ":total": refunded_total,
@@ -353,6 +390,9 @@ class OrdersStore(TableStore):
             "refunded_total = :total",
             "restocked = :restocked",
         ]
+        if refunded_merchandise_net is not None:
+            values[":net"] = refunded_merchandise_net
+            assignments.append("refunded_merchandise_net = :net")
         return self._update(
             order_id,
             "SET " + ", ".join(assignments) + " REMOVE refund_holds.#rid",
@@ -483,13 +523,13 @@ class _StatusChange:
     """What every status change writes (status, its GSI key, the time, a history entry) and the
     condition that the order's status allows it (`models.ALLOWED_FROM`)."""
 
-    def __init__(self, to: OrderStatus, now: datetime, reason: str | None) -> None:
+    def __init__(self, to: OrderStatus, now: datetime, reason: str | None, **extra: Any) -> None:
         allowed = sorted(s.value for s in ALLOWED_FROM[to])
         self.values: dict[str, Any] = {
             ":to": to.value,
             ":status_key": f"STATUS#{to.value}",
             ":now": iso(now),
-            ":change": [_change(to, now, reason)],
+            ":change": [_change(to, now, reason, **extra)],
             **{f":from{i}": status for i, status in enumerate(allowed)},
         }
         self.assignments = (

@@ -91,6 +91,13 @@ class VisitAck(Out):
     counted: bool
 
 
+class TaxRow(Out):
+    country: str | None = Field(description="Where the orders shipped (ISO 3166-1 alpha-2); null if unknown")
+    rate: str = Field(description="Percent, as a decimal string", examples=["19"])
+    base: SignedMoney = Field(description="What was taxed at the rate: without tax, after discounts, less refunds")
+    tax: SignedMoney = Field(description="Tax collected at the rate, less the tax refunds gave back")
+
+
 class SalesRow(Out):
     period: str = Field(description="The day, the Monday of the week, or the month (YYYY-MM)")
     orders: int
@@ -100,6 +107,13 @@ class SalesRow(Out):
     refunds: Money
     net: SignedMoney = Field(description="gross - discounts - refunds")
     average_order_value: Money = Field(description="(gross - discounts) / orders")
+    net_sales: SignedMoney = Field(
+        description="The lines without tax, after discounts, less the part refunds gave back "
+        "(orders paid before 2026-12 add 0)"
+    )
+    shipping: SignedMoney = Field(description="Shipping charged (as charged), less shipping refunded")
+    tax: SignedMoney = Field(description="Tax collected (lines and shipping), less tax refunded")
+    taxes: list[TaxRow] = Field(description="Tax per country and rate, by country then rate")
 
 
 class SalesReport(Out):

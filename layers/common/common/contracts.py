@@ -2,6 +2,7 @@
 so a change to an event's shape is one change, seen by mypy everywhere."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -10,6 +11,16 @@ from pydantic.alias_generators import to_camel
 
 from common.ids import Sku
 from common.money import Money
+from common.pricing import PricedLine
+
+PercentText = Annotated[
+    str, Field(pattern=r"^\d{1,3}(\.\d{1,4})?$", description="Percent, as a decimal string", examples=["19"])
+]
+
+
+def percent_text(rate: Decimal) -> str:
+    """A rate as the API and events write it: '19', '7', '5.5' (no exponent, no trailing zeros)."""
+    return format(rate.normalize(), "f")
 
 
 class _Contract(BaseModel):
@@ -248,6 +259,11 @@ class RestockInput(_Contract):
     order_id: str = Field(min_length=1, max_length=64)
     lines: list[OrderLine] = Field(min_length=1, max_length=500)
     reason: str = Field(default="return", max_length=200)
+    restock_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="A return of some units (orders' refund id): restocked once per id; None: the whole order, once",
+    )
 
 
 class RestockResult(_Contract):
@@ -272,6 +288,13 @@ class OrderedLine(_Contract):
     quantity: int
     unit_price: Money
     line_total: Money
+    # Set by pricing (common.pricing.PricedLine); None on lines of orders placed before 2026-12.
+    discount: Money | None = Field(default=None, description="The line's share of the order's discount")
+    tax_rate: PercentText | None = Field(default=None, description="The rate the line was taxed at, in percent")
+    tax: Money | None = Field(default=None, description="The line's tax (in the line, or on top of it)")
+    net: Money | None = Field(
+        default=None, description="What the line comes to without tax, after its share of the discount"
+    )
 
     @classmethod
     def of(cls, priced: PricedSku, quantity: int) -> "OrderedLine":
@@ -286,6 +309,27 @@ class OrderedLine(_Contract):
             unit_price=priced.price,
             line_total=priced.price.times(quantity),
         )
+
+    def priced_as(self, line: PricedLine) -> "OrderedLine":
+        """This line with what pricing decided for it: its discount share, tax rate, tax and net."""
+        currency = self.line_total.currency
+        return self.model_copy(
+            update={
+                "discount": Money(amount=line.discount, currency=currency),
+                "tax_rate": percent_text(line.tax_rate),
+                "tax": Money(amount=line.tax, currency=currency),
+                "net": Money(amount=line.net, currency=currency),
+            }
+        )
+
+
+class TaxAtRate(_Contract):
+    """Tax at one rate (`common.pricing.TaxLine`): `base` is what was taxed at `rate`, without tax and
+    after the discount, `amount` the tax."""
+
+    rate: PercentText
+    base: Money
+    amount: Money
 
 
 class OrderStatus(StrEnum):
@@ -350,6 +394,16 @@ class OrderSnapshot(_Contract):
     )
     total: Money
     refunded_total: Money
+    # Pricing detail, for reports and commissions; empty/None in events published before 2026-12.
+    shipping_tax: Money | None = Field(default=None, description="The part of `tax` that is on shipping")
+    tax_lines: list[TaxAtRate] = Field(default_factory=list, description="The order's tax by rate")
+    country: str | None = Field(default=None, description="Where it ships (ISO 3166-1 alpha-2): whose tax it is")
+    merchandise_net: Money | None = Field(
+        default=None, description="The lines without tax after the discount: what commissions are earned on"
+    )
+    refunded_merchandise_net: Money | None = Field(
+        default=None, description="How much of `merchandise_net` refunds have given back so far"
+    )
     coupon_code: str | None = None
     affiliate_code: str | None = None
     attribution: Attribution | None = None
@@ -378,6 +432,16 @@ class OrderSnapshot(_Contract):
         return data
 
 
+class RefundedLine(_Contract):
+    """Units of one order line that a refund by line gave back, with what they came to."""
+
+    sku: str
+    quantity: int = Field(ge=1)
+    amount: Money = Field(description="What the units were paid: with their tax, after their discount share")
+    tax: Money
+    net: Money = Field(description="Without tax, after the discount share")
+
+
 class OrderRefunded(_Contract):
     DETAIL_TYPE: ClassVar[str] = "OrderRefunded"
 
@@ -385,6 +449,13 @@ class OrderRefunded(_Contract):
     refund_id: str
     amount: Money
     restocked: bool
+    # What the refund gave back, split as the order was priced; empty/None in events before 2026-12.
+    lines: list[RefundedLine] = Field(default_factory=list, description="Set on a refund by line")
+    shipping: Money | None = Field(default=None, description="Shipping given back (as charged), if any")
+    tax_lines: list[TaxAtRate] = Field(default_factory=list, description="The refund's tax by rate")
+    merchandise_net: Money | None = Field(
+        default=None, description="The refund's part of the order's `merchandise_net`"
+    )
 
 
 ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderRejected", "OrderCancelled", "OrderShipped")

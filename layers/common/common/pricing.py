@@ -226,3 +226,109 @@ def _add(by_rate: dict[Decimal, list[int]], rate: Decimal, base: int, amount: in
     entry = by_rate.setdefault(rate, [0, 0])
     entry[0] += base
     entry[1] += amount
+
+
+# ---------------------------------------------------------------- refunds: what part of a price comes back
+#
+# Rules (docs/decisions.md, "Refunds by line: rounded cumulatively"):
+# - a line's paid amount G, tax T and net N come back cumulatively: returning k of its Q units in all
+#   gives back half_up(X·k/Q) of its net N and its tax T, so a refund of q units after r takes
+#   part(r+q) - part(r) of each, and its amount is exactly its net plus its tax (G = N + T for every
+#   priced line): returning every unit, in any steps, gives back exactly G, T and N, no step is
+#   negative, and each is within two minor units (one per rounded part) of its exact share of G;
+# - an amount-only refund takes the order's tax and net in proportion to the amount (half-up), never
+#   more than is left of them, and the refund that completes the order takes exactly what is left.
+
+
+def part(whole: int, units: int, of: int) -> int:
+    """`units` of `of` units' share of `whole`, rounded half-up (`ValueError` outside 0..of)."""
+    if of <= 0 or not 0 <= units <= of:
+        raise ValueError(f"{units} of {of} units")
+    return _half_up(Fraction(whole * units, of))
+
+
+@dataclass(frozen=True)
+class LinePart:
+    """What units of a line come to: `amount` as paid (with tax, after the discount), its `tax` and `net`."""
+
+    amount: int
+    tax: int
+    net: int
+
+
+def line_refund(*, paid: int, tax: int, net: int, quantity: int, returned: int, units: int) -> LinePart:
+    """What `units` more of a line of `quantity` units bring back when `returned` came back before: the
+    cumulative rule above, applied to the net and the tax; the amount is their sum. `ValueError` when
+    fewer than `units` are left, `units` is not positive, or `paid` is not `net + tax` (a line `price`
+    did not price): callers check requests first."""
+    if paid != net + tax:
+        raise ValueError(f"a line paid {paid} is not {net} net and {tax} tax")
+    if units < 1 or returned < 0 or returned + units > quantity:
+        raise ValueError(f"{units} more units of {quantity} after {returned}")
+
+    def share(whole: int) -> int:
+        return part(whole, returned + units, quantity) - part(whole, returned, quantity)
+
+    its_net, its_tax = share(net), share(tax)
+    return LinePart(amount=its_net + its_tax, tax=its_tax, net=its_net)
+
+
+def in_proportion(whole: int, amount: int, total: int) -> int:
+    """`whole`'s share of `amount` out of `total`, rounded half-up (0 when nothing was charged)."""
+    if total <= 0:
+        return 0
+    return _half_up(Fraction(whole * amount, total))
+
+
+@dataclass(frozen=True)
+class AmountPart:
+    """An amount-only refund's split: its `net` part of the merchandise net, and its tax by rate (rate,
+    base, amount) in the order of the order's tax lines."""
+
+    net: int
+    tax: int
+    tax_lines: list[TaxLine]
+
+
+def amount_refund(
+    amount: int,
+    *,
+    total: int,
+    refunded_before: int,
+    merchandise_net: int,
+    net_before: int,
+    tax_lines: list[TaxLine],
+    tax_before: dict[Decimal, tuple[int, int]],
+) -> AmountPart:
+    """Split an amount-only refund as the order was priced. `tax_lines` are the order's; `tax_before` by
+    rate the (base, amount) earlier refunds gave back, `net_before` the merchandise net. The tax is
+    half_up(order tax · amount / total), spread over the rates by what is left of each (`spread`); each
+    rate's base and the net are in proportion too; none passes what is left, and the refund that
+    completes the order (`refunded_before + amount == total`) takes exactly what is left of each."""
+    left_net = max(merchandise_net - net_before, 0)
+    lefts = [
+        (
+            t.rate,
+            max(t.base - tax_before.get(t.rate, (0, 0))[0], 0),
+            max(t.amount - tax_before.get(t.rate, (0, 0))[1], 0),
+        )
+        for t in tax_lines
+    ]
+    if refunded_before + amount >= total:
+        return AmountPart(
+            net=left_net,
+            tax=sum(a for _, _, a in lefts),
+            tax_lines=[TaxLine(rate=r, base=b, amount=a) for r, b, a in lefts if b or a],
+        )
+    order_tax = sum(t.amount for t in tax_lines)
+    tax = min(in_proportion(order_tax, amount, total), sum(a for _, _, a in lefts))
+    amounts = spread(tax, [a for _, _, a in lefts]) if tax else [0] * len(lefts)
+    split = [
+        TaxLine(rate=r, base=min(in_proportion(t.base, amount, total), b), amount=a_share)
+        for (r, b, _), t, a_share in zip(lefts, tax_lines, amounts, strict=True)
+    ]
+    return AmountPart(
+        net=min(in_proportion(merchandise_net, amount, total), left_net),
+        tax=tax,
+        tax_lines=[t for t in split if t.base or t.amount],
+    )

@@ -43,12 +43,13 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
     assert mail["To"] == ", ".join(RECIPIENTS)
     assert "Daily report 2030-03-31" in str(mail["Subject"])
     parts = _parts(mail)
-    # The CSV is attached, line by line: gross 3000 + 2700 = 5700, discounts 300, refunds 1200
+    # The CSV is attached, line by line: gross 3000 + 2700 = 5700, discounts 300, refunds 1200 (orders of
+    # the shape before 2026-12 carry no net sales, shipping or tax: 0 in the columns after `currency`)
     sales_csv = next(p for p in parts["text/csv"] if p.get_filename() == "sales-2030-03-31.csv")  # type: ignore[attr-defined]
     assert sales_csv.get_content_disposition() == "attachment"  # type: ignore[attr-defined]
     assert sales_csv.get_payload(decode=True).decode().splitlines() == [  # type: ignore[attr-defined]
-        "period,orders,units,gross,discounts,refunds,net,average_order_value,currency",
-        "2030-03-31,2,4,5700,300,1200,4200,2700,EUR",
+        "period,orders,units,gross,discounts,refunds,net,average_order_value,currency,net_sales,shipping,tax",
+        "2030-03-31,2,4,5700,300,1200,4200,2700,EUR,0,0,0",
     ]
     products_csv = next(p for p in parts["text/csv"] if p.get_filename().startswith("products"))  # type: ignore[attr-defined]
     assert products_csv.get_payload(decode=True).decode().splitlines() == [  # type: ignore[attr-defined]
@@ -68,6 +69,7 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
     # And the files are stored, each with a link
     assert {f["name"] for f in record["files"]} == {
         "sales-2030-03-31.csv",
+        "tax-2030-03-31.csv",
         "products-2030-03-31.csv",
         "campaigns-2030-03-31.csv",
         "chart.png",
@@ -86,7 +88,7 @@ def test_an_empty_day_still_reports_zeros(world: World) -> None:
     assert record["status"] == "DONE"
     (mail,) = world.sent()
     sales_csv = next(p for p in _parts(mail)["text/csv"] if p.get_filename().startswith("sales"))  # type: ignore[attr-defined]
-    assert sales_csv.get_payload(decode=True).decode().splitlines()[1] == "2030-03-31,0,0,0,0,0,0,0,EUR"  # type: ignore[attr-defined]
+    assert sales_csv.get_payload(decode=True).decode().splitlines()[1] == "2030-03-31,0,0,0,0,0,0,0,EUR,0,0,0"  # type: ignore[attr-defined]
 
 
 def test_a_day_with_only_refunds_has_negative_net(world: World, deliver: Callable[..., bool]) -> None:

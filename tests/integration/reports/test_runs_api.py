@@ -108,7 +108,13 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
     assert (done["status"], done["recipients"]) == ("DONE", RECIPIENTS)
     assert done["startedAt"] <= done["finishedAt"]
     names = {f["name"]: f["url"] for f in done["files"]}
-    assert set(names) == {f"sales-{PERIOD}.csv", f"products-{PERIOD}.csv", f"campaigns-{PERIOD}.csv", "chart.png"}
+    assert set(names) == {
+        f"sales-{PERIOD}.csv",
+        f"tax-{PERIOD}.csv",
+        f"products-{PERIOD}.csv",
+        f"campaigns-{PERIOD}.csv",
+        "chart.png",
+    }
     assert names[f"sales-{PERIOD}.csv"] == f"/reports/runs/{run_id}/files/sales-{PERIOD}.csv"
 
     # When the admin follows a file's path
@@ -122,12 +128,17 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
     assert redirect.headers["Cache-Control"] == "no-store"
     fetched = requests.get(redirect.headers["Location"], timeout=10)
     assert fetched.status_code == 200
-    assert fetched.text.splitlines()[1] == f"{PERIOD},1,2,3000,0,0,3000,3000,EUR"
+    assert fetched.text.splitlines()[1] == f"{PERIOD},1,2,3000,0,0,3000,3000,EUR,0,0,0"
 
     # And the email carries the files attached, and no presigned link that would expire
     (mail,) = world.sent()
     attached = {p.get_filename() for p in mail.walk() if p.get_content_disposition() == "attachment"}
-    assert attached == {f"sales-{PERIOD}.csv", f"products-{PERIOD}.csv", f"campaigns-{PERIOD}.csv"}
+    assert attached == {
+        f"sales-{PERIOD}.csv",
+        f"tax-{PERIOD}.csv",
+        f"products-{PERIOD}.csv",
+        f"campaigns-{PERIOD}.csv",
+    }
     html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html")
     html = bytes(html_part.get_payload(decode=True)).decode()
     assert "href=" not in html and "X-Amz-" not in html and "Signature=" not in html

@@ -82,11 +82,12 @@ def checkout(ports: Ports, caller: Caller, request: CheckoutIn, idempotency_key:
         order_id=order_id,
         customer_id=caller.sub,
         status=OrderStatus.PENDING,
-        lines=tuple(lines),
+        lines=tuple(line.priced_as(p) for line, p in zip(lines, priced.lines, strict=True)),
         subtotal=subtotal,
         discount=off,
         shipping=Money(amount=priced.shipping, currency=currency),
         tax=Money(amount=priced.tax, currency=currency),
+        shipping_tax=Money(amount=priced.shipping_tax, currency=currency),
         tax_lines=tuple(
             OrderTaxLine(
                 rate=t.rate,

@@ -6,7 +6,11 @@ Days are the shop's days (`SHOP_TIMEZONE`): an order counts on the day it was pa
 it was made. Money is in minor units of the shop's currency.
 
 Items (partition / sort):
-- `DAY#<date> / TOTAL`: orders, units, gross (before discounts), discounts, refunds
+- `DAY#<date> / TOTAL`: orders, units, gross (before discounts), discounts, refunds; and the split of what
+  was sold: net_sales (the lines without tax after the discount), shipping (as charged), tax, and per
+  country and rate `tax#<country>#<rate>` and `taxbase#<country>#<rate>` (top-level attributes: ADD
+  needs no map to exist first, and the day stays one item to read). A refund subtracts its part of
+  them; events published before 2026-12 carry no split and add none of it.
 - `DAY#<date> / PRODUCT#<id>`: units, gross, views (visiting sessions), name, category
 - `DAY#<date> / CUSTOMER#<id>`: orders, spent (after discounts), refunds
 - `DAY#<date> / CAMPAIGN#<source|medium|campaign>`: orders, revenue, refunds, sessions
@@ -15,6 +19,7 @@ Items (partition / sort):
 """
 
 from datetime import date, datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from common.contracts import (
@@ -24,12 +29,16 @@ from common.contracts import (
     OrderRefunded,
     OrderSnapshot,
     PaymentSucceeded,
+    TaxAtRate,
 )
 from common.events import Received
+from common.pricing import spread
 from reports.models import Increment
 from reports.store import ReportsStore
 
 Commission = CommissionEarned | CommissionReversed | CommissionPaid
+UNKNOWN_COUNTRY = "-"
+TAX, TAX_BASE = "tax#", "taxbase#"
 
 
 def day_of(at: datetime, zone: ZoneInfo) -> date:
@@ -56,9 +65,10 @@ def increments(event: Received, zone: ZoneInfo) -> list[Increment]:
             return _paid(order, day)
         case OrderSnapshot() as order if event.detail_type == "OrderCancelled":
             # Only a paid order cancelled before shipment carries money: the workflow refunded it in full.
-            return _refund(order, order.refunded_total.amount, day) if order.refunded_total.amount else []
+            refunded = order.refunded_total.amount
+            return _refund(order, refunded, day, _cancelled_split(order, refunded)) if refunded else []
         case OrderRefunded() as refunded:
-            return _refund(refunded.order, refunded.amount.amount, day)
+            return _refund(refunded.order, refunded.amount.amount, day, _refunded_split(refunded))
         case CommissionEarned() | CommissionReversed() | CommissionPaid() as commission:
             return _commission(commission, event.occurred_at, zone, day)
         case PaymentSucceeded():
@@ -73,8 +83,78 @@ def _campaign_of(order: OrderSnapshot) -> str | None:
     return campaign_key(order.attribution.source, order.attribution.medium, order.attribution.campaign)
 
 
+def tax_key(country: str | None, rate: str) -> str:
+    """`<country>#<rate>`: a tax-by-country-and-rate figure's name after its prefix (`-` for no country)."""
+    return f"{country or UNKNOWN_COUNTRY}#{rate}"
+
+
+def _split(
+    country: str | None, net: int | None, shipping: int, tax_lines: list[TaxAtRate], sign: int = 1
+) -> dict[str, int]:
+    """The sale split (net sales, shipping, tax, tax per country and rate) as increments, `sign` -1 for a
+    refund; only the figures the event carries, so an event published before 2026-12 adds none."""
+    figures: dict[str, int] = {}
+    if net is not None:
+        figures["net_sales"] = sign * net
+    if shipping:
+        figures["shipping"] = sign * shipping
+    if tax_lines:
+        figures["tax"] = sign * sum(line.amount.amount for line in tax_lines)
+    for line in tax_lines:
+        key = tax_key(country, line.rate)
+        figures[TAX + key] = figures.get(TAX + key, 0) + sign * line.amount.amount
+        figures[TAX_BASE + key] = figures.get(TAX_BASE + key, 0) + sign * line.base.amount
+    return figures
+
+
+def _prices_include_tax(order: OrderSnapshot) -> bool:
+    """Whether the order's prices included tax: its total then adds no tax on top (as orders tells)."""
+    added = order.subtotal.amount - order.discount.amount + order.shipping.amount + order.tax.amount
+    return order.tax.amount == 0 or order.total.amount != added
+
+
+def _refunded_split(refunded: OrderRefunded) -> dict[str, int]:
+    """What a refund takes back from the split, as its event says (nothing for an event before 2026-12).
+    A refund gives shipping back as paid, with its tax; shipping charged counts it as the order does (as
+    charged: without its tax when prices exclude tax), its tax coming back in the refund's tax lines."""
+    shipping = refunded.shipping.amount if refunded.shipping else 0
+    order = refunded.order
+    if shipping and not _prices_include_tax(order):
+        shipping -= order.shipping_tax.amount if order.shipping_tax else 0
+    net = refunded.merchandise_net.amount if refunded.merchandise_net else None
+    return _split(refunded.order.country, net, shipping, refunded.tax_lines, sign=-1)
+
+
+def _share(amount: int, part: int, whole: int) -> int:
+    exact = Fraction(amount * part, whole)
+    return int(exact + Fraction(1, 2))  # half up, amounts are never negative here
+
+
+def _cancelled_split(order: OrderSnapshot, refunded: int) -> dict[str, int]:
+    """A paid order cancelled before shipment was refunded in full (`refunded` = its total): the whole
+    split comes back. Were it ever less, each figure comes back in proportion, its tax spread over the
+    rates as an amount-only refund's is (`common.pricing.spread`)."""
+    total = order.total.amount
+    if not total or refunded >= total:
+        net = order.merchandise_net.amount if order.merchandise_net else None
+        return _split(order.country, net, order.shipping.amount, order.tax_lines, sign=-1)
+    taxes = spread(_share(order.tax.amount, refunded, total), [line.amount.amount for line in order.tax_lines])
+    lines = [
+        line.model_copy(
+            update={
+                "amount": line.amount.model_copy(update={"amount": tax}),
+                "base": line.base.model_copy(update={"amount": _share(line.base.amount, refunded, total)}),
+            }
+        )
+        for line, tax in zip(order.tax_lines, taxes, strict=True)
+    ]
+    net = _share(order.merchandise_net.amount, refunded, total) if order.merchandise_net else None
+    return _split(order.country, net, _share(order.shipping.amount, refunded, total), lines, sign=-1)
+
+
 def _paid(order: OrderSnapshot, day: str) -> list[Increment]:
     spent = order.total.amount
+    net = order.merchandise_net.amount if order.merchandise_net else None
     found = [
         Increment(
             day,
@@ -84,7 +164,8 @@ def _paid(order: OrderSnapshot, day: str) -> list[Increment]:
                 "units": sum(line.quantity for line in order.lines),
                 "gross": order.subtotal.amount,
                 "discounts": order.discount.amount,
-            },
+            }
+            | _split(order.country, net, order.shipping.amount, order.tax_lines),
         ),
         Increment(day, f"CUSTOMER#{order.customer_id}", {"orders": 1, "spent": spent}),
         Increment(day, f"PAYMENT#{order.order_id}", {"gross": spent}),
@@ -107,9 +188,9 @@ def _paid(order: OrderSnapshot, day: str) -> list[Increment]:
     return found
 
 
-def _refund(order: OrderSnapshot, amount: int, day: str) -> list[Increment]:
+def _refund(order: OrderSnapshot, amount: int, day: str, split: dict[str, int]) -> list[Increment]:
     found = [
-        Increment(day, "TOTAL", {"refunds": amount}),
+        Increment(day, "TOTAL", {"refunds": amount} | split),
         Increment(day, f"CUSTOMER#{order.customer_id}", {"refunds": amount}),
         Increment(day, f"PAYMENT#{order.order_id}", {"refunds": amount}),
     ]

@@ -4,10 +4,12 @@ for sales, one partition per day for the breakdowns), never to the number of ord
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from common.money import Money, SignedMoney
 from reports.errors import BadRange
+from reports.logic.aggregates import TAX, TAX_BASE, UNKNOWN_COUNTRY
 from reports.models import (
     AffiliateRow,
     CampaignRow,
@@ -18,6 +20,7 @@ from reports.models import (
     ProductRow,
     SalesReport,
     SalesRow,
+    TaxRow,
 )
 from reports.store import ReportsStore
 
@@ -52,6 +55,9 @@ def _sales_row(period: str, figures: dict[str, int], currency: str) -> SalesRow:
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=currency)
 
+    def signed(amount: int) -> SignedMoney:
+        return SignedMoney(amount=amount, currency=currency)
+
     orders, gross, discounts, refunds = (figures.get(k, 0) for k in ("orders", "gross", "discounts", "refunds"))
     return SalesRow(
         period=period,
@@ -62,10 +68,41 @@ def _sales_row(period: str, figures: dict[str, int], currency: str) -> SalesRow:
         refunds=money(refunds),
         net=SignedMoney(amount=gross - discounts - refunds, currency=currency),
         average_order_value=money((gross - discounts) // orders if orders else 0),
+        net_sales=signed(figures.get("net_sales", 0)),
+        shipping=signed(figures.get("shipping", 0)),
+        tax=signed(figures.get("tax", 0)),
+        taxes=_tax_rows(figures, currency),
     )
 
 
-FIGURES = ("orders", "units", "gross", "discounts", "refunds")
+def _tax_rows(figures: dict[str, int], currency: str) -> list[TaxRow]:
+    """The `tax#`/`taxbase#` figures as rows, by country then rate; a rate refunds brought back to
+    nothing (no base, no tax) is left out."""
+    keys = {name.removeprefix(TAX_BASE) for name in figures if name.startswith(TAX_BASE)}
+    keys |= {name.removeprefix(TAX) for name in figures if name.startswith(TAX)}
+    rows = []
+    for key in keys:
+        base, tax = figures.get(TAX_BASE + key, 0), figures.get(TAX + key, 0)
+        if not base and not tax:
+            continue
+        country, rate = key.rsplit("#", 1)
+        rows.append(
+            TaxRow(
+                country=None if country == UNKNOWN_COUNTRY else country,
+                rate=rate,
+                base=SignedMoney(amount=base, currency=currency),
+                tax=SignedMoney(amount=tax, currency=currency),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.country or "~", Decimal(r.rate)))
+
+
+FIGURES = ("orders", "units", "gross", "discounts", "refunds", "net_sales", "shipping", "tax")
+
+
+def _figures(item: dict[str, Any]) -> dict[str, int]:
+    """The figures of one `TOTAL` item that are summed: the named ones and the tax per country and rate."""
+    return {name: int(value) for name, value in item.items() if name in FIGURES or name.startswith((TAX, TAX_BASE))}
 
 
 def sales(store: ReportsStore, start: date, end: date, granularity: Granularity, currency: str) -> SalesReport:
@@ -73,12 +110,12 @@ def sales(store: ReportsStore, start: date, end: date, granularity: Granularity,
     period_days = days(start, end)
     totals = store.totals(f"DAY#{d.isoformat()}" for d in period_days)
     buckets: dict[str, dict[str, int]] = {}
+    overall: dict[str, int] = defaultdict(int)
     for day in period_days:
-        figures = totals.get(f"DAY#{day.isoformat()}", {})
         bucket = buckets.setdefault(_bucket(day, granularity), defaultdict(int))
-        for name in FIGURES:
-            bucket[name] += int(figures.get(name, 0))
-    overall = {name: sum(b[name] for b in buckets.values()) for name in FIGURES}
+        for name, value in _figures(totals.get(f"DAY#{day.isoformat()}", {})).items():
+            bucket[name] += value
+            overall[name] += value
     return SalesReport(
         start=start,
         end=end,

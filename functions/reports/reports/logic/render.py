@@ -42,7 +42,22 @@ def csv_file(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
 
 
 def sales_csv(rows: Sequence[SalesRow]) -> bytes:
-    header = ["period", "orders", "units", "gross", "discounts", "refunds", "net", "average_order_value", "currency"]
+    """One line per period. The sale's split (net sales, shipping, tax) comes after `currency`, so the
+    columns files had before keep their places; tax per country and rate is `tax_csv`'s."""
+    header = [
+        "period",
+        "orders",
+        "units",
+        "gross",
+        "discounts",
+        "refunds",
+        "net",
+        "average_order_value",
+        "currency",
+        "net_sales",
+        "shipping",
+        "tax",
+    ]
     return csv_file(
         header,
         [
@@ -56,8 +71,25 @@ def sales_csv(rows: Sequence[SalesRow]) -> bytes:
                 r.net.amount,
                 r.average_order_value.amount,
                 r.gross.currency,
+                r.net_sales.amount,
+                r.shipping.amount,
+                r.tax.amount,
             ]
             for r in rows
+        ],
+    )
+
+
+def tax_csv(rows: Sequence[SalesRow]) -> bytes:
+    """Tax per period, country and rate (a file of its own: a period has any number of them). `country`
+    is empty where the orders carried none; `rate` is in percent."""
+    header = ["period", "country", "rate", "base", "tax", "currency"]
+    return csv_file(
+        header,
+        [
+            [r.period, t.country or "", t.rate, t.base.amount, t.tax.amount, t.tax.currency]
+            for r in rows
+            for t in r.taxes
         ],
     )
 
@@ -163,7 +195,15 @@ def email_html(
             ["Refunds", money_text(total.refunds)],
             ["Net revenue", money_text(total.net)],
             ["Average order", money_text(total.average_order_value)],
+            ["Net sales (without tax)", money_text(total.net_sales)],
+            ["Shipping charged", money_text(total.shipping)],
+            ["Tax collected", money_text(total.tax)],
         ],
+    )
+    taxes = _table(
+        ["Country", "Rate", "Taxed", "Tax"],
+        [[t.country or "unknown", f"{t.rate} %", money_text(t.base), money_text(t.tax)] for t in total.taxes]
+        or [["No tax collected", "", "", ""]],
     )
     top = _table(
         ["Product", "Units", "Revenue"],
@@ -189,6 +229,7 @@ def email_html(
 <html><body style="font-family:Arial,sans-serif;color:#222">
 <h2 style="margin-bottom:4px">{html.escape(title)}</h2>
 <h3>Totals</h3>{totals}
+<h3>Tax by country and rate</h3>{taxes}
 <h3>Revenue per day</h3><img src="cid:{chart_cid[1:-1]}" alt="Net revenue per day, with orders" width="880">
 <h3>Top products</h3>{top}
 <h3>Campaigns</h3>{ads}
@@ -204,7 +245,8 @@ def email_text(title: str, total: SalesRow) -> str:
     return (
         f"{title}\n\nOrders: {total.orders}\nUnits: {total.units}\nGross: {money_text(total.gross)}\n"
         f"Discounts: {money_text(total.discounts)}\nRefunds: {money_text(total.refunds)}\n"
-        f"Net revenue: {money_text(total.net)}\n\n"
+        f"Net revenue: {money_text(total.net)}\nNet sales (without tax): {money_text(total.net_sales)}\n"
+        f"Shipping charged: {money_text(total.shipping)}\nTax collected: {money_text(total.tax)}\n\n"
         "The chart and the tables are in the HTML part; the CSV files are attached.\n"
     )
 

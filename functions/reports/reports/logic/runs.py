@@ -194,6 +194,7 @@ def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end
     title = f"{label} {start.isoformat()}" + ("" if start == end else f" to {end.isoformat()}")
     attachments = [
         render.Attachment(f"sales-{period}.csv", render.sales_csv(report.rows)),
+        render.Attachment(f"tax-{period}.csv", render.tax_csv(report.rows)),
         render.Attachment(f"products-{period}.csv", render.products_csv(products)),
         render.Attachment(f"campaigns-{period}.csv", render.campaigns_csv(ads)),
     ]
