@@ -4,18 +4,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from common.api_models import In, Out, Page
+from common.auth import Caller
 from common.contracts import (
     MAX_LINE_QUANTITY,
     AttentionSource,
     Attribution,
+    DisputeStatus,
     FulfillmentStatus,
     OrderedLine,
     OrderSnapshot,
     PaymentStatus,
+    ShipmentInfo,
+    ShippingAddress,
     ShortSku,
 )
 from common.contracts import OrderStatus as OrderStatus  # shared with customers' answers; orders' code imports it here
@@ -71,6 +83,11 @@ class AttributionIn(In):
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     medium: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     campaign: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    visitor_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = Field(
+        default=None,
+        description="The visitor id the storefront keeps and sends with its visit beacon: an `affiliateCode` "
+        "earns only if this visitor's first click with that code is within the attribution window",
+    )
 
 
 class CheckoutIn(In):
@@ -144,12 +161,26 @@ class LambdaError(BaseModel):
 # ---------------------------------------------------------------- domain
 
 
+class Actor(BaseModel):
+    """The staff member behind a change of an order: their token's `sub` and email."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    email: str | None = None
+
+    @classmethod
+    def of(cls, caller: Caller) -> Self:
+        return cls(id=caller.sub, email=caller.email)
+
+
 class StatusChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: OrderStatus
     at: Stamp
     reason: str | None = None
+    actor: Actor | None = None
 
 
 class Refund(BaseModel):
@@ -231,6 +262,9 @@ class Order(BaseModel):
     total: Money
     refunded_total: Money
     shipping_address: dict[str, Any]
+    email: str | None = Field(
+        default=None, description="The buyer's email from their token at checkout (notifications); None once erased"
+    )
     coupon_code: str | None = None
     affiliate_code: str | None = None
     attribution: Attribution | None = None
@@ -247,6 +281,8 @@ class Order(BaseModel):
     restocked: bool = False
     refund_holds: dict[str, RefundHold] = Field(default_factory=dict)
     attention: dict[str, Any] | None = None
+    dispute: dict[str, Any] | None = None
+    dispute_closed: dict[str, Any] | None = None
     redrives: int = 0
     created_at: Stamp
     updated_at: Stamp
@@ -269,6 +305,9 @@ class Order(BaseModel):
             tax=self.tax,
             total=self.total,
             refunded_total=self.refunded_total,
+            email=self.email,
+            shipping_address=self._address(),
+            shipment=self._shipment(),
             coupon_code=self.coupon_code,
             affiliate_code=self.affiliate_code,
             attribution=self.attribution,
@@ -277,6 +316,23 @@ class Order(BaseModel):
             payment_status=payment_status,
             fulfillment_status=fulfillment_status,
         )
+
+    def _address(self) -> ShippingAddress | None:
+        """The address for the customer's emails; None once erased (it keeps only the country)."""
+        if self.anonymised:
+            return None
+        try:
+            return ShippingAddress.model_validate(self.shipping_address)
+        except ValidationError:
+            return None
+
+    def _shipment(self) -> ShipmentInfo | None:
+        if not self.shipment:
+            return None
+        try:
+            return ShipmentInfo.model_validate(self.shipment)
+        except ValidationError:
+            return None
 
 
 def statuses_of(order: Order) -> tuple[PaymentStatus, FulfillmentStatus]:
@@ -322,10 +378,18 @@ class PaymentOut(Out):
     client_secret: str = Field(description="For Stripe.js in the browser; present while the order awaits payment")
 
 
+class ActorOut(Out):
+    id: str = Field(description="The staff member's id (their token's `sub`)")
+    email: str | None
+
+
 class StatusChangeOut(Out):
     status: OrderStatus
     changed_at: datetime
     reason: str | None
+    actor: ActorOut | None = Field(
+        description="The staff member who made the change; null for the workflow or the customer"
+    )
 
 
 class RefundOut(Out):
@@ -371,6 +435,34 @@ class ShipmentOut(Out):
     shipped_at: datetime
 
 
+class DisputeOut(Out):
+    """A dispute of the order's payment by the customer's bank, and its outcome once decided."""
+
+    dispute_id: str
+    amount: Money = Field(description="What the bank claims back (Stripe holds it until the dispute closes)")
+    reason: str | None = Field(description="The bank's reason (Stripe's), e.g. fraudulent; None until known")
+    status: DisputeStatus = Field(description="OPEN, then WON (the shop keeps the money) or LOST")
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+def _dispute(opened: dict[str, Any] | None, closed: dict[str, Any] | None) -> DisputeOut | None:
+    """The two halves as one; a closing of another (older) dispute than the one opened last is not shown."""
+    if closed and opened and closed["disputeId"] != opened["disputeId"]:
+        closed = None
+    first = opened or closed
+    if not first:
+        return None
+    return DisputeOut(
+        dispute_id=first["disputeId"],
+        amount=Money.model_validate(first["amount"]),
+        reason=(opened or {}).get("reason"),
+        status=DisputeStatus(closed["status"]) if closed else DisputeStatus.OPEN,
+        opened_at=(opened or {}).get("openedAt"),
+        closed_at=(closed or {}).get("closedAt"),
+    )
+
+
 def _attention(flag: dict[str, Any] | None) -> AttentionOut | None:
     """The stored flag (`{reason, source, since}`) as the API names it."""
     if not flag:
@@ -412,6 +504,9 @@ class OrderOut(Out):
         description="Set while the order needs staff: a step failed after all its retries, or reconciliation "
         "found money that does not add up. Staff re-drive it (`POST /admin/orders/{orderId}/redrive`)."
     )
+    dispute: DisputeOut | None = Field(
+        default=None, description="Set once the customer's bank disputes the payment, with its outcome once closed"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -446,7 +541,15 @@ class OrderOut(Out):
             coupon_code=order.coupon_code,
             affiliate_code=order.affiliate_code,
             attribution=order.attribution,
-            history=[StatusChangeOut(status=h.status, changed_at=h.at, reason=h.reason) for h in order.history],
+            history=[
+                StatusChangeOut(
+                    status=h.status,
+                    changed_at=h.at,
+                    reason=h.reason,
+                    actor=ActorOut(id=h.actor.id, email=h.actor.email) if h.actor else None,
+                )
+                for h in order.history
+            ],
             payment=payment,
             short_skus=[ShortSku.model_validate(short) for short in order.short],
             reason=order.reason,
@@ -457,6 +560,7 @@ class OrderOut(Out):
             ],
             cancellation_requested=order.cancellation is not None,
             attention=_attention(order.attention),
+            dispute=_dispute(order.dispute, order.dispute_closed),
             created_at=order.created_at,
             updated_at=order.updated_at,
         )

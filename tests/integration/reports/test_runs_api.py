@@ -108,7 +108,13 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
     assert (done["status"], done["recipients"]) == ("DONE", RECIPIENTS)
     assert done["startedAt"] <= done["finishedAt"]
     names = {f["name"]: f["url"] for f in done["files"]}
-    assert set(names) == {f"sales-{PERIOD}.csv", f"products-{PERIOD}.csv", f"campaigns-{PERIOD}.csv", "chart.png"}
+    assert set(names) == {
+        f"sales-{PERIOD}.csv",
+        f"products-{PERIOD}.csv",
+        f"campaigns-{PERIOD}.csv",
+        f"payments-{PERIOD}.csv",
+        "chart.png",
+    }
     assert names[f"sales-{PERIOD}.csv"] == f"/reports/runs/{run_id}/files/sales-{PERIOD}.csv"
 
     # When the admin follows a file's path
@@ -127,7 +133,12 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
     # And the email carries the files attached, and no presigned link that would expire
     (mail,) = world.sent()
     attached = {p.get_filename() for p in mail.walk() if p.get_content_disposition() == "attachment"}
-    assert attached == {f"sales-{PERIOD}.csv", f"products-{PERIOD}.csv", f"campaigns-{PERIOD}.csv"}
+    assert attached == {
+        f"sales-{PERIOD}.csv",
+        f"products-{PERIOD}.csv",
+        f"campaigns-{PERIOD}.csv",
+        f"payments-{PERIOD}.csv",
+    }
     html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html")
     html = bytes(html_part.get_payload(decode=True)).decode()
     assert "href=" not in html and "X-Amz-" not in html and "Signature=" not in html

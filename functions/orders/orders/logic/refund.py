@@ -11,14 +11,16 @@ from common.ids import new_id
 from common.money import Money
 from orders.errors import IdempotencyKeyReused, OrderNotFound, RefundNotPossible
 from orders.logic.shared import digest, existing
-from orders.models import REFUNDABLE, Order, OrderStatus, Refund, RefundHold, RefundIn
+from orders.models import REFUNDABLE, Actor, Order, OrderStatus, Refund, RefundHold, RefundIn
 from orders.ports import Ports
 from orders.store import OrdersStore
 
 RECORD_ATTEMPTS = 5
 
 
-def refund(ports: Ports, order_id: str, request: RefundIn, idempotency_key: str | None) -> Order:
+def refund(
+    ports: Ports, order_id: str, request: RefundIn, idempotency_key: str | None, actor: Actor | None = None
+) -> Order:
     """Refund part or all of a paid order through Stripe, optionally putting its units back on sale.
     The refund's id comes from the Idempotency-Key, so a retried request refunds once; the same key with
     another body is `IdempotencyKeyReused`. The amount is set aside on the order (a conditional write)
@@ -59,7 +61,7 @@ def refund(ports: Ports, order_id: str, request: RefundIn, idempotency_key: str 
         at=at,
         request_hash=request_hash,
     )
-    updated = _record_refund(store, order_id, entry, restocked=restocked, now=at)
+    updated = _record_refund(store, order_id, entry, restocked=restocked, now=at, actor=actor)
     event = OrderRefunded(
         order=updated.snapshot(), refund_id=refund_id, amount=result.amount, restocked=request.restock
     )
@@ -103,7 +105,9 @@ def _held(order: Order) -> int:
     return sum(h.amount.amount for h in order.refund_holds.values())
 
 
-def _record_refund(store: OrdersStore, order_id: str, entry: Refund, *, restocked: bool, now: datetime) -> Order:
+def _record_refund(
+    store: OrdersStore, order_id: str, entry: Refund, *, restocked: bool, now: datetime, actor: Actor | None = None
+) -> Order:
     """Record a refund payments made: the order's refunded total grows by its amount, and the order is
     REFUNDED once nothing is left. Conditional on the total read, so refunds finishing together each
     count (a lost race reads again)."""
@@ -124,6 +128,7 @@ def _record_refund(store: OrdersStore, order_id: str, entry: Refund, *, restocke
             refunded_before=before,
             restocked=restocked or current.restocked,
             now=now,
+            actor=actor,
         )
         if recorded is not None:
             return recorded
