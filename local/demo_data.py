@@ -366,6 +366,12 @@ DEMO_ORDERS: list[tuple[str, list[tuple[str, int]]]] = [
     ("bob@example.com", [("POUROVER-BLACK", 1), ("MUG-INK", 2)]),
     ("bob@example.com", [("DAYPACK-MOSS", 1), ("BOTTLE-750ML", 1)]),
 ]
+DEMO_PROFILES: dict[str, dict[str, object]] = {
+    "alice@example.com": {"name": "Alice Liddell", "marketingConsent": False},
+    "bob@example.com": {"name": "Bob Example", "marketingConsent": False},
+}
+"""`PUT /me` bodies of the demo customers: support finds them by name or email (`GET /admin/customers?q=ali`)."""
+
 DEMO_STOCK = 50
 """Units of every demo SKU put on the shelf at start."""
 

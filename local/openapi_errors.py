@@ -116,6 +116,7 @@ ROUTE_CODES: Mapping[str, tuple[str, ...]] = {
     "POST /affiliates": ("already_applied",),
     "GET /affiliates/me": ("affiliate_not_found",),
     "GET /affiliates/me/commissions": ("affiliate_not_found",),
+    "GET /affiliates/me/stats": ("affiliate_not_found",),
     "POST /affiliates/{affiliateId}/approve": ("affiliate_not_found", "already_approved"),
     "POST /affiliates/{affiliateId}/payouts": ("affiliate_not_found",),
     "POST /payments/webhook": ("invalid_signature", "malformed_event", "event_in_progress"),

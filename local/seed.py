@@ -69,6 +69,22 @@ def seed_pricing(
     return made
 
 
+def seed_profiles(api_url: str, tokens: dict[str, str], profiles: dict[str, dict[str, Any]]) -> int:
+    """Save the demo customers' profiles (`PUT /me`) as they would, which also makes them findable by
+    support (`GET /admin/customers?q=ali`). Returns the number saved."""
+    saved = 0
+    with requests.Session() as session:
+        for email, profile in profiles.items():
+            token = tokens.get(email)
+            if token is None:
+                continue
+            answer = session.put(f"{api_url}/me", json=profile, headers={"Authorization": token}, timeout=30)
+            if answer.status_code != 200:
+                raise SeedFailed(f"PUT /me of {email} -> {answer.status_code}: {answer.text[:300]}")
+            saved += 1
+    return saved
+
+
 def seed_history(
     api_url: str,
     admin_token: str,

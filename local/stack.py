@@ -361,12 +361,13 @@ class Stack:
         from local.demo_data import (
             DEMO_ADDRESS,
             DEMO_ORDERS,
+            DEMO_PROFILES,
             DEMO_SHIPPING_METHODS,
             DEMO_STOCK,
             DEMO_TAX_RATES,
             PRODUCTS,
         )
-        from local.seed import seed_history, seed_pricing, seed_products
+        from local.seed import seed_history, seed_pricing, seed_products, seed_profiles
 
         creates_products = any(r.method == "POST" and r.path == "/products" for r in template.routes())
         admin = self.tokens.get("admin@example.com")
@@ -374,6 +375,8 @@ class Stack:
             log.info("no POST /products route or no admin user in this template: nothing to seed")
             return
         self.seeded = seed_products(self.gateway.url, admin, PRODUCTS)
+        if any(r.method == "PUT" and r.path == "/me" for r in template.routes()):
+            seed_profiles(self.gateway.url, self.tokens, DEMO_PROFILES)
         seed_history(
             self.gateway.url,
             admin,

@@ -146,6 +146,32 @@ def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ----------------------------------------------------------------------- Stripe's fee (localstripe charges none)
+
+FEE_PERCENT_TENTHS = 15
+"""Stripe's fee locally: 1.5 % of the charge..."""
+FEE_FIXED = 25
+"""...plus 0.25 (in minor units of the charge's currency): Stripe's standard rate for EEA cards."""
+BALANCE_PATHS = ("/v1/balance_transactions/", "/v1/balance/history/")
+
+
+def stripe_fee(amount: int) -> int:
+    """The local Stripe's fee for a charge of `amount` minor units: 1.5 % rounded half up to the minor
+    unit, plus 25 (1000 → 15 + 25 = 40; 1033 → 15.495 → 15, + 25 = 40; 1034 → 15.51 → 16, + 25 = 41).
+    Integer arithmetic only, so no binary fraction ever rounds the wrong way."""
+    return (amount * FEE_PERCENT_TENTHS + 500) // 1000 + FEE_FIXED
+
+
+def with_fee(transaction: dict[str, Any]) -> dict[str, Any]:
+    """localstripe's balance transaction (fee always 0) as Stripe would answer it: a charge's carries
+    `stripe_fee` (and its `fee_details`), its net `amount - fee`. A refund's keeps a fee of 0 (Stripe
+    keeps its processing fee when a payment is refunded), so its net is its (negative) amount."""
+    amount = int(transaction.get("amount") or 0)
+    fee = stripe_fee(amount) if transaction.get("type") == "charge" and amount > 0 else 0
+    details = [{"amount": fee, "currency": transaction.get("currency"), "type": "stripe_fee", "description": None}]
+    return transaction | {"fee": fee, "net": amount - fee, "fee_details": details if fee else []}
+
+
 FAULTS_PATH = "/_storekeeper/faults"
 FAULTS_SECRET_HEADER = "X-Storekeeper-Faults-Secret"  # noqa: S105 - a header's name
 FAULTS_SECRET_FILE = "stripe-faults.secret"  # noqa: S105 - a file's name
@@ -194,7 +220,8 @@ def remove_fault(state: dict[str, Any], fault_id: str) -> dict[str, Any]:
 class StripeProxy:
     """What the functions see as Stripe locally: localstripe behind a proxy that, where localstripe sends
     no webhook (refunds, cancellations), posts the event Stripe would send, signed with the webhook
-    secret, shortly after the call succeeded — so the same webhook code runs locally as in AWS."""
+    secret, shortly after the call succeeded — so the same webhook code runs locally as in AWS. Balance
+    transactions are answered with Stripe's fee (`with_fee`), which localstripe leaves at 0."""
 
     def __init__(self, upstream: str, webhook_url: str, secret: str, port: int, *, faults_secret: str) -> None:
         self.upstream = upstream
@@ -225,6 +252,8 @@ class StripeProxy:
         if fault is not None and not fault.get("after"):
             return self._fail(fault, environ)(environ, start_response)
         status, content, content_type = self._forward(request)
+        if request.method == "GET" and request.path.startswith(BALANCE_PATHS) and status == 200:
+            content = json.dumps(with_fee(json.loads(content))).encode()
         if fault is not None:  # Stripe acted, but its answer is lost on the way back
             return self._fail(fault, environ)(environ, start_response)
         return Response(content, status=status, content_type=content_type)(environ, start_response)

@@ -37,6 +37,9 @@ REDIRECTS: set[Route] = {("GET", "/reports/runs/{runId}/files/{name}")}
 APPLICATION = {"name": "Matrix Blog", "website": "https://matrix.example.com", "payoutEmail": "pay@example.com"}
 MATRIX_COUNTRY = "IS"
 MATRIX_METHOD = {"name": "Matrix Post", "countries": [MATRIX_COUNTRY], "price": {"amount": 990, "currency": "EUR"}}
+# a campaign and a day no other test reports on
+MATRIX_CAMPAIGN = "matrix-campaign"
+MATRIX_SPEND = {"date": "2020-01-01", "amount": {"amount": 100, "currency": "EUR"}}
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/me"): signed_in(200),
         ("PUT", "/me"): signed_in(200, body={"name": "Matrix Caller", "marketingConsent": False}),
         ("GET", "/me/orders"): signed_in(200),
+        ("GET", "/me/offers"): signed_in(200),  # each caller's own coupons only (an empty list is a 200)
         ("GET", "/me/addresses"): signed_in(200),
         ("POST", "/me/addresses"): signed_in(201, body=ADDRESS),
         ("GET", "/me/addresses/{addressId}"): Row(401, 200, 404, 404, 404, 404),
@@ -117,6 +121,7 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/affiliates/me"): Row(401, 404, 404, 200, 404, 404),
         # affiliate and admin roles; admin has no affiliate account of its own
         ("GET", "/affiliates/me/commissions"): Row(401, 403, 403, 200, 403, 404),
+        ("GET", "/affiliates/me/stats"): Row(401, 403, 403, 200, 403, 404),
         # ------------------------------------------------------------------ staff
         ("POST", "/products"): admin_only(201, body=product),
         ("PUT", "/products/{productId}"): admin_only(200, body="product"),
@@ -142,6 +147,7 @@ def matrix() -> dict[Route, Row]:
         ("DELETE", "/shipping-methods/{shippingMethodId}"): admin_only(204),
         ("PUT", "/tax-rates/{country}"): admin_only(200, body={"standard": "17"}),
         ("GET", "/tax-rates"): admin_only(200),
+        ("GET", "/admin/customers"): staff(200, 200, query={"q": "al"}),
         ("GET", "/admin/customers/{customerId}"): staff(200, 200),
         ("POST", "/admin/customers/{customerId}/notes"): staff(201, 201, body={"text": "matrix note"}),
         ("GET", "/admin/affiliates"): admin_only(200),
@@ -152,6 +158,7 @@ def matrix() -> dict[Route, Row]:
         ("GET", "/reports/top-products"): admin_only(200),
         ("GET", "/reports/customers"): admin_only(200),
         ("GET", "/reports/campaigns"): admin_only(200),
+        ("PUT", "/reports/campaigns/{campaign}/spend"): admin_only(200, body=MATRIX_SPEND),
         ("GET", "/reports/affiliates"): admin_only(200),
         ("GET", "/reports/payments"): admin_only(200),
         ("POST", "/reports/runs"): admin_only(202, body={"kind": "daily-report"}),
@@ -248,6 +255,7 @@ def world(stack: LocalStack, tokens: dict[str, str], api: Api) -> Iterator[World
             "code": coupon.json()["code"],
             "shippingMethodId": method.json()["shippingMethodId"],
             "country": MATRIX_COUNTRY,
+            "campaign": MATRIX_CAMPAIGN,
             "name": done["files"][0]["name"],
         },
         product=product,

@@ -145,3 +145,25 @@ def test_erasure_removes_the_stripe_customer_and_the_login(
     exported = http("GET", "/me/export", token=token).json()
     assert exported["profile"]["stripeCustomerId"] is None
     assert (exported["addresses"], exported["orders"]) == ([], [])
+
+
+def test_support_finds_customers_by_the_first_letters_of_email_or_name(
+    http: Http, tokens: dict[str, str], newcomer: tuple[str, str]
+) -> None:
+    def found(q: str) -> list[dict[str, Any]]:
+        answer = http("GET", "/admin/customers", token=tokens["support"], params={"q": q})
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    # The seeded alice, by the first letters of her email
+    assert "alice@example.com" in [hit["email"] for hit in found("ali")]
+    # A new customer, by their email and, once they save a profile, by a word of their name, any case
+    token, sub = newcomer
+    surname = f"Quill{uuid.uuid4().hex[:6]}"
+    assert http("PUT", "/me", token=token, json={"name": f"Carol {surname}", "marketingConsent": False}).ok
+    assert sub in [hit["customerId"] for hit in found(surname.upper())]
+    assert sub not in [hit["customerId"] for hit in found(surname[2:])]
+    # And after erasure, by nothing
+    assert http("DELETE", "/me", token=token).status_code == 204
+    assert sub not in [hit["customerId"] for hit in found(surname)]

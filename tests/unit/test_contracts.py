@@ -321,7 +321,7 @@ def test_a_field_the_model_lacks_is_an_error_when_read_through_the_model() -> No
         }
     )
     with pytest.raises(AttributeError):
-        received.payload.fee  # type: ignore[attr-defined]  # noqa: B018
+        received.payload.exchange_rate  # type: ignore[attr-defined]  # noqa: B018
 
 
 # ---------------------------------------------------------------- examples built from the models

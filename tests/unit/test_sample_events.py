@@ -65,4 +65,15 @@ def test_api_events_name_a_route(path: Path) -> None:
 def test_stripe_events_are_for_an_order(path: Path) -> None:
     event = json.loads(path.read_text())
     assert event["type"] == path.stem
-    assert event["data"]["object"]["metadata"]["orderId"].startswith("o_")
+    found = event["data"]["object"]
+    if found["object"] == "dispute":  # Stripe's dispute names the PaymentIntent, never our metadata
+        assert found["payment_intent"].startswith("pi_")
+    else:
+        assert found["metadata"]["orderId"].startswith("o_")
+
+
+@pytest.mark.parametrize("path", sorted((EVENTS / "stripe").glob("*.json")), ids=lambda p: p.stem)
+def test_stripe_events_are_read_by_the_webhook_as_the_events_they_are(path: Path) -> None:
+    from payments.stripe_events import OtherEvent, parse_event
+
+    assert not isinstance(parse_event(json.loads(path.read_text())), OtherEvent)

@@ -16,8 +16,12 @@ from common.stock import PROJECTION, stock_key
 from local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
-READER = {"InventoryTable": "StockReader"}
-"""The reader class each read model is read with (`common.stock`)."""
+READER = {
+    "InventoryTable": "StockReader",
+    "CustomersTable": "ErasureReader",
+    "AffiliatesTable": "AffiliateStatsReader",
+}
+"""The reader class each read model is read with (`common.stock`, `common.contacts`)."""
 READ_POLICIES = {"DynamoDBReadPolicy"}
 READ_ACTIONS = re.compile(r"^dynamodb:(GetItem|BatchGetItem|Query|Scan|DescribeTable|ConditionCheckItem)$")
 

@@ -1,10 +1,11 @@
 """Affiliates over HTTP: applying, an approved affiliate's dashboard and ledger, and staff's approval,
 listing and payouts."""
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,13 +15,14 @@ from affiliates.models import (
     AffiliateOut,
     AffiliatePage,
     AffiliatePayoutOut,
+    AffiliateStatsOut,
     ApplicationIn,
     ApprovalIn,
     CommissionOut,
     CommissionPage,
 )
 from affiliates.settings import settings
-from affiliates.wiring import groups, publisher, store
+from affiliates.wiring import groups, publisher, stats_reader, store
 from common.api_models import Cursor, Limit, idempotency_header
 from common.auth import ADMIN, AFFILIATE
 from common.http import caller, created, make_resolver, requires, responses
@@ -30,6 +32,10 @@ logger = make_logger("affiliates")
 app = make_resolver(logger)
 
 AffiliateId = Annotated[str, Path(alias="affiliateId", max_length=64)]
+From = Annotated[
+    date | None, Query(alias="from", description="First day (shop's time zone); default 29 days before `to`")
+]
+To = Annotated[date | None, Query(alias="to", description="Last day, included; default today")]
 IdempotencyKey = Annotated[
     str | None, idempotency_header("Makes a retried payout pay once: the same key answers the first payout")
 ]
@@ -84,6 +90,23 @@ def my_commissions(cursor: Cursor = None, limit: Limit = 50) -> CommissionPage:
     affiliate = logic.affiliate_of_user(store(), caller(app).sub)
     items, next_cursor = logic.commissions(store(), affiliate.affiliate_id, cursor=cursor, limit=limit)
     return CommissionPage(items=[CommissionOut.of(c) for c in items], next_cursor=next_cursor)
+
+
+@app.get(
+    "/affiliates/me/stats",
+    operation_id="getMyAffiliateStats",
+    summary="An approved affiliate's clicks, orders, conversion and commissions per day (the shop's days)",
+    responses=responses(401, 403, 404, 422),
+    tags=["affiliates"],
+)
+@requires(AFFILIATE, ADMIN)
+def my_stats(start: From = None, end: To = None) -> AffiliateStatsOut:
+    config = settings()
+    affiliate = logic.affiliate_of_user(store(), caller(app).sub)
+    last = end or datetime.now(UTC).astimezone(config.zone).date()
+    first = start or last - timedelta(days=29)
+    days = logic.stats(stats_reader(), affiliate.affiliate_id, first, last)
+    return AffiliateStatsOut.of(first, last, days, config.shop_currency)
 
 
 @app.get(

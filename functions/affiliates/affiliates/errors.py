@@ -1,6 +1,6 @@
 """Affiliates' domain errors; `common.http` maps their base classes to statuses."""
 
-from common.errors import Conflict, NotFound
+from common.errors import Conflict, NotFound, ValidationFailed
 
 
 class AlreadyApplied(Conflict):
@@ -28,3 +28,10 @@ class AlreadyApproved(Conflict):
             f"affiliate {affiliate_id} is approved already, at a rate of {rate}",
             details={"affiliateId": affiliate_id, "commissionRate": rate},
         )
+
+
+class BadRange(ValidationFailed):
+    """Stats' `from`/`to` that do not make a period they may cover (the base class's code, as reports')."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, details=[{"field": "query.to", "message": message, "type": "range"}])

@@ -15,10 +15,10 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from affiliates.errors import AffiliateNotFound, AlreadyApplied, AlreadyApproved
+from affiliates.errors import AffiliateNotFound, AlreadyApplied, AlreadyApproved, BadRange
 from affiliates.models import (
     AFFILIATE_ID_PATTERN,
     BPS,
@@ -32,8 +32,17 @@ from affiliates.models import (
 from affiliates.ports import Groups, Publisher
 from affiliates.store import AffiliatesStore, CodeTaken, NotPending, Stale, UserHasApplied
 from affiliates.store import AlreadyApplied as EventAlreadyApplied
+from common.affiliate_stats import AffiliateStatsReader
 from common.auth import AFFILIATE
-from common.contracts import CommissionEarned, CommissionPaid, CommissionReversed, OrderRefunded, OrderSnapshot
+from common.contracts import (
+    AffiliateClicked,
+    AffiliateDay,
+    CommissionEarned,
+    CommissionPaid,
+    CommissionReversed,
+    OrderRefunded,
+    OrderSnapshot,
+)
 from common.cursor import decode_cursor, encode_cursor
 from common.errors import ServiceUnavailable
 from common.events import new_event
@@ -41,6 +50,10 @@ from common.idempotency import mark_replayed
 from common.ids import new_id
 from common.money import Money
 
+DEFAULT_ATTRIBUTION_WINDOW = timedelta(days=30)
+"""An order earns only within this long of the visitor's first click with the code (template parameter
+`AffiliateAttributionDays`)."""
+MAX_STATS_DAYS = 366
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: codes are read aloud and typed
 CODE_LENGTH = 8
 MAX_ATTEMPTS = 5
@@ -195,15 +208,27 @@ Change = Callable[[Commission], Commission]
 
 
 def on_order_paid(
-    store: AffiliatesStore, publish: Publisher, order: OrderSnapshot, *, event_id: str, occurred_at: datetime
+    store: AffiliatesStore,
+    publish: Publisher,
+    order: OrderSnapshot,
+    *,
+    event_id: str,
+    occurred_at: datetime,
+    window: timedelta = DEFAULT_ATTRIBUTION_WINDOW,
 ) -> Applied:
     """Record the order's commission, PENDING. If a refund or cancellation came first, it already
     recorded the commission (from its own order snapshot) and this changes nothing."""
-    return _apply(store, publish, order, event_id, occurred_at, lambda commission: commission)
+    return _apply(store, publish, order, event_id, occurred_at, lambda commission: commission, window)
 
 
 def on_order_refunded(
-    store: AffiliatesStore, publish: Publisher, refund: OrderRefunded, *, event_id: str, occurred_at: datetime
+    store: AffiliatesStore,
+    publish: Publisher,
+    refund: OrderRefunded,
+    *,
+    event_id: str,
+    occurred_at: datetime,
+    window: timedelta = DEFAULT_ATTRIBUTION_WINDOW,
 ) -> Applied:
     """Reverse the refunded share of the commission (recording the commission first if the OrderPaid has
     not arrived yet)."""
@@ -213,11 +238,17 @@ def on_order_refunded(
         reversed_ = max(commission.reversed, reversal_of(commission.amount, refunded, commission.earned_on))
         return _reversed(commission, reversed_, occurred_at).model_copy(update={"refunded": refunded})
 
-    return _apply(store, publish, refund.order, event_id, occurred_at, reverse)
+    return _apply(store, publish, refund.order, event_id, occurred_at, reverse, window)
 
 
 def on_order_cancelled(
-    store: AffiliatesStore, publish: Publisher, order: OrderSnapshot, *, event_id: str, occurred_at: datetime
+    store: AffiliatesStore,
+    publish: Publisher,
+    order: OrderSnapshot,
+    *,
+    event_id: str,
+    occurred_at: datetime,
+    window: timedelta = DEFAULT_ATTRIBUTION_WINDOW,
 ) -> Applied:
     """A paid order cancelled before shipment is refunded in full by the workflow: reverse it all. An
     order cancelled before payment (nothing refunded) never earned anything."""
@@ -230,6 +261,7 @@ def on_order_cancelled(
         event_id,
         occurred_at,
         lambda commission: _reversed(commission, commission.amount, occurred_at),
+        window,
     )
 
 
@@ -275,10 +307,28 @@ def _attributed(store: AffiliatesStore, order: OrderSnapshot) -> tuple[Affiliate
         return None, "affiliate not approved"
     if order.customer_id == affiliate.user_sub:
         return None, "self-referral"
-    placed = datetime.fromisoformat(order.created_at)
-    if (placed if placed.tzinfo else placed.replace(tzinfo=UTC)) < affiliate.approved_at:
+    if _placed(order) < affiliate.approved_at:
         return None, "order placed before the affiliate was approved"
     return affiliate, None
+
+
+def _placed(order: OrderSnapshot) -> datetime:
+    placed = datetime.fromisoformat(order.created_at)
+    return placed if placed.tzinfo else placed.replace(tzinfo=UTC)
+
+
+def _outside_window(store: AffiliatesStore, order: OrderSnapshot, window: timedelta) -> str | None:
+    """Why a new commission must not be recorded for the window's sake, or None. The click is the
+    visitor's first with the code (`attribution.visitorId`, which the storefront sends with its beacon and
+    its checkout); an order without a visitor id, or whose visitor has no recorded click (an API client, a
+    blocked beacon), earns as before clicks were recorded (docs/decisions.md)."""
+    visitor = order.attribution.visitor_id if order.attribution else None
+    if not visitor or not order.affiliate_code:
+        return None
+    first = store.first_click(normalise_code(order.affiliate_code), visitor)
+    if first is not None and _placed(order) - first > window:
+        return "the first click is older than the attribution window"
+    return None
 
 
 def _new_commission(affiliate: Affiliate, order: OrderSnapshot, at: datetime) -> Commission:
@@ -306,16 +356,21 @@ def _apply(
     event_id: str,
     occurred_at: datetime,
     change: Change,
+    window: timedelta = DEFAULT_ATTRIBUTION_WINDOW,
 ) -> Applied:
     """Apply one order event to its commission exactly once. Whichever event of an order comes first
     records the commission from its snapshot (every order event carries the whole order), so events may
     arrive in any order. The event's marker, the commission (guarded by its version) and the affiliate's
-    totals are one transaction: a redelivered event finds its marker and changes nothing."""
+    totals are one transaction: a redelivered event finds its marker and changes nothing. The
+    attribution window decides only whether a commission is recorded: once one is, every later event of
+    the order moves it, whatever click arrived since."""
     affiliate, why = _attributed(store, order)
     if affiliate is None:
         return Applied(Outcome.IGNORED, why)
     for _ in range(MAX_ATTEMPTS):
         before = store.get_commission(affiliate.affiliate_id, order.order_id)
+        if before is None and (late := _outside_window(store, order, window)):
+            return Applied(Outcome.IGNORED, late)
         base = before or _new_commission(affiliate, order, occurred_at)
         if base.amount <= 0:
             return Applied(Outcome.IGNORED, "the commission rounds to nothing")
@@ -359,6 +414,37 @@ def _announce(publish: Publisher, affiliate: Affiliate, commission: Commission) 
         payout_email=affiliate.payout_email,
     )
     publish([new_event(CommissionEarned.DETAIL_TYPE, f"CommissionEarned#{commission.order_id}", data)])
+
+
+# ---------------------------------------------------------------- clicks and daily figures
+
+
+def on_click(
+    store: AffiliatesStore, clicked: AffiliateClicked, *, event_id: str, now: datetime | None = None
+) -> Applied:
+    """Record a click of an affiliate's code once (per event: the beacon's event id is one per visitor,
+    code and day). A code no affiliate has is ignored, so made-up beacons write nothing."""
+    code = normalise_code(clicked.code)
+    affiliate = store.affiliate_by_code(code)
+    if affiliate is None:
+        return Applied(Outcome.IGNORED, "unknown affiliate code")
+    at = datetime.fromisoformat(clicked.clicked_at)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    try:
+        store.record_click(event_id, affiliate.affiliate_id, code, clicked.visitor_id, at, _now(now))
+    except EventAlreadyApplied:
+        return Applied(Outcome.DUPLICATE)
+    return Applied(Outcome.RECORDED)
+
+
+def stats(reader: AffiliateStatsReader, affiliate_id: str, start: date, end: date) -> list[AffiliateDay]:
+    """The affiliate's days from `start` to `end`, every day present (zeros where nothing happened); at
+    most `MAX_STATS_DAYS` (a 422 past it, or for `to` before `from`)."""
+    if end < start:
+        raise BadRange("`to` is before `from`")
+    if (end - start).days >= MAX_STATS_DAYS:
+        raise BadRange(f"at most {MAX_STATS_DAYS} days at a time")
+    return reader.days(affiliate_id, start, end)
 
 
 # ---------------------------------------------------------------- approval after the refund window

@@ -4,7 +4,8 @@
 Money in the domain is integer minor units; a commission rate is integer basis points (1/10,000), so
 no float ever touches an amount."""
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
@@ -12,6 +13,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from common.api_models import In, Out, Page
+from common.contracts import AffiliateDay
 from common.money import Money
 
 BPS = 10_000
@@ -318,4 +320,46 @@ class AffiliatePayoutOut(Out):
             total=Money(amount=payout.total, currency=payout.currency),
             commission_count=payout.count,
             created_at=payout.created_at,
+        )
+
+
+class StatsRow(Out):
+    """One day of an affiliate's figures (or the period's total)."""
+
+    day: date | None = Field(description="The shop's day; None on the total")
+    clicks: int = Field(description="Visitors who arrived with the code (each once a day)")
+    orders: int = Field(description="Orders that earned a commission")
+    conversion: float | None = Field(description="orders / clicks; None without clicks")
+    commissions: Money = Field(description="Commissions earned")
+    reversed: Money = Field(description="Commissions refunds took back")
+
+    @classmethod
+    def of(cls, day: date | None, figures: Sequence[AffiliateDay], currency: str) -> Self:
+        clicks = sum(f.clicks for f in figures)
+        orders = sum(f.orders for f in figures)
+        return cls(
+            day=day,
+            clicks=clicks,
+            orders=orders,
+            conversion=round(orders / clicks, 4) if clicks else None,
+            commissions=Money(amount=sum(f.earned for f in figures), currency=currency),
+            reversed=Money(amount=sum(f.reversed for f in figures), currency=currency),
+        )
+
+
+class AffiliateStatsOut(Out):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    days: list[StatsRow]
+    total: StatsRow
+
+    @classmethod
+    def of(cls, start: date, end: date, days: Sequence[AffiliateDay], currency: str) -> Self:
+        return cls.model_validate(
+            {
+                "from": start,
+                "to": end,
+                "days": [StatsRow.of(date.fromisoformat(d.day), [d], currency) for d in days],
+                "total": StatsRow.of(None, days, currency),
+            }
         )

@@ -1,5 +1,8 @@
 """The affiliates functions' configuration, parsed once per process from the environment."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from pydantic import Field
 
 from common.config import Settings, load_settings
@@ -14,6 +17,22 @@ class AffiliatesSettings(Settings):
         default="https://shop.example.com", alias="AFFILIATES_SHOP_URL", pattern=r"^https?://[^\s?#]+$"
     )
     refund_window_days: int = Field(default=30, alias="AFFILIATES_REFUND_WINDOW_DAYS", ge=0, le=365)
+    attribution_days: int = Field(
+        default=30,
+        alias="AFFILIATES_ATTRIBUTION_DAYS",
+        ge=1,
+        le=365,
+        description="An order earns only within this many days of the visitor's first click with the code",
+    )
+    shop_timezone: str = Field(default="UTC", alias="SHOP_TIMEZONE", description="Stats count the shop's days")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.shop_timezone)
+
+    @property
+    def attribution_window(self) -> timedelta:
+        return timedelta(days=self.attribution_days)
 
 
 def settings() -> AffiliatesSettings:

@@ -13,24 +13,33 @@ Items (one table, keys PK/SK):
 - `EVENT#<eventId> / EVENT`: an order event that changed the ledger, written in that change's transaction
   with `attribute_not_exists`, so a redelivered event changes nothing (TTL only cleans up).
 - `AFF#<affiliateId> / PAYOUT#<payoutId>`: a payout, its running total and whether it finished.
+- `AFF#<affiliateId> / DAY#<yyyy-mm-dd>`: the day's clicks, orders, earned and reversed (the shop's days),
+  added to in the transaction of the click or the commission change they count; its key and attribute
+  names are the layer's read model (`common.affiliate_stats`), which reports' statement reads too.
+- `CLICK#<code>#<visitorId> / CLICK`: when that visitor first arrived with that code (the start of the
+  attribution window; later clicks do not move it) and how many days they clicked.
 """
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from affiliates.models import Affiliate, AffiliateStatus, Commission, CommissionStatus, Payout, Totals
+from common.affiliate_stats import day_key
 from common.dynamo import Key, Page, TransactionCancelled, check_start_key, query_page, to_item, to_value
 from common.errors import ServiceUnavailable
-from common.store import TableStore, iso, parse_time
+from common.store import TableStore, iso, key, parse_time
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PROFILE = "PROFILE"
 AFFILIATES_PARTITION = "AFFILIATES"
 PENDING_PARTITION = "COMMISSIONS#PENDING"
 EVENT_MARKER_TTL = timedelta(days=90)
+UTC_ZONE = ZoneInfo("UTC")
 
 
 class UserHasApplied(Exception):
@@ -148,7 +157,13 @@ def _commission_item(commission: Commission) -> dict[str, Any]:
 
 
 class AffiliatesStore(TableStore):
+    """`zone` is the shop's time zone: the days that clicks and commissions count on are the shop's."""
+
     busy = "affiliates is busy; retry"
+
+    def __init__(self, table: str, client: "DynamoDBClient | None" = None, *, zone: ZoneInfo = UTC_ZONE) -> None:
+        super().__init__(table, client)
+        self.zone = zone
 
     # ------------------------------------------------------------ accounts
 
@@ -247,8 +262,9 @@ class AffiliatesStore(TableStore):
 
     def apply_event(self, event_id: str, before: Commission | None, after: Commission, now: datetime) -> None:
         """Write an order event's effect on one commission: the event's marker, the commission (new, or
-        unchanged since `before` was read) and the affiliate's totals, in one transaction. Raises
-        `AlreadyApplied` if the event changed the ledger before, `Stale` if the commission moved."""
+        unchanged since `before` was read), the affiliate's totals and its days' figures, in one
+        transaction. Raises `AlreadyApplied` if the event changed the ledger before, `Stale` if the
+        commission moved."""
         marker = {
             "PK": f"EVENT#{event_id}",
             "SK": "EVENT",
@@ -258,6 +274,7 @@ class AffiliatesStore(TableStore):
             "ttl": int((now + EVENT_MARKER_TTL).timestamp()),
         }
         actions = [self.put_new(marker), *self._commission_actions(before, after)]
+        actions += [self._day_action(after.affiliate_id, day, adds) for day, adds in self._days(before, after)]
         try:
             self.transact(actions)
         except TransactionCancelled as cancelled:
@@ -308,6 +325,70 @@ class AffiliatesStore(TableStore):
         page = self.index_page("GSI1", f"APPROVED#{affiliate_id}", start_key=start_key, limit=limit)
         items = [_commission_of(item) for item in page.items]
         return Page(items, page.next_key)
+
+    # ------------------------------------------------------------ clicks and days
+
+    def record_click(
+        self, event_id: str, affiliate_id: str, code: str, visitor_id: str, at: datetime, now: datetime
+    ) -> None:
+        """Record a click once: its event's marker, the visitor's click on the code (keeping the first
+        click's time) and the day's count, in one transaction. Raises `AlreadyApplied` for a redelivery."""
+        marker = {
+            "PK": f"EVENT#{event_id}",
+            "SK": "EVENT",
+            "affiliateId": affiliate_id,
+            "appliedAt": iso(now),
+            "ttl": int((now + EVENT_MARKER_TTL).timestamp()),
+        }
+        click: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(f"CLICK#{code}#{visitor_id}", "CLICK"),
+                "UpdateExpression": "SET firstAt = if_not_exists(firstAt, :at), affiliateId = :affiliate "
+                "ADD clicks :one",
+                "ExpressionAttributeValues": to_item({":at": iso(at), ":affiliate": affiliate_id, ":one": 1}),
+            }
+        }
+        try:
+            self.transact([self.put_new(marker), click, self._day_action(affiliate_id, self._day(at), {"clicks": 1})])
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                raise AlreadyApplied from cancelled
+            raise _busy(cancelled) from cancelled
+
+    def first_click(self, code: str, visitor_id: str) -> datetime | None:
+        """When `visitor_id` first arrived with `code`, or None if no click of theirs was recorded."""
+        values = self.get(f"CLICK#{code}#{visitor_id}", "CLICK")
+        return parse_time(values.get("firstAt")) if values else None
+
+    def _days(self, before: Commission | None, after: Commission) -> list[tuple[date, dict[str, int]]]:
+        """What a commission's change adds to its affiliate's days: a new commission is an order and its
+        amount earned on the day it was earned; a reversal counts on the day it was made."""
+        days: dict[date, dict[str, int]] = {}
+        if before is None:
+            days[self._day(after.earned_at)] = {"orders": 1, "earned": after.amount}
+        taken_back = after.reversed - (before.reversed if before else 0)
+        if taken_back > 0:
+            adds = days.setdefault(self._day(after.reversed_at or after.earned_at), {})
+            adds["reversed"] = taken_back
+        return list(days.items())
+
+    def _day(self, at: datetime) -> date:
+        return at.astimezone(self.zone).date()
+
+    def _day_action(self, affiliate_id: str, day: date, adds: Mapping[str, int]) -> "TransactWriteItemTypeDef":
+        names = {f"#{name}": name for name in adds} | {"#day": "day"}
+        values = {f":{name}": amount for name, amount in adds.items()} | {":day": day.isoformat()}
+        additions = ", ".join(f"#{name} :{name}" for name in adds)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": day_key(affiliate_id, day),
+                "UpdateExpression": f"SET #day = :day ADD {additions}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
 
     # ------------------------------------------------------------ payouts
 

@@ -6,11 +6,13 @@ from affiliates.adapters import CognitoGroups
 from affiliates.ports import Publisher
 from affiliates.settings import settings
 from affiliates.store import AffiliatesStore
+from common.affiliate_stats import AffiliateStatsReader
 from common.events import publish
 
 
 def store() -> AffiliatesStore:
-    return AffiliatesStore(settings().affiliates_table)
+    config = settings()
+    return AffiliatesStore(config.affiliates_table, zone=config.zone)
 
 
 def publisher() -> Publisher:
@@ -19,3 +21,7 @@ def publisher() -> Publisher:
 
 def groups() -> CognitoGroups:
     return CognitoGroups()
+
+
+def stats_reader() -> AffiliateStatsReader:
+    return AffiliateStatsReader(settings().affiliates_table)

@@ -1,5 +1,6 @@
-"""Support's side of customers: one customer's whole picture, and notes on them (support, admin).
-Its function reads the customers table and may only add notes to it."""
+"""Support's side of customers: finding a customer by the first letters of their email or name, one
+customer's whole picture, and notes on them (support, admin). Its function reads the customers table and
+may only add notes to it."""
 
 from typing import Annotated
 
@@ -8,11 +9,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.api_models import Cursor, Limit
 from common.auth import ADMIN, SUPPORT
 from common.http import caller, created, make_resolver, requires, responses
 from common.observability import make_logger
 from customers import logic
-from customers.models import AddressOut, CustomerId, CustomerOrderOut, NoteIn, NoteOut, ProfileOut, SupportViewOut
+from customers.models import (
+    AddressOut,
+    CustomerId,
+    CustomerMatchOut,
+    CustomerMatchPage,
+    CustomerOrderOut,
+    NoteIn,
+    NoteOut,
+    ProfileOut,
+    SearchQuery,
+    SupportViewOut,
+)
 from customers.settings import settings
 from customers.wiring import store
 
@@ -20,6 +33,22 @@ logger = make_logger("customers")
 app = make_resolver(logger)
 
 CustomerIdPath = Annotated[CustomerId, Path(alias="customerId")]
+
+
+@app.get(
+    "/admin/customers",
+    operation_id="searchCustomers",
+    summary="Customers whose email or name starts with `q`, case-insensitive (support, admin)",
+    responses=responses(400, 401, 403, 422),
+    tags=["customers"],
+)
+@requires(ADMIN, SUPPORT)
+def search_customers(q: SearchQuery, cursor: Cursor = None, limit: Limit = 20) -> CustomerMatchPage:
+    hits, next_cursor = logic.search(store(), q, cursor=cursor, limit=limit)
+    return CustomerMatchPage(
+        items=[CustomerMatchOut(customer_id=h.customer_id, email=h.email, name=h.name) for h in hits],
+        next_cursor=next_cursor,
+    )
 
 
 @app.get(

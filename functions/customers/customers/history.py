@@ -79,6 +79,8 @@ def apply(store: CustomersStore, received: Received, *, now: datetime | None = N
     erased = store.erased_at(snapshot.customer_id)
     forgotten = erased is not None and _created(snapshot) <= erased
     fresh = not forgotten and _apply_to_customer(store, event_id, detail_type, snapshot, refund, at)
+    if not forgotten and detail_type == ORDER_PAID:
+        _index_buyer(store, snapshot)
     if detail_type == ORDER_PAID:
         for line in snapshot.lines:
             store.note_category(line.product_id, name=line.name, category=line.category, at=_created(snapshot))
@@ -88,6 +90,16 @@ def apply(store: CustomersStore, received: Received, *, now: datetime | None = N
 
 
 # ---------------------------------------------------------------- the customer's items
+
+
+def _index_buyer(store: CustomersStore, snapshot: OrderSnapshot) -> None:
+    """Make a paying customer findable by support even if they never saved a profile: by the email of
+    their token at checkout (`OrderSnapshot.email`); a profile's own email and name win where there is one."""
+    profile = store.get_profile(snapshot.customer_id)
+    email = (profile.email if profile else None) or snapshot.email
+    name = profile.name if profile else None
+    if email or name:
+        store.index_customer(snapshot.customer_id, email=email, name=name)
 
 
 def _apply_to_customer(

@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from common.contracts import SavedCard
+from common.cursor import decode_cursor, encode_cursor
 from common.errors import ServiceUnavailable
 from common.ids import ID_PATTERN, new_id
 from customers.errors import AddressNotFound, CustomerNotFound, OrdersStillOpen, TooManyAddresses
@@ -26,7 +27,8 @@ from customers.models import (
     Summary,
 )
 from customers.ports import Logins, Orders, Payments
-from customers.store import CustomersStore, LimitReached
+from customers.store import CustomersStore, Hit, LimitReached
+from customers.store.search import normalised
 
 logger = Logger(service="customers")
 SUPPORT_VIEW_ORDERS = 50
@@ -67,6 +69,7 @@ def update_profile(
     updated = store.put_profile(
         sub, email=email, name=body.name, phone=body.phone, consent=body.marketing_consent, now=_now(now)
     )
+    store.index_customer(sub, email=updated.email, name=updated.name)
     summary = store.get_summary(sub) or Summary()
     stripe_id = _stripe_customer_to_learn(payments, sub, updated, summary)
     if stripe_id:
@@ -182,6 +185,16 @@ def support_view(store: CustomersStore, customer_id: str) -> SupportView:
         orders=orders,
         notes=store.list_notes(customer_id, SUPPORT_VIEW_NOTES),
     )
+
+
+def search(store: CustomersStore, query: str, *, cursor: str | None, limit: int) -> tuple[list[Hit], str | None]:
+    """Customers whose email or name (or a later word of it) starts with `query`, case-insensitive, from
+    their search items (`customers.store.search`): one index query, no scan. A page may hold fewer than
+    `limit` customers (one found by both email and name counts once) while `nextCursor` goes on."""
+    term = normalised(query)
+    scope = f"customers|search|{term}"
+    page = store.search(term, start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
 
 
 def add_note(store: CustomersStore, customer_id: str, author: str, text: str, *, now: datetime | None = None) -> Note:

@@ -342,6 +342,27 @@ class NoteOut(Out):
         return cls(note_id=note.note_id, text=note.text, author=note.author, created_at=note.at)
 
 
+class CustomerMatchOut(Out):
+    customer_id: str
+    email: str | None = Field(description="As on the customer's profile or their first order")
+    name: str | None
+
+
+class CustomerMatchPage(Page[CustomerMatchOut]):
+    pass
+
+
+SearchQuery = Annotated[
+    str,
+    Query(
+        min_length=2,
+        max_length=100,
+        pattern=r"^\s*\S.*\S\s*$",
+        description="The first letters of an email or of a name (any word of it), case-insensitive",
+    ),
+]
+
+
 class SupportViewOut(Out):
     customer_id: str
     profile: ProfileOut

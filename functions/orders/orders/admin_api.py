@@ -1,5 +1,6 @@
 """Staff's side of orders: lists by status, shipments, refunds, coupons, shipping methods and tax rates."""
 
+from datetime import date
 from http import HTTPStatus
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from common.http import accepted, caller, created, make_resolver, requires, resp
 from common.observability import make_logger
 from orders import logic
 from orders.coupons import CouponIn, CouponOut, CouponPage
-from orders.models import AttentionNoteIn, OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
+from orders.models import Actor, AttentionNoteIn, OrderOut, OrderPage, OrderStatus, OrderSummary, RefundIn, ShipmentIn
 from orders.settings import settings
 from orders.shipping import (
     ShippingMethodIdPattern,
@@ -24,6 +25,7 @@ from orders.shipping import (
     TaxRatesList,
     TaxRatesOut,
 )
+from orders.store import OrderFilter
 from orders.wiring import ports
 
 logger = make_logger("orders")
@@ -40,14 +42,29 @@ CouponCodePath = Annotated[str, Path(alias="code", pattern=r"^[A-Za-z0-9_-]{3,40
 @app.get(
     "/admin/orders",
     operation_id="listOrders",
-    summary="Orders in one status, newest first; or, with attention=true, the orders waiting for staff, "
-    "oldest first (staff)",
+    summary="Orders by any combination of status, customer, buyer's email and creation days, newest first; "
+    "or, with attention=true, the orders waiting for staff, oldest first (staff)",
+    description="One index answers, that of the most selective filter given (`customerId`, then `email`, then "
+    "`status`); the other filters apply to what it read, so a page may hold fewer than `limit` orders, even "
+    "none, while `nextCursor` goes on. Without `customerId` or `email`, `status` defaults to PAID. "
+    "`attention=true` lists the flagged orders and ignores the other filters.",
     responses=responses(400, 401, 403, 422),
     tags=["orders"],
 )
 @requires(ADMIN, SUPPORT)
 def list_orders(
-    status: Annotated[OrderStatus, Query()] = OrderStatus.PAID,
+    status: Annotated[
+        OrderStatus | None, Query(description="PAID when neither `customerId` nor `email` is given")
+    ] = None,
+    customer_id: Annotated[
+        str | None, Query(alias="customerId", pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="The buyer's sub")
+    ] = None,
+    email: Annotated[
+        str | None,
+        Query(min_length=3, max_length=254, description="The buyer's email at checkout, case-insensitive, exact"),
+    ] = None,
+    start: Annotated[date | None, Query(alias="from", description="First day of creation (UTC), included")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day of creation (UTC), included")] = None,
     attention: Annotated[
         bool, Query(description="Only orders flagged for staff (a step failed for good, or money does not add up)")
     ] = False,
@@ -57,7 +74,8 @@ def list_orders(
     if attention:
         orders, next_cursor = logic.orders_needing_attention(ports(), cursor=cursor, limit=limit)
     else:
-        orders, next_cursor = logic.orders_by_status(ports(), status, cursor=cursor, limit=limit)
+        wanted = OrderFilter(status=status, customer_id=customer_id, email=email, start=start, end=end)
+        orders, next_cursor = logic.find_orders(ports(), wanted, cursor=cursor, limit=limit)
     return OrderPage(items=[OrderSummary.of(o) for o in orders], next_cursor=next_cursor)
 
 
@@ -97,7 +115,7 @@ def clear_attention(order_id: OrderId, body: Annotated[AttentionNoteIn, Body()])
 def ship_order(
     order_id: OrderId, shipment: Annotated[ShipmentIn, Body()], idempotency_key: ShipmentKey = None
 ) -> OrderOut:
-    return OrderOut.of(logic.ship(ports(), order_id, shipment, idempotency_key))
+    return OrderOut.of(logic.ship(ports(), order_id, shipment, idempotency_key, actor=Actor.of(caller(app))))
 
 
 @app.post(
@@ -113,7 +131,7 @@ def refund_order(
     refund: Annotated[RefundIn, Body()],
     idempotency_key: RefundKey = None,
 ) -> OrderOut:
-    return OrderOut.of(logic.refund(ports(), order_id, refund, idempotency_key))
+    return OrderOut.of(logic.refund(ports(), order_id, refund, idempotency_key, actor=Actor.of(caller(app))))
 
 
 @app.post(

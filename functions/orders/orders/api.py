@@ -14,6 +14,7 @@ from common.http import accepted, caller, make_resolver, requires, responses
 from common.idempotency import replayed
 from common.observability import make_logger, make_metrics
 from orders import logic
+from orders.coupons import CouponOffer, CouponOfferList
 from orders.errors import IdempotencyKeyRequired
 from orders.models import CancelIn, CheckoutIn, OrderOut, OrderPage, OrderSummary
 from orders.wiring import ports
@@ -107,6 +108,19 @@ def cancel_order(
 def my_orders(cursor: Cursor = None, limit: Limit = 20) -> OrderPage:
     orders, next_cursor = logic.my_orders(ports(), caller(app), cursor=cursor, limit=limit)
     return OrderPage(items=[OrderSummary.of(o) for o in orders], next_cursor=next_cursor)
+
+
+@app.get(
+    "/me/offers",
+    operation_id="listMyOffers",
+    summary="The coupons issued to the caller (win-back and others) that they can use now, with their conditions",
+    responses=responses(401),
+    tags=["orders"],
+)
+@requires()
+def my_offers() -> CouponOfferList:
+    offers = logic.my_offers(ports(), caller(app).sub)
+    return CouponOfferList(items=[CouponOffer.of(offer.coupon, offer.uses_left) for offer in offers])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

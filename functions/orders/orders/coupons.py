@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from common.api_models import In, Page
+from common.api_models import In, Out, Page
 from common.contracts import CouponType, OrderedLine
 from common.errors import ValidationFailed
 from common.money import Money, MoneyIn
@@ -66,6 +66,45 @@ class CouponOut(Coupon):
 
 class CouponPage(Page[CouponOut]):
     pass
+
+
+class CouponOffer(Out):
+    """A coupon issued to the caller that they can use now: its code, what it is worth, until when, and
+    the conditions a checkout will check."""
+
+    code: str
+    type: CouponType
+    value: int = Field(description="Percent (1-100) or an amount in minor units of `currency`")
+    currency: str | None = Field(description="For a fixed amount")
+    min_subtotal: Money | None = Field(description="The cart's subtotal must reach it")
+    valid_from: datetime | None
+    valid_until: datetime | None = Field(description="Expires at this moment (None: never)")
+    first_order_only: bool
+    max_per_customer: int | None = Field(description="How many times the caller may use it (None: no limit)")
+    uses_left: int | None = Field(description="How many more times the caller may use it (None: no limit)")
+    categories: list[str] | None = Field(description="Discounts only lines in these category slugs (None: all)")
+
+    @classmethod
+    def of(cls, coupon: Coupon, uses_left: int | None) -> Self:
+        return cls(
+            code=coupon.code,
+            type=coupon.type,
+            value=coupon.value,
+            currency=coupon.currency,
+            min_subtotal=Money(amount=coupon.min_subtotal.amount, currency=coupon.min_subtotal.currency)
+            if coupon.min_subtotal
+            else None,
+            valid_from=coupon.valid_from,
+            valid_until=coupon.valid_until,
+            first_order_only=coupon.first_order_only,
+            max_per_customer=coupon.max_per_customer,
+            uses_left=uses_left,
+            categories=coupon.categories,
+        )
+
+
+class CouponOfferList(Out):
+    items: list[CouponOffer]
 
 
 def rejected(rule: str, message: str) -> ValidationFailed:

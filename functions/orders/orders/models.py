@@ -4,20 +4,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from common.api_models import In, Out, Page
+from common.auth import Caller
 from common.contracts import (
     MAX_LINE_QUANTITY,
     AttentionSource,
     Attribution,
+    DisputeStatus,
     FulfillmentStatus,
     OrderedLine,
     OrderLine,
     OrderSnapshot,
     PaymentStatus,
     RefundedLine,
+    ShipmentInfo,
+    ShippingAddress,
     ShortSku,
     TaxAtRate,
     percent_text,
@@ -75,6 +87,11 @@ class AttributionIn(In):
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     medium: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     campaign: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    visitor_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = Field(
+        default=None,
+        description="The visitor id the storefront keeps and sends with its visit beacon: an `affiliateCode` "
+        "earns only if this visitor's first click with that code is within the attribution window",
+    )
 
 
 class CheckoutIn(In):
@@ -167,6 +184,19 @@ class LambdaError(BaseModel):
 # ---------------------------------------------------------------- domain
 
 
+class Actor(BaseModel):
+    """The staff member behind a change of an order: their token's `sub` and email."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    email: str | None = None
+
+    @classmethod
+    def of(cls, caller: Caller) -> Self:
+        return cls(id=caller.sub, email=caller.email)
+
+
 class StatusChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -175,6 +205,7 @@ class StatusChange(BaseModel):
     reason: str | None = None
     refund_id: str | None = Field(default=None, description="Set on a refund's change")
     lines: tuple[OrderLine, ...] | None = Field(default=None, description="The units a refund by line gave back")
+    actor: Actor | None = None
 
 
 class Refund(BaseModel):
@@ -273,6 +304,9 @@ class Order(BaseModel):
         default=None, description="How much of the lines' net refunds gave back; None until the first refund"
     )
     shipping_address: dict[str, Any]
+    email: str | None = Field(
+        default=None, description="The buyer's email from their token at checkout (notifications); None once erased"
+    )
     coupon_code: str | None = None
     affiliate_code: str | None = None
     attribution: Attribution | None = None
@@ -293,6 +327,8 @@ class Order(BaseModel):
     )
     shipping_refunded: str | None = Field(default=None, description="The refund that gave the shipping back")
     attention: dict[str, Any] | None = None
+    dispute: dict[str, Any] | None = None
+    dispute_closed: dict[str, Any] | None = None
     redrives: int = 0
     created_at: Stamp
     updated_at: Stamp
@@ -339,6 +375,9 @@ class Order(BaseModel):
             merchandise_net=self.merchandise_net(),
             refunded_merchandise_net=self.refunded_merchandise_net
             or (Money(amount=0, currency=self.total.currency) if self.merchandise_net() else None),
+            email=self.email,
+            shipping_address=self._address(),
+            shipment=self._shipment(),
             coupon_code=self.coupon_code,
             affiliate_code=self.affiliate_code,
             attribution=self.attribution,
@@ -347,6 +386,23 @@ class Order(BaseModel):
             payment_status=payment_status,
             fulfillment_status=fulfillment_status,
         )
+
+    def _address(self) -> ShippingAddress | None:
+        """The address for the customer's emails; None once erased (it keeps only the country)."""
+        if self.anonymised:
+            return None
+        try:
+            return ShippingAddress.model_validate(self.shipping_address)
+        except ValidationError:
+            return None
+
+    def _shipment(self) -> ShipmentInfo | None:
+        if not self.shipment:
+            return None
+        try:
+            return ShipmentInfo.model_validate(self.shipment)
+        except ValidationError:
+            return None
 
 
 def statuses_of(order: Order) -> tuple[PaymentStatus, FulfillmentStatus]:
@@ -397,6 +453,11 @@ class ReturnedLineOut(Out):
     quantity: int
 
 
+class ActorOut(Out):
+    id: str = Field(description="The staff member's id (their token's `sub`)")
+    email: str | None
+
+
 class StatusChangeOut(Out):
     status: OrderStatus
     changed_at: datetime
@@ -404,6 +465,9 @@ class StatusChangeOut(Out):
     refund_id: str | None = Field(description="The refund that made this change, if one did")
     lines: list[ReturnedLineOut] | None = Field(
         description="The units a refund by line gave back; None on other changes"
+    )
+    actor: ActorOut | None = Field(
+        description="The staff member who made the change; null for the workflow or the customer"
     )
 
     @classmethod
@@ -416,6 +480,7 @@ class StatusChangeOut(Out):
             lines=[ReturnedLineOut(sku=line.sku, quantity=line.quantity) for line in change.lines]
             if change.lines is not None
             else None,
+            actor=ActorOut(id=change.actor.id, email=change.actor.email) if change.actor else None,
         )
 
 
@@ -478,6 +543,34 @@ class ShipmentOut(Out):
     shipped_at: datetime
 
 
+class DisputeOut(Out):
+    """A dispute of the order's payment by the customer's bank, and its outcome once decided."""
+
+    dispute_id: str
+    amount: Money = Field(description="What the bank claims back (Stripe holds it until the dispute closes)")
+    reason: str | None = Field(description="The bank's reason (Stripe's), e.g. fraudulent; None until known")
+    status: DisputeStatus = Field(description="OPEN, then WON (the shop keeps the money) or LOST")
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+def _dispute(opened: dict[str, Any] | None, closed: dict[str, Any] | None) -> DisputeOut | None:
+    """The two halves as one; a closing of another (older) dispute than the one opened last is not shown."""
+    if closed and opened and closed["disputeId"] != opened["disputeId"]:
+        closed = None
+    first = opened or closed
+    if not first:
+        return None
+    return DisputeOut(
+        dispute_id=first["disputeId"],
+        amount=Money.model_validate(first["amount"]),
+        reason=(opened or {}).get("reason"),
+        status=DisputeStatus(closed["status"]) if closed else DisputeStatus.OPEN,
+        opened_at=(opened or {}).get("openedAt"),
+        closed_at=(closed or {}).get("closedAt"),
+    )
+
+
 def _attention(flag: dict[str, Any] | None) -> AttentionOut | None:
     """The stored flag (`{reason, source, since}`) as the API names it."""
     if not flag:
@@ -518,6 +611,9 @@ class OrderOut(Out):
     attention: AttentionOut | None = Field(
         description="Set while the order needs staff: a step failed after all its retries, or reconciliation "
         "found money that does not add up. Staff re-drive it (`POST /admin/orders/{orderId}/redrive`)."
+    )
+    dispute: DisputeOut | None = Field(
+        default=None, description="Set once the customer's bank disputes the payment, with its outcome once closed"
     )
     created_at: datetime
     updated_at: datetime
@@ -561,6 +657,7 @@ class OrderOut(Out):
             refunds=[RefundOut.of(r) for r in order.refunds],
             cancellation_requested=order.cancellation is not None,
             attention=_attention(order.attention),
+            dispute=_dispute(order.dispute, order.dispute_closed),
             created_at=order.created_at,
             updated_at=order.updated_at,
         )

@@ -5,28 +5,33 @@ Items (keys PK/SK):
   and, while it awaits payment, the PaymentIntent's client secret. `GSI1PK=CUSTOMER#<sub>,
   GSI1SK=<createdAt>#<id>` lists a customer's orders newest first; `GSI2PK=STATUS#<status>` the same
   for staff by status; `GSI3PK=ATTENTION, GSI3SK=<since>#<id>` (sparse: only while flagged) lists the
-  orders that need staff, oldest first.
+  orders that need staff, oldest first; `GSI4PK=EMAIL#<lowercased email>, GSI4SK=<createdAt>#<id>`
+  (sparse: only while the order keeps its buyer's email; erasure removes it) lists a buyer's orders by
+  email. Staff's filtered list (`filtered`) queries one of GSI1, GSI4 or GSI2 by creation time.
 - `IDEMPOTENCY#<sub>#<key> / META {orderId, requestHash}`: written in the order's own transaction,
   so two racing checkouts with one key create one order.
 - `SHIPMETHOD#<id> / META`: a shipping method (`common.pricing.ShippingMethod`, archived ones kept);
   `GSI1PK=SHIPMETHODS` lists them all in one query (a shop has a handful: a country's methods are
   that list filtered, no scan, no per-country copies to keep in step).
+- `OFFER#<customerId> / COUPON#<code> {code}`: a coupon issued to that customer (its `customerIds`), so
+  `GET /me/offers` is one query; the coupon's own item stays the truth about its rules and uses.
 - `TAXRATE#<country> / META {standard, categories}`: a country's rates, percent as decimal strings
   (exact); `GSI1PK=TAXRATES, GSI1SK=<country>` lists them.
 Every status change is conditional on the statuses it may come from (`models.ALLOWED_FROM`).
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from common.contracts import OrderLine
-from common.dynamo import Key, Page, TransactionCancelled, to_item
+from common.dynamo import Key, Page, TransactionCancelled, check_start_key, query_page, to_item
 from common.errors import ServiceUnavailable
 from common.pricing import ShippingMethod, TaxRates
 from common.store import TableStore, iso, key
 from orders.coupons import Coupon
-from orders.models import ALLOWED_FROM, REFUNDABLE, Order, OrderStatus, Refund, RefundHold, StatusChange
+from orders.models import ALLOWED_FROM, REFUNDABLE, Actor, Order, OrderStatus, Refund, RefundHold, StatusChange
 
 META = "META"
 ATTENTION = "ATTENTION"
@@ -51,6 +56,9 @@ class CouponExists(Exception):
 COUPONS = "COUPONS"
 
 
+OFFER_PREFIX = "OFFER#"
+
+
 def coupon_pk(code: str) -> str:
     return f"COUPON#{code}"
 
@@ -67,10 +75,13 @@ def idempotency_pk(customer_id: str, idempotency_key: str) -> str:
     return f"IDEMPOTENCY#{customer_id}#{idempotency_key}"
 
 
-def _change(status: OrderStatus, at: datetime, reason: str | None, **extra: Any) -> dict[str, Any]:
-    """A history entry as stored; fields a change does not have (a refund's) are left out."""
-    change = StatusChange(status=status, at=at, reason=reason, **extra).model_dump(mode="json")
-    return {k: v for k, v in change.items() if v is not None or k not in ("refund_id", "lines")}
+def _change(
+    status: OrderStatus, at: datetime, reason: str | None, actor: Actor | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A history entry as stored; fields a change does not have (a refund's, a staff member's) are left
+    out: the workflow's and the customer's own changes carry no `actor`."""
+    change = StatusChange(status=status, at=at, reason=reason, actor=actor, **extra).model_dump(mode="json")
+    return {k: v for k, v in change.items() if v is not None or k not in ("refund_id", "lines", "actor")}
 
 
 def _item_of(order: Order) -> dict[str, Any]:
@@ -85,7 +96,33 @@ def _item_of(order: Order) -> dict[str, Any]:
         "GSI1SK": f"{created}#{order.order_id}",
         "GSI2PK": f"STATUS#{order.status.value}",
         "GSI2SK": f"{created}#{order.order_id}",
-    }
+    } | ({"GSI4PK": email_key(order.email), "GSI4SK": f"{created}#{order.order_id}"} if order.email else {})
+
+
+def email_key(email: str) -> str:
+    """GSI4's partition of a buyer's email: emails compare case-insensitively."""
+    return f"EMAIL#{email.strip().casefold()}"
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Staff's filter of the order list (`filtered`): each given field must hold. `start`/`end` are
+    the first and last UTC day of creation, both included."""
+
+    status: OrderStatus | None = None
+    customer_id: str | None = None
+    email: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def index(self) -> tuple[str, str]:
+        """The index and partition to query: the most selective filter given (a customer, then an email,
+        then a status); the others are a filter on what it reads."""
+        if self.customer_id is not None:
+            return "GSI1", f"CUSTOMER#{self.customer_id}"
+        if self.email is not None:
+            return "GSI4", email_key(self.email)
+        return "GSI2", f"STATUS#{(self.status or OrderStatus.PAID).value}"
 
 
 def _coupon_of(values: dict[str, Any]) -> Coupon:
@@ -188,6 +225,21 @@ class OrdersStore(TableStore):
         item = self.get(coupon_pk(code), META)
         return _coupon_of(item) if item else None
 
+    def put_offers(self, coupon: Coupon) -> None:
+        """One `OFFER#<customerId> / COUPON#<code>` item per customer a coupon is issued to, so that a
+        customer's offers are one query (`GET /me/offers`), never a scan of the coupons. Unconditional
+        puts, up to 100 to a transaction: writing them again (a retried issue) changes nothing."""
+        items = [
+            {"PK": f"{OFFER_PREFIX}{customer_id}", "SK": f"COUPON#{coupon.code}", "code": coupon.code}
+            for customer_id in dict.fromkeys(coupon.customer_ids or [])
+        ]
+        for start in range(0, len(items), 100):
+            self.transact([{"Put": {"TableName": self.table, "Item": to_item(i)}} for i in items[start : start + 100]])
+
+    def offer_codes(self, customer_id: str) -> list[str]:
+        """The codes of the coupons issued to `customer_id`, in code order."""
+        return [str(item["code"]) for item in self.query_all(f"{OFFER_PREFIX}{customer_id}", "COUPON#")]
+
     def coupon_uses(self, code: str, customer_id: str) -> int:
         item = self.get(coupon_pk(code), f"CUSTOMER#{customer_id}")
         return int(item.get("count", 0)) if item else 0
@@ -218,6 +270,54 @@ class OrdersStore(TableStore):
     def by_status(self, status: OrderStatus, *, start_key: Key | None, limit: int) -> Page[Order]:
         return self._query("GSI2", f"STATUS#{status.value}", start_key, limit)
 
+    def filtered(self, wanted: OrderFilter, *, start_key: Key | None, limit: int) -> Page[Order]:
+        """One page of the orders `wanted` names, newest first: a query of the index of its most selective
+        filter (`OrderFilter.index`), the creation days as a range of its sort key, the other filters
+        applied to what the page read. So a page may hold fewer than `limit` orders (none, even) while
+        its next key goes on: DynamoDB counts `limit` before filtering."""
+        index, partition = wanted.index()
+        check_start_key(start_key, ("PK", "SK", f"{index}PK", f"{index}SK"), f"{index}PK", partition)
+        names = {"#pk": f"{index}PK", "#sk": f"{index}SK"}
+        values: dict[str, Any] = {":pk": partition}
+        condition = "#pk = :pk"
+        low = wanted.start.isoformat() if wanted.start else None
+        high = f"{wanted.end.isoformat()}T~" if wanted.end else None  # "~" sorts after any time of that day
+        if low and high:
+            condition += " AND #sk BETWEEN :low AND :high"
+            values |= {":low": low, ":high": high}
+        elif low:
+            condition += " AND #sk >= :low"
+            values[":low"] = low
+        elif high:
+            condition += " AND #sk <= :high"
+            values[":high"] = high
+        filters = []
+        if wanted.status is not None and index != "GSI2":
+            filters.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = wanted.status.value
+        if wanted.customer_id is not None and index != "GSI1":
+            filters.append("customer_id = :customer")
+            values[":customer"] = wanted.customer_id
+        if wanted.email is not None and index != "GSI4":
+            filters.append("GSI4PK = :email")
+            values[":email"] = email_key(wanted.email)
+        if low is None and high is None:
+            del names["#sk"]
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        page = query_page(self.client, request, start_key)
+        return Page([_order_of(i) for i in page.items], page.next_key)
+
     def needing_attention(self, *, start_key: Key | None, limit: int) -> Page[Order]:
         return self._query("GSI3", ATTENTION, start_key, limit, newest_first=False)
 
@@ -240,11 +340,12 @@ class OrdersStore(TableStore):
         removes: tuple[str, ...] = (),
         condition: str | None = None,
         give_back: tuple[str, str] | None = None,
+        actor: Actor | None = None,
     ) -> Order | None:
         """Move the order to `to` if its status allows it (and `condition` holds), appending to its
-        history; the order after, or None if the conditions failed. `give_back` (coupon code, customer)
-        returns a coupon use in the same transaction."""
-        moving = _StatusChange(to, now, reason)
+        history (with the staff `actor` who made the move, if one did); the order after, or None if the
+        conditions failed. `give_back` (coupon code, customer) returns a coupon use in the same transaction."""
+        moving = _StatusChange(to, now, reason, actor)
         values = dict(moving.values)
         assignments = list(moving.assignments)
         names = {"#status": "status"}
@@ -288,6 +389,13 @@ class OrdersStore(TableStore):
             "attribute_exists(PK)",
             values,
             {},
+        )
+
+    def set_dispute(self, order_id: str, attribute: str, value: dict[str, Any]) -> Order | None:
+        """Write one half of the order's dispute (`dispute` when opened, `dispute_closed` when decided)
+        whole; the order after, or None if there is no such order."""
+        return self._update(
+            order_id, "SET #dispute = :dispute", "attribute_exists(PK)", {":dispute": value}, {"#dispute": attribute}
         )
 
     def clear_flag(self, order_id: str, history: dict[str, Any], *, redrives: bool = False) -> Order | None:
@@ -370,6 +478,7 @@ class OrdersStore(TableStore):
         restocked: bool,
         now: datetime,
         refunded_merchandise_net: dict[str, Any] | None = None,
+        actor: Actor | None = None,
     ) -> Order | None:
         """Record one refund under its id with the new totals (the refunded total and, for an order
         whose lines carry their net, the refunded merchandise net) and status, and drop its hold; the
@@ -377,7 +486,7 @@ class OrdersStore(TableStore):
         it, that refund was recorded before (a retry), or the refunded total is no longer
         `refunded_before` (another refund was recorded meanwhile: read again and recompute)."""
         returned = tuple(OrderLine(sku=line.sku, quantity=line.quantity) for line in refund.lines) or None
-        moving = _StatusChange(to, now, f"refunded: {refund.reason}", refund_id=refund.refund_id, lines=returned)
+        moving = _StatusChange(to, now, f"refunded: {refund.reason}", actor, refund_id=refund.refund_id, lines=returned)
         values: dict[str, Any] = moving.values | {
             ":refund": refund.model_dump(mode="json"),
             ":total": refunded_total,
@@ -413,15 +522,16 @@ class OrdersStore(TableStore):
         )
 
     def redact(self, order_id: str, customer_id: str, sets: dict[str, Any]) -> bool:
-        """Overwrite the customer's personal data on an order (`sets`: attribute → redacted value) and mark
-        it `anonymised`, if the order is still the customer's; False if it is not (or is gone)."""
+        """Overwrite the customer's personal data on an order (`sets`: attribute → redacted value), drop
+        their email and mark it `anonymised`, if the order is still the customer's; False if it is not (or
+        is gone)."""
         names = {f"#set{i}": attribute for i, attribute in enumerate(sets)}
         values = {f":set{i}": value for i, value in enumerate(sets.values())}
         assignments = [f"{name} = :set{i}" for i, name in enumerate(names)]
         redacted = self.update_if(
             order_pk(order_id),
             META,
-            "SET " + ", ".join([*assignments, "anonymised = :yes"]) + " REMOVE client_secret",
+            "SET " + ", ".join([*assignments, "anonymised = :yes"]) + " REMOVE client_secret, email, GSI4PK, GSI4SK",
             condition="attribute_exists(PK) AND customer_id = :customer",
             values={**values, ":yes": True, ":customer": customer_id},
             names=names,
@@ -523,13 +633,15 @@ class _StatusChange:
     """What every status change writes (status, its GSI key, the time, a history entry) and the
     condition that the order's status allows it (`models.ALLOWED_FROM`)."""
 
-    def __init__(self, to: OrderStatus, now: datetime, reason: str | None, **extra: Any) -> None:
+    def __init__(
+        self, to: OrderStatus, now: datetime, reason: str | None, actor: Actor | None = None, **extra: Any
+    ) -> None:
         allowed = sorted(s.value for s in ALLOWED_FROM[to])
         self.values: dict[str, Any] = {
             ":to": to.value,
             ":status_key": f"STATUS#{to.value}",
             ":now": iso(now),
-            ":change": [_change(to, now, reason, **extra)],
+            ":change": [_change(to, now, reason, actor, **extra)],
             **{f":from{i}": status for i, status in enumerate(allowed)},
         }
         self.assignments = (

@@ -12,16 +12,19 @@ from common.contracts import (
     AnonymisedOrders,
     AttentionRequested,
     CustomerRef,
+    DisputeClosed,
     IssueCouponInput,
     IssuedCoupon,
     OrderStatesInput,
     OutOfStockDetail,
+    PaymentDisputed,
 )
 from common.events import receive
 from common.money import Money
 from common.observability import make_logger, make_metrics
 from orders import logic
 from orders.coupons import CouponIn
+from orders.logic import disputes
 from orders.models import CaughtError, OrderStatus, PaymentRef
 from orders.wiring import ports
 
@@ -134,6 +137,21 @@ def attention_requested_handler(event: dict[str, Any], _context: LambdaContext) 
     logger.error("order needs staff", extra={"orderId": requested.order_id, "source": requested.source})
     metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
     return {"orderId": requested.order_id, "flagged": True}
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def dispute_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """`PaymentDisputed` / `DisputeClosed` from payments: the order shows the dispute and its outcome.
+    A redelivered or out-of-order event writes the same again (`orders.logic.disputes`)."""
+    received = receive(event)
+    payload = received.payload
+    if not isinstance(payload, PaymentDisputed | DisputeClosed):
+        raise TypeError(f"not a dispute event: {received.detail_type}")
+    recorded = disputes.record_dispute(ports(), payload)
+    logger.warning("payment disputed", extra={"orderId": recorded.order_id, "event": received.detail_type})
+    metrics.add_metric(name="PaymentsDisputed", unit=MetricUnit.Count, value=int(isinstance(payload, PaymentDisputed)))
+    return {"orderId": recorded.order_id, "dispute": received.detail_type}
 
 
 @logger.inject_lambda_context

@@ -1,4 +1,4 @@
-"""The Stripe adapter of `payments.ports` (`Gateway`, `CustomerAccounts`, `StripeLedger`), through the
+"""The Stripe adapter of `payments.ports` (`Gateway`, `CustomerAccounts`, `StripeLedger`, `Balances`), through the
 official library: the only module that imports `stripe`, lazily, so that code paths which never talk to
 Stripe do not pay for its import on a cold start. Kept apart from `payments.adapters` for that reason.
 
@@ -23,14 +23,15 @@ LIST_PAGE = 100
 
 
 class StripeGateway:
-    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 8.0) -> None:
+    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 8.0, retries: int = 2) -> None:
         self._api_key = api_key
         self._api_base = api_base
         self._timeout = timeout
+        self._retries = retries
 
     @property
     def client(self) -> "stripe.StripeClient":
-        return _client(self._api_key, self._api_base, self._timeout)
+        return _client(self._api_key, self._api_base, self._timeout, self._retries)
 
     def create_intent(
         self, order_id: str, amount: Money, customer_id: str | None, *, stripe_customer_id: str | None = None
@@ -83,6 +84,14 @@ class StripeGateway:
 
     def retrieve_intent(self, payment_intent_id: str) -> dict[str, Any]:
         return _plain(self._call(lambda c: c.v1.payment_intents.retrieve(payment_intent_id)))
+
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        return _plain(self._call(lambda c: c.v1.charges.retrieve(charge_id)))
+
+    def retrieve_balance_transaction(self, balance_transaction_id: str) -> dict[str, Any]:
+        """A balance transaction (`amount`, `fee`, `net`, in minor units): what a charge or refund did to
+        the shop's Stripe balance. Locally the Stripe proxy supplies them with a fixed fee."""
+        return _plain(self._call(lambda c: c.v1.balance_transactions.retrieve(balance_transaction_id)))
 
     def cancel_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
         """Cancel a PaymentIntent; None if Stripe refuses because it can no longer be cancelled."""
@@ -189,14 +198,14 @@ def _signed_at(signature: str) -> int:
 
 
 @cache
-def _client(api_key: str, api_base: str, timeout: float) -> "stripe.StripeClient":
+def _client(api_key: str, api_base: str, timeout: float, retries: int = 2) -> "stripe.StripeClient":
     import stripe
 
     addresses: Any = {"api": api_base} if api_base else {}
     return stripe.StripeClient(
         api_key,
         base_addresses=addresses,
-        max_network_retries=2,
+        max_network_retries=retries,
         http_client=stripe.RequestsClient(timeout=timeout),
     )
 

@@ -4,6 +4,7 @@ webhook events. No HTTP, no Lambda events: Stripe, the workflow callbacks and th
 `common.contracts` models (what other domains read) or `payments.models`."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from common.contracts import (
@@ -12,7 +13,10 @@ from common.contracts import (
     CancelPaymentInput,
     CancelPaymentResult,
     CreatePaymentIntentInput,
+    DisputeClosed,
+    DisputeStatus,
     ForgetCustomerResult,
+    PaymentDisputed,
     PaymentFailed,
     PaymentIntentRef,
     PaymentOutcome,
@@ -26,6 +30,7 @@ from common.contracts import (
 from common.errors import ServiceUnavailable
 from common.events import new_event
 from common.money import Money
+from payments import fees
 from payments.errors import (
     EventInProgress,
     PaymentCanceled,
@@ -34,9 +39,16 @@ from payments.errors import (
     PaymentRejected,
 )
 from payments.models import AwaitingPayment, Handled, Outcome, Payment, RefundEntry
-from payments.ports import Callbacks, CustomerAccounts, Gateway, Publisher
+from payments.ports import Balances, Callbacks, CustomerAccounts, Gateway, Publisher
 from payments.store import PaymentsStore
-from payments.stripe_events import ChargeEvent, ChargeObject, IntentEvent, OtherEvent, RefundEvent
+from payments.stripe_events import (
+    ChargeEvent,
+    ChargeObject,
+    DisputeEvent,
+    IntentEvent,
+    RefundEvent,
+    StripeEventModel,
+)
 
 SUCCEEDED, FAILED, CANCELED = Outcome.SUCCEEDED, Outcome.FAILED, Outcome.CANCELED
 
@@ -288,8 +300,9 @@ def process_event(
     store: PaymentsStore,
     callbacks: Callbacks,
     publish: Publisher,
-    event: IntentEvent | ChargeEvent | RefundEvent | OtherEvent,
+    event: StripeEventModel,
     gateway: Callable[[], Gateway],
+    balances: Callable[[], Balances] | None = None,
 ) -> Handled:
     """Apply one Stripe event once, however often Stripe delivers it. The event is claimed under a lease
     of minutes (`PaymentsStore.claim_event`) and marked processed after its outcome, so a Lambda killed
@@ -302,7 +315,7 @@ def process_event(
     if claim.token is None:
         raise EventInProgress("this event is being processed by another delivery; retry later")
     try:
-        handled = handle_event(store, callbacks, publish, event, gateway)
+        handled = handle_event(store, callbacks, publish, event, gateway, balances)
     except Exception:
         store.release_event(event.id, claim.token)  # let Stripe's redelivery try again at once
         raise
@@ -314,8 +327,9 @@ def handle_event(
     store: PaymentsStore,
     callbacks: Callbacks,
     publish: Publisher,
-    event: IntentEvent | ChargeEvent | RefundEvent | OtherEvent,
+    event: StripeEventModel,
     gateway: Callable[[], Gateway],
+    balances: Callable[[], Balances] | None = None,
 ) -> Handled:
     """Apply one verified, well-formed Stripe event. Its order is found through its PaymentIntent (the
     `PI#` pointer written when the intent was attached), and the event must agree with the payment we
@@ -323,14 +337,17 @@ def handle_event(
     metadata or carry another amount, and then nothing changes. Events may come twice, late or out of
     order: the outcome is written once (a `payment_failed` after `succeeded` changes nothing), and what
     we publish carries a stable id. A payment that succeeds after the order's payment was decided
-    `failed` or `canceled` is refunded in full at once (`gateway` is built only then)."""
+    `failed` or `canceled` is refunded in full at once (`gateway` is built only then). With `balances`,
+    `PaymentSucceeded` and `RefundSucceeded` carry Stripe's fee and net (`payments.fees`: best effort)."""
     try:
         if isinstance(event, IntentEvent):
-            return _on_intent(store, callbacks, publish, event, gateway)
+            return _on_intent(store, callbacks, publish, event, gateway, balances)
         if isinstance(event, ChargeEvent):
-            return _on_charge_refunded(store, publish, event.data.object)
+            return _on_charge_refunded(store, publish, event.data.object, balances)
         if isinstance(event, RefundEvent):
             return _on_refund(store, publish, event)
+        if isinstance(event, DisputeEvent):
+            return _on_dispute(store, publish, event)
     except _Mismatch as mismatch:
         return Handled(
             outcome="ignored: does not match the payment",
@@ -342,7 +359,12 @@ def handle_event(
 
 
 def _on_intent(
-    store: PaymentsStore, callbacks: Callbacks, publish: Publisher, event: IntentEvent, gateway: Callable[[], Gateway]
+    store: PaymentsStore,
+    callbacks: Callbacks,
+    publish: Publisher,
+    event: IntentEvent,
+    gateway: Callable[[], Gateway],
+    balances: Callable[[], Balances] | None,
 ) -> Handled:
     intent = event.data.object
     pointed = store.order_of_intent(intent.id)
@@ -354,8 +376,8 @@ def _on_intent(
         return Handled(outcome="ignored: no order", payment_intent_id=intent.id)
     payment = _matching_payment(store, order_id, intent.id, intent.currency, intent.amount)
 
-    def done(outcome: str) -> Handled:
-        return Handled(outcome=outcome, order_id=order_id, payment_intent_id=intent.id)
+    def done(outcome: str, fee_unknown: str | None = None) -> Handled:
+        return Handled(outcome=outcome, order_id=order_id, payment_intent_id=intent.id, fee_unknown=fee_unknown)
 
     if event.type == "payment_intent.succeeded":
         received = intent.amount if intent.amount_received is None else intent.amount_received
@@ -366,11 +388,20 @@ def _on_intent(
             earlier = _outcome(store.payment(order_id))
             if earlier in (FAILED, CANCELED):
                 return done(_refund_late_payment(store, gateway, order_id, intent.id, str(earlier)))
-        amount = Money(amount=payment.amount, currency=str(payment.currency))
-        data = PaymentSucceeded(order_id=order_id, payment_intent_id=intent.id, amount=amount)
+        currency = str(payment.currency)
+        kept = fees.charge_balance(balances, intent.id, currency)
+        data = PaymentSucceeded(
+            order_id=order_id,
+            payment_intent_id=intent.id,
+            amount=Money(amount=payment.amount, currency=currency),
+            fee=kept.fee,
+            net=kept.net,
+            charge_id=kept.charge_id,
+            balance_transaction_id=kept.balance_transaction_id,
+        )
         # Published again on a redelivery (same id, consumers drop it): the first attempt may have died here.
         publish([new_event(PaymentSucceeded.DETAIL_TYPE, f"PaymentSucceeded#{order_id}", data)])
-        return done("succeeded" if decided else DUPLICATE)
+        return done("succeeded" if decided else DUPLICATE, kept.unknown)
     if event.type == "payment_intent.payment_failed":
         reason = (intent.last_payment_error.message if intent.last_payment_error else None) or "the card was declined"
         decided = decide(store, callbacks, order_id, FAILED, reason)
@@ -417,9 +448,12 @@ def _refund_late_payment(
     return LATE_REFUNDED
 
 
-def _on_charge_refunded(store: PaymentsStore, publish: Publisher, charge: ChargeObject) -> Handled:
+def _on_charge_refunded(
+    store: PaymentsStore, publish: Publisher, charge: ChargeObject, balances: Callable[[], Balances] | None
+) -> Handled:
     """Stripe's refunded total of the order's charge; the order is found through `payment_intent`, never
-    the charge's own metadata (which Stripe does not promise to carry)."""
+    the charge's own metadata (which Stripe does not promise to carry). With `balances`, the event names
+    the refund that reached this total, with its fee effect and net (`payments.fees.refund_balance`)."""
     pointed = store.order_of_intent(charge.payment_intent) if charge.payment_intent else None
     if charge.payment_intent is None or pointed is None:
         return Handled(outcome="ignored: not an order's PaymentIntent", payment_intent_id=charge.payment_intent)
@@ -428,13 +462,21 @@ def _on_charge_refunded(store: PaymentsStore, publish: Publisher, charge: Charge
         raise _Mismatch("it refunds more than the charge", pointed, charge.payment_intent)
     total = charge.amount_refunded
     store.record_refunded_total(pointed, total)
+    currency = str(payment.currency)
+    made = fees.refund_balance(balances, charge.payment_intent, total, currency)
     refunded = RefundSucceeded(
         order_id=pointed,
         payment_intent_id=charge.payment_intent,
-        refunded_total=Money(amount=total, currency=str(payment.currency)),
+        refunded_total=Money(amount=total, currency=currency),
+        refund_id=made.refund_id,
+        amount=made.amount,
+        fee=made.fee,
+        net=made.net,
     )
     publish([new_event(RefundSucceeded.DETAIL_TYPE, f"RefundSucceeded#{pointed}#{total}", refunded)])
-    return Handled(outcome="refund recorded", order_id=pointed, payment_intent_id=charge.payment_intent)
+    return Handled(
+        outcome="refund recorded", order_id=pointed, payment_intent_id=charge.payment_intent, fee_unknown=made.unknown
+    )
 
 
 def _on_refund(store: PaymentsStore, publish: Publisher, event: RefundEvent) -> Handled:
@@ -457,3 +499,45 @@ def _on_refund(store: PaymentsStore, publish: Publisher, event: RefundEvent) -> 
     )
     publish([new_event(AttentionRequested.DETAIL_TYPE, f"AttentionRequested#{pointed}#{made.id}", attention)])
     return Handled(outcome="refund failed: staff told", order_id=pointed, payment_intent_id=made.payment_intent)
+
+
+def _on_dispute(store: PaymentsStore, publish: Publisher, event: DisputeEvent) -> Handled:
+    """A dispute of an order's charge opened (`PaymentDisputed`) or closed (`DisputeClosed`, WON or LOST).
+    The order is found through the dispute's `payment_intent` (Stripe sets it for a PaymentIntent's
+    charge), and the dispute must be in the payment's currency and at most its amount: otherwise nothing
+    is published. Each is published under an id from the dispute and its status, so a redelivery is
+    dropped by consumers; a `closed` that comes before `created` is published all the same (consumers
+    keep both halves)."""
+    dispute = event.data.object
+    pointed = store.order_of_intent(dispute.payment_intent) if dispute.payment_intent else None
+    if dispute.payment_intent is None or pointed is None:
+        return Handled(outcome="ignored: not an order's PaymentIntent", payment_intent_id=dispute.payment_intent)
+    payment = store.payment(pointed)
+    if payment is None or dispute.currency.upper() != payment.currency or dispute.amount > payment.amount:
+        raise _Mismatch("its amount or currency is not the order's", pointed, dispute.payment_intent)
+    amount = Money(amount=dispute.amount, currency=str(payment.currency))
+    at = datetime.fromtimestamp(event.created, UTC).isoformat().replace("+00:00", "Z")
+    if event.type == "charge.dispute.created":
+        opened = PaymentDisputed(
+            order_id=pointed,
+            payment_intent_id=dispute.payment_intent,
+            dispute_id=dispute.id,
+            amount=amount,
+            reason=dispute.reason,
+            opened_at=datetime.fromtimestamp(dispute.created, UTC).isoformat().replace("+00:00", "Z"),
+        )
+        publish([new_event(PaymentDisputed.DETAIL_TYPE, f"PaymentDisputed#{dispute.id}", opened)])
+        outcome = "dispute opened"
+    else:
+        status = DisputeStatus.LOST if dispute.status == "lost" else DisputeStatus.WON  # won, warning_closed
+        closed = DisputeClosed(
+            order_id=pointed,
+            payment_intent_id=dispute.payment_intent,
+            dispute_id=dispute.id,
+            amount=amount,
+            status=status,
+            closed_at=at,
+        )
+        publish([new_event(DisputeClosed.DETAIL_TYPE, f"DisputeClosed#{dispute.id}", closed)])
+        outcome = f"dispute closed: {status.value}"
+    return Handled(outcome=outcome, order_id=pointed, payment_intent_id=dispute.payment_intent)

@@ -106,6 +106,7 @@ class Handled(_Model):
     order_id: str | None = None
     payment_intent_id: str | None = None
     mismatch: str | None = None
+    fee_unknown: str | None = Field(default=None, description="Why Stripe's fee could not be read (published without)")
 
 
 class AwaitingPayment(_Model):

@@ -47,6 +47,17 @@ class StripeLedger(Protocol):
     def refund(self, payment_intent_id: str, amount: int | None, refund_key: str, order_id: str) -> dict[str, Any]: ...
 
 
+class Balances(Protocol):
+    """What Stripe kept of a payment: the charge behind a PaymentIntent, its balance transaction (amount,
+    fee, net), and the refunds of a PaymentIntent (for theirs). The same Stripe gateway, as a port of its
+    own so that the webhook's other paths and their fakes need none of it."""
+
+    def retrieve_intent(self, payment_intent_id: str) -> dict[str, Any]: ...
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]: ...
+    def retrieve_balance_transaction(self, balance_transaction_id: str) -> dict[str, Any]: ...
+    def list_refunds(self, payment_intent_id: str) -> list[dict[str, Any]]: ...
+
+
 class Callbacks(Protocol):
     """The waiting AwaitPayment step: resumed, or failed with an error name its `Catch` matches."""
 

@@ -5,9 +5,9 @@ written, and logic never meets a string where it expects an amount.
 Only what we read is modelled; Stripe adds fields all the time, and unknown ones are ignored. Event types
 we do not act on are checked as far as the envelope (`OtherEvent`)."""
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, model_validator
 
 from common.money import MinorUnits
 from payments.errors import MalformedEvent
@@ -15,9 +15,14 @@ from payments.errors import MalformedEvent
 IntentEventType = Literal["payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"]
 ChargeEventType = Literal["charge.refunded"]
 RefundEventType = Literal["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"]
+DisputeEventType = Literal["charge.dispute.created", "charge.dispute.closed"]
 INTENT_EVENTS: tuple[str, ...] = get_args(IntentEventType)
 CHARGE_EVENTS: tuple[str, ...] = get_args(ChargeEventType)
 REFUND_EVENTS: tuple[str, ...] = get_args(RefundEventType)
+DISPUTE_EVENTS: tuple[str, ...] = get_args(DisputeEventType)
+CLOSED_DISPUTE = frozenset({"won", "lost", "warning_closed"})
+"""A closed dispute's statuses: `warning_closed` is an inquiry that closed without a chargeback (the shop
+keeps the money, as if won)."""
 
 StripeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,255}$")]
 PaymentIntentId = Annotated[
@@ -68,6 +73,18 @@ class RefundObject(_Stripe):
     status: str | None = Field(default=None, max_length=64)
 
 
+class DisputeObject(_Stripe):
+    id: StripeId
+    object: Literal["dispute"]
+    charge: StripeId
+    payment_intent: PaymentIntentId | None = None
+    amount: MinorUnits
+    currency: StripeCurrency
+    reason: str = Field(max_length=200)
+    status: str = Field(pattern=r"^[a-z_]{1,64}$")
+    created: int = Field(ge=0, le=2**32)
+
+
 class _IntentData(_Stripe):
     object: PaymentIntentObject
 
@@ -78,6 +95,10 @@ class _ChargeData(_Stripe):
 
 class _RefundData(_Stripe):
     object: RefundObject
+
+
+class _DisputeData(_Stripe):
+    object: DisputeObject
 
 
 class _AnyData(_Stripe):
@@ -104,6 +125,18 @@ class RefundEvent(_Envelope):
     data: _RefundData
 
 
+class DisputeEvent(_Envelope):
+    type: DisputeEventType
+    created: int = Field(ge=0, le=2**32)
+    data: _DisputeData
+
+    @model_validator(mode="after")
+    def _closed_has_an_outcome(self) -> Self:
+        if self.type == "charge.dispute.closed" and self.data.object.status not in CLOSED_DISPUTE:
+            raise ValueError("a closed dispute is won, lost or warning_closed")
+        return self
+
+
 class OtherEvent(_Envelope):
     """An event type we acknowledge and ignore."""
 
@@ -120,6 +153,8 @@ def _kind(payload: Any) -> str | None:
         return "charge"
     if kind in REFUND_EVENTS:
         return "refund"
+    if kind in DISPUTE_EVENTS:
+        return "dispute"
     return "other"
 
 
@@ -127,6 +162,7 @@ StripeEvent = Annotated[
     Annotated[IntentEvent, Tag("intent")]
     | Annotated[ChargeEvent, Tag("charge")]
     | Annotated[RefundEvent, Tag("refund")]
+    | Annotated[DisputeEvent, Tag("dispute")]
     | Annotated[OtherEvent, Tag("other")],
     Discriminator(_kind),
 ]
@@ -137,7 +173,10 @@ _UNEXPECTED = "not what a Stripe event holds here"
 """The `message` of each field error (`common.http.FieldError`): fixed, since pydantic's may quote the value."""
 
 
-def parse_event(payload: Any) -> IntentEvent | ChargeEvent | RefundEvent | OtherEvent:
+StripeEventModel = IntentEvent | ChargeEvent | RefundEvent | DisputeEvent | OtherEvent
+
+
+def parse_event(payload: Any) -> StripeEventModel:
     """The verified payload as a typed event; `MalformedEvent` (400) naming the fields that are wrong, never
     their values (they may be anything)."""
     try:

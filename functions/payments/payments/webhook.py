@@ -17,7 +17,7 @@ from payments.models import Handled, WebhookAck
 from payments.secrets import webhook_secrets
 from payments.settings import settings
 from payments.stripe_events import parse_event
-from payments.wiring import callbacks, gateway, publisher, store
+from payments.wiring import balances, callbacks, gateway, publisher, store
 
 logger = make_logger("payments")
 metrics = make_metrics("payments")
@@ -48,7 +48,7 @@ def stripe_webhook() -> WebhookAck:
         raise
     event = parse_event(payload)  # a malformed event is a 400 before anything is written
     logger.append_keys(stripe_event=event.id, stripe_event_type=event.type)
-    handled = logic.process_event(store(), callbacks(), publisher(), event, gateway)
+    handled = logic.process_event(store(), callbacks(), publisher(), event, gateway, balances=balances)
     _observe(handled)
     return WebhookAck(received=True, outcome=handled.outcome)
 
@@ -64,6 +64,9 @@ def _observe(handled: Handled) -> None:
         metrics.add_metric(name="WebhookMismatch", unit=MetricUnit.Count, value=1)
         return
     logger.info("stripe event handled", extra={"outcome": handled.outcome, **ids})
+    if handled.fee_unknown:  # published without it: the payments report shows the fee as unknown
+        logger.warning("stripe's fee could not be read", extra={"reason": handled.fee_unknown, **ids})
+        metrics.add_metric(name="FeeUnknown", unit=MetricUnit.Count, value=1)
     if handled.outcome == "failed":  # decided once: a redelivered or late failure is not counted again
         metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
     if handled.outcome == logic.LATE_REFUNDED:

@@ -15,9 +15,12 @@ from common.api_models import idempotency_header
 from common.auth import ADMIN
 from common.http import accepted, caller, make_resolver, requires, responses
 from common.observability import make_logger
+from reports.logic import campaigns as campaign_spend
+from reports.logic import payments as payments_due
 from reports.logic import queries, runs
 from reports.models import (
     AffiliatesReport,
+    CampaignName,
     CampaignsReport,
     CustomersReport,
     PaymentsReport,
@@ -25,6 +28,8 @@ from reports.models import (
     RunIn,
     RunOut,
     SalesReport,
+    SpendIn,
+    SpendOut,
     TopProductsReport,
 )
 from reports.settings import settings
@@ -97,7 +102,7 @@ def best_customers(start: From = None, end: To = None, limit: Top = 10) -> Custo
 @app.get(
     "/reports/campaigns",
     operation_id="getCampaignsReport",
-    summary="Campaigns: sessions, orders, conversion (admin)",
+    summary="Campaigns: sessions, orders, conversion, revenue, spend, cost per order, return on ad spend (admin)",
     responses=responses(401, 403, 422),
     tags=TAGS,
 )
@@ -107,6 +112,18 @@ def campaigns(start: From = None, end: To = None) -> CampaignsReport:
     return CampaignsReport(
         start=first, end=last, items=queries.campaigns(store(), first, last, settings().shop_currency)
     )
+
+
+@app.put(
+    "/reports/campaigns/<campaign>/spend",
+    operation_id="putCampaignSpend",
+    summary="Record a campaign's ad spend for a day, replacing that day's figure (admin)",
+    responses=responses(400, 401, 403, 422),
+    tags=TAGS,
+)
+@requires(ADMIN)
+def put_campaign_spend(campaign: Annotated[CampaignName, Path()], spend: Annotated[SpendIn, Body()]) -> SpendOut:
+    return campaign_spend.record_spend(store(), campaign, spend, settings().shop_currency, by=caller(app).sub)
 
 
 @app.get(
@@ -129,14 +146,14 @@ def affiliates(
 @app.get(
     "/reports/payments",
     operation_id="getPaymentsReport",
-    summary="Payments due: gross, fees, commissions, net (admin)",
+    summary="Payments due: per transaction and day gross, Stripe fees, refunds, disputes, commissions, net (admin)",
     responses=responses(401, 403, 422),
     tags=TAGS,
 )
 @requires(ADMIN)
 def payments(start: From = None, end: To = None) -> PaymentsReport:
     first, last = _days(start, end)
-    return queries.payments(store(), first, last, settings().shop_currency)
+    return payments_due.payments(store(), first, last, settings().shop_currency)
 
 
 @app.post(

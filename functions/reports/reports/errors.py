@@ -40,3 +40,10 @@ class RunNotStarted(ServiceUnavailable):
 
     def __init__(self) -> None:
         super().__init__("report runs cannot be started just now; retry")
+
+
+class BadSpend(ValidationFailed):
+    """Ad spend the reports cannot add up: another currency than the shop's, or no campaign to name."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, details=[{"field": field, "message": message, "type": "spend"}])

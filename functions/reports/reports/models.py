@@ -11,7 +11,7 @@ from urllib.parse import quote
 from pydantic import Field, StringConstraints
 
 from common.api_models import In, Out
-from common.money import Money, SignedMoney
+from common.money import Money, MoneyIn, SignedMoney
 
 # ---------------------------------------------------------------- the domain
 
@@ -74,6 +74,28 @@ class VisitIn(In):
     source: Label | None = None
     medium: Label | None = None
     campaign: Label | None = None
+    ref: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = Field(
+        default=None, description="An affiliate's code the visit arrived with (`?ref=`): recorded as a click"
+    )
+    visitor_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = Field(
+        default=None,
+        description="Random, kept by the browser across sessions; checkout sends it in `attribution.visitorId` "
+        "so an order is tied to this visitor's affiliate click",
+    )
+
+
+CampaignName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[\w.:+-][\w .:+-]*$"),
+    Field(description="The campaign label the storefront's visits and orders carry (`utm_campaign`)"),
+]
+
+
+class SpendIn(In):
+    """What one campaign cost on one day, in the shop's currency: a PUT replaces the day's figure."""
+
+    date: date
+    amount: MoneyIn
 
 
 class RunIn(In):
@@ -88,7 +110,10 @@ class RunIn(In):
 
 
 class VisitAck(Out):
-    counted: bool
+    counted: bool = Field(
+        description="Whether it counted its session somewhere new (the day, the path, the campaign, the product); "
+        "its page view counts either way"
+    )
 
 
 class TaxRow(Out):
@@ -114,6 +139,8 @@ class SalesRow(Out):
     shipping: SignedMoney = Field(description="Shipping charged (as charged), less shipping refunded")
     tax: SignedMoney = Field(description="Tax collected (lines and shipping), less tax refunded")
     taxes: list[TaxRow] = Field(description="Tax per country and rate, by country then rate")
+    sessions: int = Field(default=0, description="Visiting sessions, each counted once a day (every beacon's)")
+    page_views: int = Field(default=0, description="Page views: every beacon the storefront sent")
 
 
 class SalesReport(Out):
@@ -143,14 +170,28 @@ class CustomerRow(Out):
 
 
 class CampaignRow(Out):
-    source: str
-    medium: str
+    """One campaign over the period: the traffic and orders its label brought, what it cost, and what that
+    bought. Traffic without a campaign label stays one row per source and medium (campaign `-`, no spend)."""
+
+    source: str = Field(description="Where its traffic came from; several joined by `, ` when it ran on more")
+    medium: str = Field(description="Its medium; several joined by `, `")
     campaign: str
     sessions: int
     orders: int
     revenue: Money
     refunds: Money
-    conversion_rate: float | None = Field(description="orders / visiting sessions")
+    conversion_rate: float | None = Field(description="orders / visiting sessions; null without sessions")
+    spend: Money = Field(description="The ad spend recorded for its days (PUT /reports/campaigns/{campaign}/spend)")
+    cost_per_order: Money | None = Field(description="spend / orders, to the minor unit (half up); null without orders")
+    return_on_ad_spend: float | None = Field(
+        description="revenue / spend, to 4 decimal places (half up); null when spend is 0"
+    )
+
+
+class SpendOut(Out):
+    campaign: str
+    date: date
+    amount: Money
 
 
 class AffiliateRow(Out):
@@ -161,14 +202,38 @@ class AffiliateRow(Out):
     due: Money = Field(description="earned - reversed - paid")
 
 
-class PaymentRow(Out):
+class PaymentFigures(Out):
+    """What Stripe and the affiliates leave the shop of some payments (minor units of the shop's currency)."""
+
+    gross: Money = Field(description="What the customer paid")
+    fee: Money = Field(description="Stripe's fee, from the charge's balance transaction (known fees only)")
+    fee_unknown: int = Field(
+        default=0, description="Payments whose fee Stripe did not tell us (left out of `fee` and `net`)"
+    )
+    fee_returned: Money = Field(description="What Stripe gave back of its fee on refunds (usually 0)")
+    commission: SignedMoney = Field(
+        description="Affiliate commission earned less reversed (negative on a day that only reversed some)"
+    )
+    refunds: Money
+    disputed: Money = Field(description="Amount of disputes opened (held by Stripe until they close)")
+    dispute_lost: Money = Field(description="Amount of disputes closed LOST: gone back to the customer")
+    net: SignedMoney = Field(
+        description="What the shop keeps: gross - fee + feeReturned - commission - refunds - disputeLost"
+    )
+
+
+class PaymentRow(PaymentFigures):
+    """One payment's figures on one day (a refund or a dispute on a later day is a row of that day)."""
+
     day: date
     order_id: str
-    gross: Money
-    fee: Money
-    commission: Money
-    refunds: Money
-    net: SignedMoney = Field(description="What the shop keeps: gross - fee - commission - refunds")
+
+
+class PaymentDayRow(PaymentFigures):
+    """The totals of one day's rows."""
+
+    day: date
+    payments: int = Field(description="Rows of the day (one per order with money moving that day)")
 
 
 class ListReport[T](Out):
@@ -198,8 +263,12 @@ class AffiliatesReport(ListReport[AffiliateRow]):
 class PaymentsReport(Out):
     start: date = Field(alias="from")
     end: date = Field(alias="to")
-    items: list[PaymentRow]
-    total: PaymentRow
+    items: list[PaymentRow] = Field(description="Per transaction: one row per order and day")
+    days: list[PaymentDayRow] = Field(description="Totals per day, every day of the period")
+    total: PaymentRow = Field(description="The period's totals (`orderId` is `total`, `day` the last day)")
+    commissions_due: list[AffiliateRow] = Field(
+        description="Per affiliate, the commissions of the months the period touches: earned, reversed, paid, due"
+    )
 
 
 class RunFile(Out):

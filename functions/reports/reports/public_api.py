@@ -8,13 +8,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.contracts import AffiliateClicked
 from common.errors import PayloadTooLarge
+from common.events import new_event
 from common.http import make_resolver, responses
 from common.observability import make_logger
-from reports.logic import visits
+from reports.logic import clicks, visits
 from reports.models import VisitAck, VisitIn
 from reports.settings import settings
-from reports.wiring import store
+from reports.wiring import publisher, store
 
 logger = make_logger("reports")
 app = make_resolver(logger)
@@ -32,7 +34,12 @@ MAX_BODY_BYTES = 1024
 def count_visit(visit: Annotated[VisitIn, Body()]) -> VisitAck:
     if len(app.current_event.body or "") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"a visit is at most {MAX_BODY_BYTES} bytes")
-    counted = visits.count(store(), visit, datetime.now(UTC), settings().zone)
+    now = datetime.now(UTC)
+    counted = visits.count(store(), visit, now, settings().zone)
+    click = clicks.click(visit, now, settings().zone)
+    if click is not None:
+        event_id, clicked = click
+        publisher()([new_event(AffiliateClicked.DETAIL_TYPE, event_id, clicked)])
     return VisitAck(counted=counted)
 
 

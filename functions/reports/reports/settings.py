@@ -13,6 +13,9 @@ class ReportsSettings(Settings):
     shop_timezone: str = Field(default="UTC", alias="SHOP_TIMEZONE", description="Days are counted in this zone")
     shop_currency: str = Field(default="EUR", alias="SHOP_CURRENCY", pattern=r"^[A-Z]{3}$")
     reports_bucket: str = Field(default="", alias="REPORTS_BUCKET")
+    affiliates_table: str = Field(
+        default="", alias="AFFILIATES_TABLE", description="Affiliates' table, read-only (statements); empty elsewhere"
+    )
     report_recipients: str = Field(default="", alias="REPORT_RECIPIENTS", description="Comma-separated")
     report_sender: str = Field(default="", alias="REPORT_SENDER")
     report_run_function: str = Field(default="", alias="REPORT_RUN_FUNCTION")

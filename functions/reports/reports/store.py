@@ -1,7 +1,8 @@
 """The reports table, and the only module that talks to DynamoDB. Aggregate items are described in
 `reports.logic.aggregates`; besides them:
 - `EVENT#<eventId> / EVENT`: an event applied (written in the same transaction as its increments).
-- `VISIT#<date>#<session>#<what> / VISIT`: a session counted once per campaign or product and day.
+- `VISIT#<date>#<session>#<what> / VISIT`: a session counted once per day, path, campaign or product.
+- `DAY#<date> / SPEND#<campaign>`: a campaign's ad spend that day (replaced by each PUT, not a sum).
 - `RUN#<kind>#<period> / RUN` and `RUNID#<runId> / RUN`: report runs, one per kind and period.
 Markers expire by TTL; nothing relies on it for correctness within its window.
 """
@@ -44,9 +45,21 @@ class ReportsStore(TableStore):
         """Add the increments and mark the event applied, all or nothing; False if it was applied."""
         return self._once({"PK": f"EVENT#{event_id}", "SK": "EVENT", "ttl": _ttl()}, increments)
 
-    def count_once(self, marker: str, increment: Increment) -> bool:
-        """Apply `increment` if `marker` was not seen (a visiting session counted once); False if it was."""
-        return self._once({"PK": marker, "SK": "VISIT", "ttl": _ttl(VISIT_TTL)}, [increment])
+    def count_once(self, marker: str, *increments: Increment) -> bool:
+        """Apply `increments` if `marker` was not seen (a visiting session counted once); False if it was."""
+        return self._once({"PK": marker, "SK": "VISIT", "ttl": _ttl(VISIT_TTL)}, increments)
+
+    def add(self, increments: Sequence[Increment]) -> None:
+        """Apply `increments` unconditionally, all or nothing (what counts every time: a page view)."""
+        try:
+            self.transact([self._increment(i) for i in increments])
+        except TransactionCancelled as cancelled:
+            raise ReportsBusy(code="transaction_conflict") from cancelled
+
+    def put_spend(self, day: str, campaign: str, amount: int, currency: str, *, by: str, at: str) -> None:
+        """Record a campaign's spend on a day, replacing what was recorded (who and when kept with it)."""
+        item = {"PK": f"DAY#{day}", "SK": f"SPEND#{campaign}", "amount": amount, "currency": currency}
+        self.client.put_item(TableName=self.table, Item=to_item(item | {"setBy": by, "setAt": at}))
 
     def _once(self, marker: Mapping[str, Any], increments: Sequence[Increment]) -> bool:
         actions = [self.put_new(marker), *(self._increment(i) for i in increments)]
@@ -86,6 +99,12 @@ class ReportsStore(TableStore):
     def totals(self, partitions: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The `TOTAL` item of each day partition that has one, by partition."""
         items = self.batch_read([key(pk, "TOTAL") for pk in dict.fromkeys(partitions)])
+        self.items_read += len(items)
+        return {values["PK"]: values for values in items}
+
+    def traffic(self, partitions: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The `TRAFFIC` item (sessions, page views) of each day partition that has one, by partition."""
+        items = self.batch_read([key(pk, "TRAFFIC") for pk in dict.fromkeys(partitions)])
         self.items_read += len(items)
         return {values["PK"]: values for values in items}
 

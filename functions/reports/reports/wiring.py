@@ -1,8 +1,12 @@
 """The adapters every reports handler shares, built from the settings on first use, and the shop's
 today (reports count days in the shop's time zone)."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 
+from common.affiliate_stats import AffiliateStatsReader
+from common.events import DomainEvent, publish
 from reports.adapters import LambdaRunner, S3Files, SesMailer
 from reports.logic.runs import RunContext
 from reports.settings import settings
@@ -11,6 +15,11 @@ from reports.store import ReportsStore
 
 def store() -> ReportsStore:
     return ReportsStore(settings().reports_table)
+
+
+def publisher() -> Callable[[list[DomainEvent]], None]:
+    """Puts events on the bus as `storekeeper.reports` (the beacon hands affiliate clicks over)."""
+    return partial(publish, domain="reports", bus_name=settings().event_bus_name)
 
 
 def files() -> S3Files:
@@ -40,4 +49,5 @@ def run_context(now: datetime | None = None) -> RunContext:
         recipients=config.recipients,
         currency=config.shop_currency,
         zone_today=zone_today(now),
+        affiliate_stats=AffiliateStatsReader(config.affiliates_table) if config.affiliates_table else None,
     )

@@ -124,6 +124,18 @@ class StockLevel(_Contract):
         return self.available <= self.threshold
 
 
+class AffiliateDay(_Contract):
+    """Affiliates' read model: one affiliate's day (the shop's days), as its `GET /affiliates/me/stats`
+    and reports' monthly statement read it from affiliates' table (read-only, through
+    `common.affiliate_stats.AffiliateStatsReader`). Field names are the stored attribute names."""
+
+    day: str = Field(description="YYYY-MM-DD")
+    clicks: int = Field(default=0, description="Visitors who arrived with the affiliate's code (once a day each)")
+    orders: int = Field(default=0, description="Orders that earned the affiliate a commission that day")
+    earned: int = Field(default=0, description="Commissions earned that day, minor units")
+    reversed: int = Field(default=0, description="Commissions refunds took back that day, minor units")
+
+
 # ---------------------------------------------------------------- payments: workflow tasks and events
 
 
@@ -190,6 +202,12 @@ class PaymentSucceeded(_Contract):
     order_id: str
     payment_intent_id: str
     amount: Money
+    # From Stripe's balance transaction for the charge; None when it could not be read (reports show
+    # the fee as unknown, `feeUnknown`) and in events before 2026-12.
+    fee: Money | None = Field(default=None, description="What Stripe kept")
+    net: Money | None = Field(default=None, description="What the shop receives: amount - fee")
+    charge_id: str | None = None
+    balance_transaction_id: str | None = None
 
 
 class PaymentFailed(_Contract):
@@ -206,6 +224,48 @@ class RefundSucceeded(_Contract):
     order_id: str
     payment_intent_id: str
     refunded_total: Money
+    # The refund's own balance transaction (None when unread, and in events before 2026-12): `amount` is
+    # what went back to the customer, `fee` what Stripe returned of its fee (0 when it keeps it).
+    refund_id: str | None = None
+    amount: Money | None = None
+    fee: Money | None = None
+    net: Money | None = Field(
+        default=None, description="What the refund takes off the shop's balance: amount - fee (Money is never negative)"
+    )
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "OPEN"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class PaymentDisputed(_Contract):
+    """A customer's bank disputes a charge (`charge.dispute.created`): the amount is held by Stripe
+    until the dispute closes."""
+
+    DETAIL_TYPE: ClassVar[str] = "PaymentDisputed"
+
+    order_id: str
+    payment_intent_id: str
+    dispute_id: str
+    amount: Money
+    reason: str = Field(max_length=200)
+    opened_at: str
+
+
+class DisputeClosed(_Contract):
+    """A dispute's outcome (`charge.dispute.closed`): WON gives the money back to the shop, LOST keeps
+    it with the customer."""
+
+    DETAIL_TYPE: ClassVar[str] = "DisputeClosed"
+
+    order_id: str
+    payment_intent_id: str
+    dispute_id: str
+    amount: Money
+    status: DisputeStatus
+    closed_at: str
 
 
 class AttentionSource(StrEnum):
@@ -278,6 +338,12 @@ class Attribution(_Contract):
     source: str | None = Field(default=None, max_length=100)
     medium: str | None = Field(default=None, max_length=100)
     campaign: str | None = Field(default=None, max_length=100)
+    visitor_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The storefront's long-lived random visitor id, as its visit beacon sent it: ties the "
+        "order to that visitor's affiliate click (None in orders before 2026-12 and from API clients)",
+    )
 
 
 class OrderedLine(_Contract):
@@ -373,6 +439,14 @@ class FulfillmentStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class ShipmentInfo(_Contract):
+    """How an order was shipped, as staff recorded it (`POST /orders/{id}/shipments`)."""
+
+    carrier: str
+    tracking_number: str
+    shipped_at: str | None = None
+
+
 class OrderSnapshot(_Contract):
     """The order as every order event carries it, so consumers (reports, customers, affiliates) never
     need to read the orders table."""
@@ -404,6 +478,13 @@ class OrderSnapshot(_Contract):
     refunded_merchandise_net: Money | None = Field(
         default=None, description="How much of `merchandise_net` refunds have given back so far"
     )
+    email: str | None = Field(
+        default=None, description="The buyer's email (from the token at checkout); None once erased"
+    )
+    shipping_address: "ShippingAddress | None" = Field(
+        default=None, description="Where the order goes; None once erased, and in events before 2026-12"
+    )
+    shipment: ShipmentInfo | None = Field(default=None, description="Set once the order shipped")
     coupon_code: str | None = None
     affiliate_code: str | None = None
     attribution: Attribution | None = None
@@ -526,6 +607,21 @@ class CommissionEarned(_Contract):
     payout_email: str | None = Field(default=None, description="Where the affiliate's monthly statement goes")
 
 
+class AffiliateClicked(_Contract):
+    """A storefront visit that arrived with an affiliate's code (`?ref=`), from reports' visit beacon;
+    affiliates records it (the click that starts the attribution window, and the day's click count).
+    No personal data: random ids the browser made, a code, a time."""
+
+    DETAIL_TYPE: ClassVar[str] = "AffiliateClicked"
+
+    code: str = Field(max_length=40, description="As the visit carried it; affiliates normalises it")
+    visitor_id: str = Field(
+        max_length=64, description="The long-lived visitor id, or the session id when the beacon sent none"
+    )
+    session_id: str = Field(max_length=64)
+    clicked_at: str = Field(description="ISO 8601, when the beacon counted the visit")
+
+
 class CommissionReversed(_Contract):
     """Published when refunds take back (more of) a commission; the envelope's eventId is
     `CommissionReversed#{orderId}#{reversedSoFar}`, so each step is one fact."""
@@ -616,10 +712,22 @@ class ShippingAddress(_Contract):
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
+OrderSnapshot.model_rebuild()  # its `shipping_address` names ShippingAddress, defined above
+OrderRefunded.model_rebuild()
+
+
 class DefaultAddress(_Contract):
     """What customers' `DefaultAddressFunction` answers: the customer's default shipping address, if any."""
 
     address: ShippingAddress | None
+
+
+class CustomerErasure(_Contract):
+    """Customers' read model of a right to be forgotten: the marker customers leaves when it erases a
+    customer (`common.contacts`), read by notifications so that an erased customer is never emailed.
+    The field's alias (`erasedAt`) is the stored attribute name; customers' store writes it."""
+
+    erased_at: str
 
 
 # ---------------------------------------------------------------- the registry the contract test reads
@@ -632,10 +740,13 @@ EVENTS: dict[str, type[_Contract]] = {
     PaymentSucceeded.DETAIL_TYPE: PaymentSucceeded,
     PaymentFailed.DETAIL_TYPE: PaymentFailed,
     RefundSucceeded.DETAIL_TYPE: RefundSucceeded,
+    PaymentDisputed.DETAIL_TYPE: PaymentDisputed,
+    DisputeClosed.DETAIL_TYPE: DisputeClosed,
     AttentionRequested.DETAIL_TYPE: AttentionRequested,
     CommissionEarned.DETAIL_TYPE: CommissionEarned,
     CommissionReversed.DETAIL_TYPE: CommissionReversed,
     CommissionPaid.DETAIL_TYPE: CommissionPaid,
+    AffiliateClicked.DETAIL_TYPE: AffiliateClicked,
 }
 """Every event on the bus, by detail type: the model its `data` is, for the publisher and every consumer."""
 
@@ -671,6 +782,10 @@ CALLS: dict[str, Call] = {
 }
 """Cross-domain functions by their logical id in `template.yaml`."""
 
-READS: dict[str, type[_Contract]] = {"InventoryTable": StockLevel}
+READS: dict[str, type[_Contract]] = {
+    "InventoryTable": StockLevel,
+    "CustomersTable": CustomerErasure,
+    "AffiliatesTable": AffiliateDay,
+}
 """Tables another domain may read (logical id in `template.yaml`) → the owner's read model it reads
 them through: the owner's key function and attribute names live with the model (`common.stock`)."""

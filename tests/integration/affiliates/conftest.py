@@ -20,7 +20,12 @@ from tests.tables import create_table, scan
 from tests.template import function_environment, load, set_environment
 
 REGION = "eu-west-1"
-FUNCTIONS = ("AffiliatesApiFunction", "AffiliateEventsFunction", "ApproveCommissionsFunction")
+FUNCTIONS = (
+    "AffiliatesApiFunction",
+    "AffiliateEventsFunction",
+    "AffiliateClicksFunction",
+    "ApproveCommissionsFunction",
+)
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 """Orders in these tests are placed and paid around here; time moves by passing `now`, never by sleeping."""
 

@@ -58,7 +58,18 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
         "p_mug,Product p_mug,apparel,1,1200,0,EUR",
     ]
     campaigns_csv = next(p for p in parts["text/csv"] if p.get_filename().startswith("campaigns"))  # type: ignore[attr-defined]
-    assert campaigns_csv.get_payload(decode=True).decode().splitlines()[1] == "google,cpc,spring,0,1,2700,0,,EUR"  # type: ignore[attr-defined]
+    assert campaigns_csv.get_payload(decode=True).decode().splitlines()[1] == "google,cpc,spring,0,1,2700,0,,0,0,,EUR"  # type: ignore[attr-defined]
+    # The payments due are attached: each order's row (no fee published here: 0 known, none unknown), the
+    # day's total and the period's; refunds 1200 of `plain`
+    payments_csv = next(p for p in parts["text/csv"] if p.get_filename().startswith("payments"))  # type: ignore[attr-defined]
+    payment_lines = payments_csv.get_payload(decode=True).decode().splitlines()  # type: ignore[attr-defined]
+    assert payment_lines[0] == (
+        "day,order_id,gross,fee,fee_unknown,fee_returned,commission,refunds,disputed,dispute_lost,net,currency"
+    )
+    assert payment_lines[-2:] == [
+        "2030-03-31,day total,5400,0,,0,0,1200,0,0,4200,EUR",
+        "2030-03-31,total,5400,0,,0,0,1200,0,0,4200,EUR",
+    ]
     # The chart is inline, referenced by its Content-ID from the HTML, a real PNG
     (chart,) = parts["image/png"]
     assert chart.get_content_disposition() == "inline"  # type: ignore[attr-defined]
@@ -66,12 +77,14 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
     (html,) = parts["text/html"]
     assert f"cid:{chart['Content-ID'].strip('<>')}" in html.get_payload(decode=True).decode()  # type: ignore[attr-defined,index]
     assert "€42.00" in html.get_payload(decode=True).decode()  # type: ignore[attr-defined]
+    assert "<h3>Payments</h3>" in html.get_payload(decode=True).decode()  # type: ignore[attr-defined]
     # And the files are stored, each with a link
     assert {f["name"] for f in record["files"]} == {
         "sales-2030-03-31.csv",
         "tax-2030-03-31.csv",
         "products-2030-03-31.csv",
         "campaigns-2030-03-31.csv",
+        "payments-2030-03-31.csv",
         "chart.png",
     }
 

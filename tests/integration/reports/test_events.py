@@ -15,6 +15,7 @@ from common.events import UnknownEvent
 from common.money import Money
 from reports import jobs
 from reports import public_api as beacon
+from reports.logic import payments as payments_due
 from reports.logic import queries
 
 from .conftest import TABLE, World, bus_event, order, paid
@@ -30,20 +31,27 @@ def env(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 def test_the_fee_column_reads_only_what_payments_publishes(env: World, lambda_context: Any) -> None:
-    # Given a paid order, and its PaymentSucceeded carrying a `fee` its contract model does not have
+    # Given a paid order, and its PaymentSucceeded carrying Stripe's fee and a field its contract model
+    # does not have
     snapshot = order(customer="ann", lines=[("p_tee", 1, 2000)])
     placed = paid(snapshot, DAY)
     assert jobs.events_handler(bus_event(placed), lambda_context) == {"applied": True}
-    succeeded = PaymentSucceeded(order_id=snapshot.order_id, payment_intent_id="pi_1", amount=snapshot.total)
-    payload = {**succeeded.model_dump(mode="json", by_alias=True), "fee": {"amount": 88, "currency": "EUR"}}
+    succeeded = PaymentSucceeded(
+        order_id=snapshot.order_id,
+        payment_intent_id="pi_1",
+        amount=snapshot.total,
+        fee=Money(amount=55, currency="EUR"),
+        net=Money(amount=1945, currency="EUR"),
+    )
+    payload = {**succeeded.model_dump(mode="json", by_alias=True), "exchangeFee": {"amount": 88, "currency": "EUR"}}
 
     # When the events function gets it
     answer = jobs.events_handler(bus_event(("PaymentSucceeded", "PaymentSucceeded#pi_1", payload, DAY)), lambda_context)
 
-    # Then nothing is taken from the field nobody publishes: the fee stays 0 until payments publishes fees
-    assert answer == {"applied": False}
-    (row,) = queries.payments(env.store, DAY.date(), DAY.date(), "EUR").items
-    assert (row.gross.amount, row.fee.amount, row.net.amount) == (2000, 0, 2000)
+    # Then the fee of the model is taken, and nothing from the field nobody publishes
+    assert answer == {"applied": True}
+    (row,) = payments_due.payments(env.store, DAY.date(), DAY.date(), "EUR").items
+    assert (row.gross.amount, row.fee.amount, row.fee_unknown, row.net.amount) == (2000, 55, 0, 1945)
 
 
 def test_an_event_its_model_refuses_is_not_counted(env: World, lambda_context: Any) -> None:

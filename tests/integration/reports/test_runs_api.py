@@ -113,6 +113,7 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
         f"tax-{PERIOD}.csv",
         f"products-{PERIOD}.csv",
         f"campaigns-{PERIOD}.csv",
+        f"payments-{PERIOD}.csv",
         "chart.png",
     }
     assert names[f"sales-{PERIOD}.csv"] == f"/reports/runs/{run_id}/files/sales-{PERIOD}.csv"
@@ -138,6 +139,7 @@ def test_a_run_is_queued_followed_until_done_and_its_files_fetched_through_the_a
         f"tax-{PERIOD}.csv",
         f"products-{PERIOD}.csv",
         f"campaigns-{PERIOD}.csv",
+        f"payments-{PERIOD}.csv",
     }
     html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html")
     html = bytes(html_part.get_payload(decode=True)).decode()

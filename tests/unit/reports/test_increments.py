@@ -11,9 +11,13 @@ from common.contracts import (
     CommissionEarned,
     CommissionPaid,
     CommissionReversed,
+    DisputeClosed,
+    DisputeStatus,
     OrderedLine,
     OrderSnapshot,
+    PaymentDisputed,
     PaymentSucceeded,
+    RefundSucceeded,
 )
 from common.events import Received
 from common.money import Money
@@ -85,9 +89,75 @@ def test_order_events_that_move_no_money_add_nothing() -> None:
     assert increments(_event("OrderCancelled", ORDER.model_copy(update={"status": "CANCELLED"})), UTC_ZONE) == []
 
 
-def test_a_payment_adds_no_fee_until_payments_publishes_one() -> None:
+def test_a_payment_without_a_fee_counts_its_fee_as_unknown_never_as_zero() -> None:
+    # Payments could not read Stripe's balance transaction (or the event predates fees)
     succeeded = PaymentSucceeded(order_id="o_1", payment_intent_id="pi_1", amount=_eur(3000))
-    assert increments(_event("PaymentSucceeded", succeeded), UTC_ZONE) == []
+    assert increments(_event("PaymentSucceeded", succeeded), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"feeUnknown": 1})
+    ]
+
+
+def test_a_payment_with_stripes_fee_adds_it_to_the_orders_payment_row() -> None:
+    succeeded = PaymentSucceeded(
+        order_id="o_1",
+        payment_intent_id="pi_1",
+        amount=_eur(3000),
+        fee=_eur(70),
+        net=_eur(2930),
+        charge_id="ch_1",
+        balance_transaction_id="txn_1",
+    )
+    assert increments(_event("PaymentSucceeded", succeeded), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"fee": 70})
+    ]
+
+
+def test_a_refund_adds_the_fee_stripe_gave_back_and_nothing_when_it_kept_it() -> None:
+    def refunded(fee: int | None) -> RefundSucceeded:
+        return RefundSucceeded(
+            order_id="o_1",
+            payment_intent_id="pi_1",
+            refunded_total=_eur(1000),
+            refund_id="re_1",
+            amount=_eur(1000),
+            fee=None if fee is None else _eur(fee),
+            net=None if fee is None else _eur(1000 - fee),
+        )
+
+    assert increments(_event("RefundSucceeded", refunded(15)), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"feeReturned": 15})
+    ]
+    assert increments(_event("RefundSucceeded", refunded(0)), UTC_ZONE) == []
+    assert increments(_event("RefundSucceeded", refunded(None)), UTC_ZONE) == []
+
+
+def test_disputes_count_when_opened_and_again_only_when_lost() -> None:
+    opened = PaymentDisputed(
+        order_id="o_1",
+        payment_intent_id="pi_1",
+        dispute_id="dp_1",
+        amount=_eur(3000),
+        reason="fraudulent",
+        opened_at="2030-05-31T22:00:00Z",
+    )
+
+    def closed(status: DisputeStatus) -> DisputeClosed:
+        return DisputeClosed(
+            order_id="o_1",
+            payment_intent_id="pi_1",
+            dispute_id="dp_1",
+            amount=_eur(3000),
+            status=status,
+            closed_at="2030-06-10T10:00:00Z",
+        )
+
+    assert increments(_event("PaymentDisputed", opened), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputed": 3000})
+    ]
+    assert increments(_event("DisputeClosed", closed(DisputeStatus.LOST)), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputeLost": 3000})
+    ]
+    assert increments(_event("DisputeClosed", closed(DisputeStatus.WON)), UTC_ZONE) == []
 
 
 def test_commissions_by_affiliate_and_month_and_on_the_orders_payment_row() -> None:

@@ -21,6 +21,7 @@ from customers.store.markers import MarkerStore
 from customers.store.notes import NoteStore
 from customers.store.products import ProductStore
 from customers.store.profiles import ProfileStore
+from customers.store.search import Hit, SearchStore
 
 
 class CustomersStore(
@@ -32,6 +33,7 @@ class CustomersStore(
     NoteStore,
     DealStore,
     MarkerStore,
+    SearchStore,
     ErasureStore,
 ):
     """Every aggregate of the customers table."""
@@ -50,11 +52,13 @@ __all__ = [
     "DealStore",
     "ErasureStore",
     "HistoryStore",
+    "Hit",
     "LimitReached",
     "MarkerStore",
     "NoteStore",
     "ProductStore",
     "ProfileStore",
+    "SearchStore",
     "bestseller_partition",
     "copurchase_partition",
     "customer_pk",

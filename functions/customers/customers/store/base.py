@@ -13,6 +13,8 @@ Items of the customers table (one table, keys PK/SK), each aggregate in its own 
   their last paid order, kept on the summary).
 - `markers`: `EVENT#<eventId> / <part>`, the parts of an event already applied, each written in the same
   transaction as its change, so an event changes things once however often it is delivered.
+- `search`: `CUSTOMER#<sub> / SEARCH#<term>`, what support finds a customer by, found through GSI2
+  (`SEARCH#<first two letters>` partitions, beside the counters').
 - `erasure`: `CUSTOMER#<sub> / ERASED {erasedAt}`, the only item left of an erased customer.
 """
 

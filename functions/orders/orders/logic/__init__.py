@@ -13,7 +13,7 @@ from orders.logic.attention import (
 )
 from orders.logic.cancel import cancel
 from orders.logic.checkout import checkout, execution_input
-from orders.logic.coupons import create_coupon, get_coupon, list_coupons
+from orders.logic.coupons import Offer, create_coupon, get_coupon, list_coupons, my_offers
 from orders.logic.erasure import ERASED, Anonymised, anonymise_customer, redacted, still_to_ship
 from orders.logic.quote import quote
 from orders.logic.rates import (
@@ -25,7 +25,7 @@ from orders.logic.rates import (
     put_tax_rates,
     replace_shipping_method,
 )
-from orders.logic.reads import my_orders, order_states, orders_by_status, readable
+from orders.logic.reads import find_orders, my_orders, order_states, orders_by_status, readable
 from orders.logic.refund import refund
 from orders.logic.shared import digest, is_order_id, order_event
 from orders.logic.ship import await_shipment, ship
@@ -35,6 +35,7 @@ __all__ = [
     "ERASED",
     "EVENT_OF",
     "Anonymised",
+    "Offer",
     "anonymise_customer",
     "archive_shipping_method",
     "await_shipment",
@@ -45,6 +46,7 @@ __all__ = [
     "create_shipping_method",
     "digest",
     "execution_input",
+    "find_orders",
     "flag",
     "get_coupon",
     "get_shipping_method",
@@ -52,6 +54,7 @@ __all__ = [
     "list_coupons",
     "list_shipping_methods",
     "list_tax_rates",
+    "my_offers",
     "my_orders",
     "order_event",
     "order_states",

@@ -10,7 +10,7 @@ from common.store import iso
 from orders.errors import OrderNotFound
 from orders.logic.checkout import execution_input
 from orders.logic.shared import existing, is_order_id
-from orders.models import CaughtError, Order, OrderStatus, StatusChange
+from orders.models import Actor, CaughtError, Order, OrderStatus, StatusChange
 from orders.ports import Ports
 
 
@@ -82,5 +82,5 @@ def clear_attention(ports: Ports, caller: Caller, order_id: str, note: str) -> O
 
 def _staff_note(ports: Ports, order: Order, caller: Caller, what: str) -> dict[str, Any]:
     who = caller.email or caller.sub
-    change = StatusChange(status=order.status, at=ports.clock(), reason=f"{what} — {who}"[:500])
+    change = StatusChange(status=order.status, at=ports.clock(), reason=f"{what} — {who}"[:500], actor=Actor.of(caller))
     return change.model_dump(mode="json")

@@ -36,6 +36,8 @@ def _cancel(ports: Ports, caller: Caller, order_id: str, reason: str | None) -> 
     who = "customer" if order.customer_id == caller.sub else "staff"
     why = reason or f"cancelled by the {who}"
     cancellation = {"by": caller.sub, "role": who, "reason": why, "at": iso(ports.clock())}
+    if who == "staff" and caller.email:
+        cancellation["email"] = caller.email  # the CANCELLED entry of the history names them (`transition`)
     statuses = {f":open{i}": s.value for i, s in enumerate(sorted(OPEN))}
     recorded = ports.store.set_fields(
         order_id,

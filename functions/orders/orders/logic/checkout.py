@@ -102,6 +102,7 @@ def checkout(ports: Ports, caller: Caller, request: CheckoutIn, idempotency_key:
         total=total,
         refunded_total=Money(amount=0, currency=currency),
         shipping_address=address,
+        email=caller.email,
         coupon_code=coupon.code if coupon else None,
         affiliate_code=request.affiliate_code,
         attribution=request.attribution.model_dump() if request.attribution else None,

@@ -1,6 +1,8 @@
 """Coupons as staff (and customers' win-back job) create and list them; what a coupon is worth at
 checkout is `orders.coupons.discount`."""
 
+from dataclasses import dataclass
+
 from common.cursor import decode_cursor, encode_cursor
 from orders.coupons import Coupon, CouponIn
 from orders.errors import CouponCodeTaken, CouponNotFound
@@ -17,7 +19,8 @@ def create_coupon(ports: Ports, request: CouponIn) -> Coupon:
         existing = ports.store.get_coupon(coupon.code)
         if existing is None or CouponIn(**existing.model_dump(exclude={"redemptions", "created_at"})) != request:
             raise CouponCodeTaken(coupon.code) from None
-        return existing
+        coupon = existing  # a retry: finish what the first attempt may not have (its customers' offers)
+    ports.store.put_offers(coupon)
     return coupon
 
 
@@ -27,6 +30,43 @@ def get_coupon(ports: Ports, code: str) -> Coupon:
     if coupon is None:
         raise CouponNotFound(code)
     return coupon
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A coupon issued to a customer that they can still use, and how many more times (None: no limit)."""
+
+    coupon: Coupon
+    uses_left: int | None
+
+
+def my_offers(ports: Ports, customer_id: str) -> list[Offer]:
+    """The coupons issued to the customer (their id in its `customerIds`: win-back deals and others) that
+    they could redeem now: valid at this moment, not used up in total or by them, and not first-order-only
+    once they have ordered. The rules a checkout applies (`orders.coupons.discount`), minus the cart's."""
+    now = ports.clock()
+    offers: list[Offer] = []
+    has_ordered: bool | None = None
+    for code in ports.store.offer_codes(customer_id):
+        coupon = ports.store.get_coupon(code)
+        if coupon is None or customer_id not in (coupon.customer_ids or []):
+            continue
+        if (coupon.valid_from and now < coupon.valid_from) or (coupon.valid_until and now >= coupon.valid_until):
+            continue
+        if coupon.max_redemptions is not None and coupon.redemptions >= coupon.max_redemptions:
+            continue
+        uses_left = None
+        if coupon.max_per_customer is not None:
+            uses_left = coupon.max_per_customer - ports.store.coupon_uses(code, customer_id)
+            if uses_left <= 0:
+                continue
+        if coupon.first_order_only:
+            if has_ordered is None:
+                has_ordered = ports.store.has_orders(customer_id, excluding="")
+            if has_ordered:
+                continue
+        offers.append(Offer(coupon, uses_left))
+    return offers
 
 
 def list_coupons(ports: Ports, *, cursor: str | None, limit: int) -> tuple[list[Coupon], str | None]:

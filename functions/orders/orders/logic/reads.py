@@ -1,5 +1,5 @@
-"""Reading orders: one order for its customer or staff, a customer's history, staff's lists by status,
-and how orders stand for payments' reconciliation."""
+"""Reading orders: one order for its customer or staff, a customer's history, staff's lists by status
+and by any combination of filters, and how orders stand for payments' reconciliation."""
 
 from common.auth import Caller
 from common.contracts import OrderState, OrderStatesOutput
@@ -8,6 +8,7 @@ from orders.errors import OrderNotFound
 from orders.logic.shared import STAFF, is_order_id
 from orders.models import Order, OrderStatus
 from orders.ports import Ports
+from orders.store import OrderFilter, email_key
 
 
 def readable(ports: Ports, caller: Caller, order_id: str) -> Order:
@@ -30,6 +31,19 @@ def orders_by_status(
 ) -> tuple[list[Order], str | None]:
     scope = f"orders|status|{status.value}"
     page = ports.store.by_status(status, start_key=decode_cursor(cursor, scope), limit=limit)
+    return page.items, encode_cursor(page.next_key, scope)
+
+
+def find_orders(ports: Ports, wanted: OrderFilter, *, cursor: str | None, limit: int) -> tuple[list[Order], str | None]:
+    """Staff's list: the orders matching every filter given, newest first. One index is queried, that of
+    the most selective filter (a customer, then an email, then a status: PAID when none of the three is
+    given), and the rest filter what it reads (`OrdersStore.filtered`), so a page may hold fewer than
+    `limit` orders while `nextCursor` goes on. The cursor is bound to the whole filter."""
+    scope = "orders|find|" + "|".join(
+        str(value)
+        for value in (wanted.status, wanted.customer_id, email_key(wanted.email or ""), wanted.start, wanted.end)
+    )
+    page = ports.store.filtered(wanted, start_key=decode_cursor(cursor, scope), limit=limit)
     return page.items, encode_cursor(page.next_key, scope)
 
 

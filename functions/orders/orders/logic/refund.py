@@ -16,7 +16,7 @@ from common.money import Money
 from common.pricing import TaxLine, amount_refund, in_proportion, line_refund, tax_on
 from orders.errors import IdempotencyKeyReused, OrderNotFound, RefundNotPossible
 from orders.logic.shared import existing
-from orders.models import REFUNDABLE, Order, OrderStatus, Refund, RefundHold, RefundIn
+from orders.models import REFUNDABLE, Actor, Order, OrderStatus, Refund, RefundHold, RefundIn
 from orders.ports import Ports
 from orders.store import OrdersStore
 
@@ -24,7 +24,9 @@ RECORD_ATTEMPTS = 5
 HOLD_ATTEMPTS = 5
 
 
-def refund(ports: Ports, order_id: str, request: RefundIn, idempotency_key: str | None) -> Order:
+def refund(
+    ports: Ports, order_id: str, request: RefundIn, idempotency_key: str | None, actor: Actor | None = None
+) -> Order:
     """Refund part or all of a paid order through Stripe, optionally putting its units back on sale.
     An amount (or, with neither amount nor lines, everything left), or `lines` of units and/or the
     shipping, whose amount, tax and net come from the order's own lines (`common.pricing.line_refund`).
@@ -78,7 +80,9 @@ def refund(ports: Ports, order_id: str, request: RefundIn, idempotency_key: str 
         lines=hold.lines,
         shipping=hold.shipping,
     )
-    updated, entry = _record_refund(store, order_id, entry, hold, whole_order_back=whole_order_back, now=at)
+    updated, entry = _record_refund(
+        store, order_id, entry, hold, whole_order_back=whole_order_back, now=at, actor=actor
+    )
     event = OrderRefunded(
         order=updated.snapshot(),
         refund_id=refund_id,
@@ -338,7 +342,14 @@ def _split(order: Order, entry: Refund, hold: RefundHold) -> Refund:
 
 
 def _record_refund(
-    store: OrdersStore, order_id: str, entry: Refund, hold: RefundHold, *, whole_order_back: bool, now: datetime
+    store: OrdersStore,
+    order_id: str,
+    entry: Refund,
+    hold: RefundHold,
+    *,
+    whole_order_back: bool,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> tuple[Order, Refund]:
     """Record a refund payments made: the order's refunded total (and merchandise net) grow by its
     amount (and net), and the order is REFUNDED once nothing is left. Conditional on the total read, so
@@ -368,6 +379,7 @@ def _record_refund(
             restocked=current.restocked or whole_order_back or (split.restock and _all_back(current, split)),
             now=now,
             refunded_merchandise_net=net_after.model_dump() if net_after else None,
+            actor=actor,
         )
         if recorded is not None:
             return recorded, split

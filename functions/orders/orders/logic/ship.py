@@ -4,28 +4,30 @@ from common.idempotency import KeyRecords
 from common.store import iso
 from orders.errors import InvalidTransition, OrderNotFound
 from orders.logic.shared import existing, order_event
-from orders.models import Order, OrderStatus, ShipmentIn
+from orders.models import Actor, Order, OrderStatus, ShipmentIn
 from orders.ports import Ports
 
 SHIPPED = {"shipped": True}
 
 
-def ship(ports: Ports, order_id: str, request: ShipmentIn, idempotency_key: str | None = None) -> Order:
+def ship(
+    ports: Ports, order_id: str, request: ShipmentIn, idempotency_key: str | None = None, actor: Actor | None = None
+) -> Order:
     """Record the shipment of a paid order, announce it and resume the workflow's shipment step. The same
     tracking number again is a retry: announced and resumed again (both harmless twice). With an
     Idempotency-Key (kept per order), a retry answers the order without announcing anything again
-    (replayed), and the key with another shipment is a 409."""
+    (replayed), and the key with another shipment is a 409. The staff `actor` is named in the history."""
     return KeyRecords(ports.store, "ship", ports.clock).once(
         order_id,
         idempotency_key,
         request,
-        lambda: _ship(ports, order_id, request),
+        lambda: _ship(ports, order_id, request, actor),
         result_of=lambda order: order.order_id,
         replay=lambda shipped_id: existing(ports.store, shipped_id),
     )
 
 
-def _ship(ports: Ports, order_id: str, request: ShipmentIn) -> Order:
+def _ship(ports: Ports, order_id: str, request: ShipmentIn, actor: Actor | None) -> Order:
     at = ports.clock()
     shipment = {**request.model_dump(mode="json", by_alias=True), "shippedAt": iso(at)}
     order = existing(ports.store, order_id)
@@ -40,6 +42,7 @@ def _ship(ports: Ports, order_id: str, request: ShipmentIn) -> Order:
         reason=f"{request.carrier} {request.tracking_number}",
         sets={"shipment": shipment},
         condition="attribute_not_exists(cancellation) AND attribute_not_exists(shipment)",
+        actor=actor,
     )
     if shipped is None:
         current = ports.store.get_order(order_id) or order

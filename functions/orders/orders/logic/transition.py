@@ -5,7 +5,7 @@ from typing import Any
 from common.money import Money
 from orders.errors import InvalidTransition, OrderNotFound
 from orders.logic.shared import order_event
-from orders.models import Order, OrderStatus, PaymentRef
+from orders.models import Actor, Order, OrderStatus, PaymentRef
 from orders.ports import Ports
 
 EVENT_OF = {
@@ -14,6 +14,14 @@ EVENT_OF = {
     OrderStatus.CANCELLED: "OrderCancelled",
     OrderStatus.SHIPPED: "OrderShipped",
 }
+
+
+def staff_canceller(order: Order) -> Actor | None:
+    """The staff member who asked for the order's cancellation (the workflow does it later), if staff did."""
+    asked = order.cancellation or {}
+    if asked.get("role") != "staff" or not asked.get("by"):
+        return None
+    return Actor(id=str(asked["by"]), email=asked.get("email"))
 
 
 def transition(
@@ -45,12 +53,15 @@ def transition(
     if restocked:
         sets["restocked"] = True
     give_back = None
+    actor = None
     if to in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
         before = store.get_order(order_id)
         if before is not None and before.coupon_code:
             give_back = (before.coupon_code, before.customer_id)
+        if to is OrderStatus.CANCELLED and before is not None:
+            actor = staff_canceller(before)
     moved = store.transition(
-        order_id, to, ports.clock(), reason=reason, sets=sets, removes=removes, give_back=give_back
+        order_id, to, ports.clock(), reason=reason, sets=sets, removes=removes, give_back=give_back, actor=actor
     )
     if moved is None:
         current = store.get_order(order_id)

@@ -14,7 +14,8 @@ Items (partition / sort):
 - `DAY#<date> / PRODUCT#<id>`: units, gross, views (visiting sessions), name, category
 - `DAY#<date> / CUSTOMER#<id>`: orders, spent (after discounts), refunds
 - `DAY#<date> / CAMPAIGN#<source|medium|campaign>`: orders, revenue, refunds, sessions
-- `DAY#<date> / PAYMENT#<orderId>`: gross, fee (0 until payments publishes fees, issue 14), commission, refunds
+- `DAY#<date> / PAYMENT#<orderId>`: gross, fee (Stripe's, from `PaymentSucceeded`; `feeUnknown` 1 when it
+  came without), feeReturned (of refunds, `RefundSucceeded`), commission, refunds, disputed, disputeLost
 - `MONTH#<yyyy-mm> / AFFILIATE#<id>`: earned, reversed, paid (and the statement's address)
 """
 
@@ -26,9 +27,13 @@ from common.contracts import (
     CommissionEarned,
     CommissionPaid,
     CommissionReversed,
+    DisputeClosed,
+    DisputeStatus,
     OrderRefunded,
     OrderSnapshot,
+    PaymentDisputed,
     PaymentSucceeded,
+    RefundSucceeded,
     TaxAtRate,
 )
 from common.events import Received
@@ -71,8 +76,8 @@ def increments(event: Received, zone: ZoneInfo) -> list[Increment]:
             return _refund(refunded.order, refunded.amount.amount, day, _refunded_split(refunded))
         case CommissionEarned() | CommissionReversed() | CommissionPaid() as commission:
             return _commission(commission, event.occurred_at, zone, day)
-        case PaymentSucceeded():
-            return []  # It carries no fee yet (issue 14 publishes fees): the payments report's fee stays 0.
+        case PaymentSucceeded() | RefundSucceeded() | PaymentDisputed() | DisputeClosed() as payment:
+            return _payment(payment, day)
         case _:
             return []
 
@@ -198,6 +203,26 @@ def _refund(order: OrderSnapshot, amount: int, day: str, split: dict[str, int]) 
     if key:
         found.append(Increment(day, f"CAMPAIGN#{key}", {"refunds": amount}))
     return found
+
+
+def _payment(event: PaymentSucceeded | RefundSucceeded | PaymentDisputed | DisputeClosed, day: str) -> list[Increment]:
+    """What Stripe did to the order's money, on the payments report's row of the day it happened. A fee
+    that could not be read is counted as unknown (`feeUnknown`), never as 0; a refund's `fee` is what
+    Stripe gave back of its fee (usually nothing). A dispute's amount counts when opened (`disputed`) and,
+    if the shop lost it, again when closed (`disputeLost`): the money lost, which the net subtracts."""
+    payment = f"PAYMENT#{event.order_id}"
+    match event:
+        case PaymentSucceeded(fee=None):
+            return [Increment(day, payment, {"feeUnknown": 1})]
+        case PaymentSucceeded(fee=fee) if fee is not None:
+            return [Increment(day, payment, {"fee": fee.amount})]
+        case RefundSucceeded(fee=fee) if fee is not None and fee.amount:
+            return [Increment(day, payment, {"feeReturned": fee.amount})]
+        case PaymentDisputed():
+            return [Increment(day, payment, {"disputed": event.amount.amount})]
+        case DisputeClosed(status=DisputeStatus.LOST):
+            return [Increment(day, payment, {"disputeLost": event.amount.amount})]
+    return []
 
 
 def _commission(commission: Commission, occurred_at: datetime, zone: ZoneInfo, day: str) -> list[Increment]:

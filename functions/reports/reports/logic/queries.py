@@ -5,6 +5,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
+from math import floor
 from typing import Any
 
 from common.money import Money, SignedMoney
@@ -15,8 +17,6 @@ from reports.models import (
     CampaignRow,
     CustomerRow,
     Granularity,
-    PaymentRow,
-    PaymentsReport,
     ProductRow,
     SalesReport,
     SalesRow,
@@ -51,6 +51,17 @@ def _bucket(day: date, granularity: Granularity) -> str:
     return day.isoformat()
 
 
+def half_up(numerator: int, denominator: int, places: int = 0) -> Fraction:
+    """`numerator / denominator` rounded half up to `places` decimals, exactly (no float on the way)."""
+    scale = 10**places
+    return Fraction(floor(Fraction(numerator * scale, denominator) + Fraction(1, 2)), scale)
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """A rate or a return to 4 decimal places (half up); None when there is nothing to divide by."""
+    return float(half_up(numerator, denominator, 4)) if denominator else None
+
+
 def _sales_row(period: str, figures: dict[str, int], currency: str) -> SalesRow:
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=currency)
@@ -72,6 +83,8 @@ def _sales_row(period: str, figures: dict[str, int], currency: str) -> SalesRow:
         shipping=signed(figures.get("shipping", 0)),
         tax=signed(figures.get("tax", 0)),
         taxes=_tax_rows(figures, currency),
+        sessions=figures.get("sessions", 0),
+        page_views=figures.get("views", 0),
     )
 
 
@@ -97,23 +110,28 @@ def _tax_rows(figures: dict[str, int], currency: str) -> list[TaxRow]:
     return sorted(rows, key=lambda r: (r.country or "~", Decimal(r.rate)))
 
 
-FIGURES = ("orders", "units", "gross", "discounts", "refunds", "net_sales", "shipping", "tax")
+FIGURES = ("orders", "units", "gross", "discounts", "refunds", "net_sales", "shipping", "tax", "sessions", "views")
 
 
 def _figures(item: dict[str, Any]) -> dict[str, int]:
-    """The figures of one `TOTAL` item that are summed: the named ones and the tax per country and rate."""
+    """The figures of a day (its `TOTAL` and traffic items) that are summed: the named ones and the tax
+    per country and rate."""
     return {name: int(value) for name, value in item.items() if name in FIGURES or name.startswith((TAX, TAX_BASE))}
 
 
 def sales(store: ReportsStore, start: date, end: date, granularity: Granularity, currency: str) -> SalesReport:
-    """Sales per day, week or month; periods without sales appear with zeros, so a chart has no gaps."""
+    """Sales and traffic per day, week or month; periods without sales appear with zeros, so a chart has no
+    gaps. A week's or a month's sessions are its days' (a session that spans midnight counts on both)."""
     period_days = days(start, end)
     totals = store.totals(f"DAY#{d.isoformat()}" for d in period_days)
+    traffic = store.traffic(f"DAY#{d.isoformat()}" for d in period_days)
     buckets: dict[str, dict[str, int]] = {}
     overall: dict[str, int] = defaultdict(int)
     for day in period_days:
+        partition = f"DAY#{day.isoformat()}"
+        figures = totals.get(partition, {}) | traffic.get(partition, {})
         bucket = buckets.setdefault(_bucket(day, granularity), defaultdict(int))
-        for name, value in _figures(totals.get(f"DAY#{day.isoformat()}", {})).items():
+        for name, value in _figures(figures).items():
             bucket[name] += value
             overall[name] += value
     return SalesReport(
@@ -176,24 +194,50 @@ def best_customers(store: ReportsStore, start: date, end: date, limit: int, curr
 
 
 def campaigns(store: ReportsStore, start: date, end: date, currency: str) -> list[CampaignRow]:
-    summed = _summed(store, (f"DAY#{d.isoformat()}" for d in days(start, end)), "CAMPAIGN#")
-    rows = []
+    """Per campaign label: its sessions, orders and revenue (over every source it ran on), its spend, and
+    what that bought. Traffic without a campaign label stays one row per source and medium. Costs two
+    queries per day (the day's campaign items, and its spend)."""
+    period = [f"DAY#{d.isoformat()}" for d in days(start, end)]
+    summed = _summed(store, period, "CAMPAIGN#")
+    spent: dict[str, int] = defaultdict(int)
+    for partition in period:
+        for row in store.rows(partition, "SPEND#"):
+            spent[row["SK"].removeprefix("SPEND#")] += int(row.get("amount", 0))
+    groups: dict[str, dict[str, Any]] = {}
     for key, f in summed.items():
         source, medium, campaign = [*key.split("|"), "-", "-", "-"][:3]
-        sessions = f.get("sessions", 0)
+        group = groups.setdefault(
+            campaign if campaign != "-" else key, {"campaign": campaign, "sources": {}, "mediums": {}}
+        )
+        group["sources"][source] = group["mediums"][medium] = None
+        for name in ("sessions", "orders", "revenue", "refunds"):
+            group[name] = group.get(name, 0) + f.get(name, 0)
+    for campaign in spent:
+        groups.setdefault(campaign, {"campaign": campaign, "sources": {"-": None}, "mediums": {"-": None}})
+
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=currency)
+
+    rows = []
+    for key, g in groups.items():
+        sessions, orders, revenue = g.get("sessions", 0), g.get("orders", 0), g.get("revenue", 0)
+        spend = spent.get(key, 0) if g["campaign"] != "-" else 0
         rows.append(
             CampaignRow(
-                source=source,
-                medium=medium,
-                campaign=campaign,
+                source=", ".join(sorted(g["sources"])),
+                medium=", ".join(sorted(g["mediums"])),
+                campaign=g["campaign"],
                 sessions=sessions,
-                orders=f.get("orders", 0),
-                revenue=Money(amount=f.get("revenue", 0), currency=currency),
-                refunds=Money(amount=f.get("refunds", 0), currency=currency),
-                conversion_rate=round(f.get("orders", 0) / sessions, 4) if sessions else None,
+                orders=orders,
+                revenue=money(revenue),
+                refunds=money(g.get("refunds", 0)),
+                conversion_rate=ratio(orders, sessions),
+                spend=money(spend),
+                cost_per_order=money(int(half_up(spend, orders))) if orders else None,
+                return_on_ad_spend=ratio(revenue, spend),
             )
         )
-    rows.sort(key=lambda r: (-r.revenue.amount, -r.sessions, r.source, r.medium, r.campaign))
+    rows.sort(key=lambda r: (-r.revenue.amount, -r.sessions, -r.spend.amount, r.campaign, r.source, r.medium))
     return rows
 
 
@@ -220,32 +264,3 @@ def statement_addresses(store: ReportsStore, month: str) -> dict[str, str]:
         for row in store.rows(f"MONTH#{month}", "AFFILIATE#")
         if row.get("email")
     }
-
-
-def payments(store: ReportsStore, start: date, end: date, currency: str) -> PaymentsReport:
-    def money(amount: int) -> Money:
-        return Money(amount=amount, currency=currency)
-
-    items = []
-    for day in days(start, end):
-        for row in store.rows(f"DAY#{day.isoformat()}", "PAYMENT#"):
-            gross, fee, commission, refunds = (int(row.get(k, 0)) for k in ("gross", "fee", "commission", "refunds"))
-            items.append(
-                PaymentRow(
-                    day=day,
-                    order_id=row["SK"].removeprefix("PAYMENT#"),
-                    gross=money(gross),
-                    fee=money(fee),
-                    commission=money(commission),
-                    refunds=money(refunds),
-                    net=SignedMoney(amount=gross - fee - commission - refunds, currency=currency),
-                )
-            )
-    sums = {k: sum(getattr(r, k).amount for r in items) for k in ("gross", "fee", "commission", "refunds", "net")}
-    total = PaymentRow(
-        day=end,
-        order_id="total",
-        **{k: money(v) for k, v in sums.items() if k != "net"},
-        net=SignedMoney(amount=sums["net"], currency=currency),
-    )
-    return PaymentsReport(start=start, end=end, items=items, total=total)

@@ -102,7 +102,20 @@ def products_csv(rows: Sequence[ProductRow]) -> bytes:
 
 
 def campaigns_csv(rows: Sequence[CampaignRow]) -> bytes:
-    header = ["source", "medium", "campaign", "sessions", "orders", "revenue", "refunds", "conversion_rate", "currency"]
+    header = [
+        "source",
+        "medium",
+        "campaign",
+        "sessions",
+        "orders",
+        "revenue",
+        "refunds",
+        "conversion_rate",
+        "spend",
+        "cost_per_order",
+        "return_on_ad_spend",
+        "currency",
+    ]
     return csv_file(
         header,
         [
@@ -115,6 +128,9 @@ def campaigns_csv(rows: Sequence[CampaignRow]) -> bytes:
                 r.revenue.amount,
                 r.refunds.amount,
                 "" if r.conversion_rate is None else r.conversion_rate,
+                r.spend.amount,
+                "" if r.cost_per_order is None else r.cost_per_order.amount,
+                "" if r.return_on_ad_spend is None else r.return_on_ad_spend,
                 r.revenue.currency,
             ]
             for r in rows
@@ -181,10 +197,12 @@ def email_html(
     chart_cid: str,
     attached: Sequence[str],
     run_id: str,
+    sections: str = "",
 ) -> str:
     """The report as HTML. Files are attached, not linked: a link that works without signing in would
     have to be signed with the run function's temporary credentials, which expire within hours (staff
-    fetch them again through the API, which signs a fresh link per request)."""
+    fetch them again through the API, which signs a fresh link per request). `sections` is HTML other
+    modules render (the payments section), placed after the campaigns."""
     totals = _table(
         ["", ""],
         [
@@ -198,6 +216,8 @@ def email_html(
             ["Net sales (without tax)", money_text(total.net_sales)],
             ["Shipping charged", money_text(total.shipping)],
             ["Tax collected", money_text(total.tax)],
+            ["Sessions", str(total.sessions)],
+            ["Page views", str(total.page_views)],
         ],
     )
     taxes = _table(
@@ -210,7 +230,7 @@ def email_html(
         [[p.name, str(p.units), money_text(p.gross)] for p in products] or [["No sales", "", ""]],
     )
     ads = _table(
-        ["Campaign", "Sessions", "Orders", "Conversion", "Revenue"],
+        ["Campaign", "Sessions", "Orders", "Conversion", "Revenue", "Spend", "Cost per order", "Return on spend"],
         [
             [
                 f"{c.source} / {c.medium} / {c.campaign}",
@@ -218,10 +238,13 @@ def email_html(
                 str(c.orders),
                 "-" if c.conversion_rate is None else f"{c.conversion_rate:.1%}",
                 money_text(c.revenue),
+                money_text(c.spend),
+                "-" if c.cost_per_order is None else money_text(c.cost_per_order),
+                "-" if c.return_on_ad_spend is None else f"{c.return_on_ad_spend:.2f}x",
             ]
             for c in campaigns
         ]
-        or [["No campaign traffic", "", "", "", ""]],
+        or [["No campaign traffic", "", "", "", "", "", "", ""]],
     )
     files = "".join(f"<li>{html.escape(name)} (attached)</li>" for name in attached)
     again = f"/reports/runs/{html.escape(run_id)}/files/&lt;name&gt;"
@@ -233,7 +256,7 @@ def email_html(
 <h3>Revenue per day</h3><img src="cid:{chart_cid[1:-1]}" alt="Net revenue per day, with orders" width="880">
 <h3>Top products</h3>{top}
 <h3>Campaigns</h3>{ads}
-<h3>Files</h3><ul>{files or "<li>none</li>"}</ul>
+{sections}<h3>Files</h3><ul>{files or "<li>none</li>"}</ul>
 <p style="color:#777;font-size:12px">Staff can download them again from the shop's API:
 <code>GET {again}</code> (admin sign-in).</p>
 <p style="color:#777;font-size:12px">Amounts in {html.escape(total.gross.currency)};
@@ -246,7 +269,8 @@ def email_text(title: str, total: SalesRow) -> str:
         f"{title}\n\nOrders: {total.orders}\nUnits: {total.units}\nGross: {money_text(total.gross)}\n"
         f"Discounts: {money_text(total.discounts)}\nRefunds: {money_text(total.refunds)}\n"
         f"Net revenue: {money_text(total.net)}\nNet sales (without tax): {money_text(total.net_sales)}\n"
-        f"Shipping charged: {money_text(total.shipping)}\nTax collected: {money_text(total.tax)}\n\n"
+        f"Shipping charged: {money_text(total.shipping)}\nTax collected: {money_text(total.tax)}\n"
+        f"Sessions: {total.sessions}\nPage views: {total.page_views}\n\n"
         "The chart and the tables are in the HTML part; the CSV files are attached.\n"
     )
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from common.affiliate_stats import AffiliateStatsReader
 from common.idempotency import KeyRecords
 from common.ids import new_id
 from common.store import iso
 from reports.errors import BadPeriod, RunFileNotFound, RunNotFound
+from reports.logic import payments as payments_due
 from reports.logic import queries, render
 from reports.models import Kind, ReportGranularity
 from reports.ports import Files, Mailer, Runner
@@ -35,6 +37,8 @@ class RunContext:
     recipients: list[str]
     currency: str
     zone_today: date
+    affiliate_stats: AffiliateStatsReader | None = None
+    """Affiliates' daily figures (read-only), for the statements' clicks, orders and conversion."""
 
 
 def default_period(kind: Kind, today: date) -> str:
@@ -190,6 +194,7 @@ def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end
     window = queries.sales(store, chart_start, end, ReportGranularity.DAY, currency)
     products = queries.top_products(store, start, end, 10, currency)
     ads = queries.campaigns(store, start, end, currency)
+    due = payments_due.payments(store, start, end, currency)
     label = "Daily report" if kind == "daily-report" else "Weekly report"
     title = f"{label} {start.isoformat()}" + ("" if start == end else f" to {end.isoformat()}")
     attachments = [
@@ -197,6 +202,7 @@ def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end
         render.Attachment(f"tax-{period}.csv", render.tax_csv(report.rows)),
         render.Attachment(f"products-{period}.csv", render.products_csv(products)),
         render.Attachment(f"campaigns-{period}.csv", render.campaigns_csv(ads)),
+        render.Attachment(f"payments-{period}.csv", payments_due.payments_csv(due)),
     ]
     chart = render.chart_png(
         f"Net revenue and orders, {window.rows[0].period} to {window.rows[-1].period}",
@@ -212,8 +218,17 @@ def _sales_report(context: RunContext, kind: Kind, period: str, start: date, end
         sender=context.sender,
         recipients=context.recipients,
         subject=f"{title}: {render.money_text(report.total.net)} net, {report.total.orders} orders",
-        text=render.email_text(title, report.total),
-        html_body=render.email_html(title, report.total, products, ads, cid, [a.name for a in attachments], run_id),
+        text=render.email_text(title, report.total) + payments_due.payments_text(due),
+        html_body=render.email_html(
+            title,
+            report.total,
+            products,
+            ads,
+            cid,
+            [a.name for a in attachments],
+            run_id,
+            sections=payments_due.payments_html(due),
+        ),
         chart=chart,
         chart_cid=cid,
         attachments=attachments,
@@ -253,6 +268,11 @@ def _statements(context: RunContext, month: str) -> dict[str, Any]:
             f"{render.money_text(row.reversed)}, paid {render.money_text(row.paid)}, "
             f"due {render.money_text(row.due)}.\n"
         )
+        attachments = [render.Attachment(f"statement-{month}.csv", mine)]
+        if context.affiliate_stats is not None:
+            summary, per_day = _affiliate_days(context.affiliate_stats, row.affiliate_id, month, context.currency)
+            body += summary
+            attachments.append(render.Attachment(f"days-{month}.csv", per_day))
         raw = render.message(
             sender=context.sender,
             recipients=[address],
@@ -261,8 +281,30 @@ def _statements(context: RunContext, month: str) -> dict[str, Any]:
             html_body=f"<!doctype html><html><body><p>{body}</p></body></html>",
             chart=None,
             chart_cid=render.new_cid(),
-            attachments=[render.Attachment(f"statement-{month}.csv", mine)],
+            attachments=attachments,
         )
         sent.append(context.mailer.send(context.sender, [address], raw))
         recipients.append(address)
     return {"recipients": recipients, "messageIds": sent, "files": files}
+
+
+def _affiliate_days(reader: AffiliateStatsReader, affiliate_id: str, month: str, currency: str) -> tuple[str, bytes]:
+    """The month's clicks, orders, conversion and commissions, as the affiliate's `GET /affiliates/me/stats`
+    shows them (the same items, read through affiliates' read model): a line for the email and a CSV per day."""
+    first = date.fromisoformat(f"{month}-01")
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    days = reader.days(affiliate_id, first, last)
+
+    def conversion(clicks: int, orders: int) -> str:
+        return f"{orders / clicks:.4f}" if clicks else ""
+
+    clicks, orders = sum(d.clicks for d in days), sum(d.orders for d in days)
+    earned, reversed_ = sum(d.earned for d in days), sum(d.reversed for d in days)
+    rate = f"{orders / clicks:.1%}" if clicks else "n/a"
+    summary = f"Clicks {clicks}, orders {orders}, conversion {rate}.\n"
+    per_day = render.csv_file(
+        ["day", "clicks", "orders", "conversion", "commissions", "reversed", "currency"],
+        [[d.day, d.clicks, d.orders, conversion(d.clicks, d.orders), d.earned, d.reversed, currency] for d in days]
+        + [["total", clicks, orders, conversion(clicks, orders), earned, reversed_, currency]],
+    )
+    return summary, per_day

@@ -1,0 +1,1 @@
+"""Notifications: the shop's customer emails and staff alerts, sent once per event from the bus."""

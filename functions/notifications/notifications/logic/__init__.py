@@ -1,0 +1,2 @@
+"""Notifications' use cases: which email an event makes (`compose`), how it looks (`render`), and sending
+it once (`deliver`)."""
