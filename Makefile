@@ -11,7 +11,7 @@ PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install run test lint format typecheck validate build bench openapi clients deploy clean fuzz chaos
+.PHONY: help install run test lint format typecheck validate build bench openapi clients deploy clean fuzz chaos web chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,12 +42,33 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.installed $(TOOLS)/checkov/.installed node_modules/.installed ## create .venv, the tool venvs in .tools/ and node_modules/
+# The web apps (web/, their own npm package): installed again only when their lockfile changes.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-run: $(BIN)/.installed $(TOOLS)/localstripe/.installed ## start the local stack with demo data (Ctrl-C stops it)
+install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.installed $(TOOLS)/checkov/.installed node_modules/.installed web/node_modules/.installed ## create .venv, the tool venvs in .tools/, node_modules/ and web/node_modules/
+
+web: web/node_modules/.installed ## the storefront and console: types from docs/openapi.json, tsc --strict, eslint, vite build to web/dist
+	cd web && npm run --silent gen && npm run --silent typecheck && npm run --silent lint && npm run --silent build
+
+# The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
+# A brand-new machine or CI gets it from apt (as root, or with passwordless sudo); where that is impossible
+# the browser tests skip and say why.
+CHROMIUM := /usr/bin/chromium
+chromium: ## install Debian's chromium for the browser tests when it is missing
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "no apt-get: install Chromium at $(CHROMIUM) to run tests/browser (they will skip)"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "not root and no passwordless sudo: 'apt-get install chromium' to run tests/browser (they will skip)"; exit 0; fi; \
+	echo "installing Debian's chromium for tests/browser (apt-get, about a minute)"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+	  || echo "apt-get could not install chromium: tests/browser will skip"
+
+run: $(BIN)/.installed $(TOOLS)/localstripe/.installed web ## start the local stack with demo data and the web apps at :8080 (Ctrl-C stops it)
 	$(BIN)/python -m local run
 
-test: install lint typecheck validate openapi-check clients build ## every gate: lint, types, template, OpenAPI drift, generated clients, build, tests
+test: install lint typecheck validate openapi-check clients build web chromium ## every gate: lint, types, template, OpenAPI drift, generated clients, build, web apps, tests (incl. tests/browser)
 	$(BIN)/pytest -q
 
 lint: install ## ruff lint and format check
@@ -61,9 +82,9 @@ format: install ## fix what ruff can
 typecheck: install ## mypy --strict over the layer, the functions, the local stack, the benchmarks and the tests
 	$(BIN)/mypy
 
-validate: install ## sam validate --lint, cfn-lint, checkov (skips and their reasons: .checkov.yaml), the state machines' ASL
+validate: install ## sam validate --lint, cfn-lint (template.yaml, web.yaml), checkov (skips and their reasons: .checkov.yaml), the state machines' ASL
 	$(SAM) validate --lint --region eu-west-1
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml web.yaml
 	$(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
 	for machine in statemachines/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$machine" || exit 1; done
 
@@ -90,14 +111,15 @@ openapi-check: install
 clients: install ## generate Python and TypeScript clients from docs/openapi.json (build/clients); fail on any warning
 	$(BIN)/python -m clients.check
 
-bench: build ## benchmarks (tables on stdout)
+bench: build web chromium ## benchmarks (tables on stdout), the storefront's JavaScript size and first product list included
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/contention.py
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/reports.py
 
-deploy: build ## deploy to AWS (asks for stack name, region, stage the first time)
-	$(SAM) deploy --guided
+deploy: build web ## deploy to AWS: the API (sam deploy, --guided the first time), the web apps' stack (web.yaml: S3 + CloudFront), their files and config.json
+	$(BIN)/python -m local.deploy
 
 clean:
-	rm -rf .aws-sam .local build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .local build .pytest_cache .mypy_cache .ruff_cache web/dist

@@ -36,6 +36,13 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    from local.console import Console
+    from local.stack import refuse_if_running
+
+    refuse_if_running(args.state_dir)  # before the log of the running one is truncated
+    console = Console.divert_if_terminal(args.state_dir, verbose=args.verbose)
+    if console is not None:
+        print(f"Starting the local stack (log: {console.log_path}; --verbose shows it here)", file=console.terminal)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -50,11 +57,20 @@ def cmd_run(args: argparse.Namespace) -> None:
         parameters=dict(_pair(p) for p in args.param),
         workers=args.workers,
         quick_retries=args.quick_retries,
+        web_port=None if args.web_port == 0 else args.web_port,
+        progress=console.progress if console else None,
     )
     stack = Stack(options)
     try:
-        stack.start()
-        run_forever(stack)
+        try:
+            stack.start()
+        except BaseException as error:
+            if console is not None:
+                console.failed(error)
+            raise
+        if console is not None:
+            console.done()
+        run_forever(stack, terminal=console.terminal if console else None)
     finally:
         stack.stop()
 
@@ -104,11 +120,22 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "3000")))
     run.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "5050")))
     run.add_argument("--stripe-port", type=int, default=int(os.environ.get("LOCAL_STRIPE_PORT", "8420")))
+    run.add_argument(
+        "--web-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_WEB_PORT", "8080")),
+        help="where the storefront (/) and the console (/admin/) are served from web/dist; 0: not at all",
+    )
     run.add_argument("--no-seed", action="store_true", help="start without the demo shop")
     run.add_argument(
         "--no-demo-pricing", action="store_true", help="seed the demo shop without its tax rates and shipping methods"
     )
     run.add_argument("--quiet", action="store_true", help="log warnings only")
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="logs on the terminal too (on a terminal they go only to <state dir>/stack.log)",
+    )
     run.add_argument(
         "--workers",
         type=int,

@@ -5,6 +5,7 @@ package. Local only: the deployed API serves no docs (the document is in the rep
 from __future__ import annotations
 
 from functools import cached_property
+from html import escape
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
@@ -39,13 +40,43 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-class SwaggerDocs:
-    """Answers `GET /docs`, `/docs/openapi.json`, `/docs/swagger-ui.js` and `/docs/swagger-ui.css`;
-    anything else is not its business (None). The document is read per request, so a `make openapi`
-    shows without a restart. "Try it out" calls this same origin, so no CORS is involved."""
+_HOME = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Storekeeper API (local)</title></head>
+<body>
+<main>
+  <h1>Storekeeper API</h1>
+  <p>This is the shop's API, for programs. People want one of these:</p>
+  <ul>
+    {web}<li><a href="/docs">API documentation</a> (try every route from the browser)</li>
+  </ul>
+</main>
+</body>
+</html>
+"""
 
-    def __init__(self, openapi: Path) -> None:
+
+def home_page(web_url: str | None) -> str:
+    """The API root's page: links to the shop, the console (when the stack serves them) and `/docs`."""
+    web = ""
+    if web_url:
+        web = (
+            f'<li><a href="{escape(web_url)}/">The shop</a></li>\n    '
+            f'<li><a href="{escape(web_url)}/admin/">The admin console</a></li>\n    '
+        )
+    return _HOME.replace("{web}", web)
+
+
+class SwaggerDocs:
+    """Answers `GET /docs`, `/docs/openapi.json`, `/docs/swagger-ui.js` and `/docs/swagger-ui.css`,
+    and `GET /` with a page pointing at the shop, the console and the docs (a person who opens the
+    API's address in a browser gets somewhere, not a 404); anything else is not its business (None).
+    The document is read per request, so a `make openapi` shows without a restart. "Try it out"
+    calls this same origin, so no CORS is involved. Local only, like the docs (docs/decisions.md)."""
+
+    def __init__(self, openapi: Path, web_url: str | None = None) -> None:
         self.openapi = openapi
+        self.web_url = web_url
 
     @cached_property
     def _assets(self) -> dict[str, tuple[Path, str]]:
@@ -55,6 +86,8 @@ class SwaggerDocs:
         }
 
     def answer(self, method: str, path: str) -> Response | None:
+        if path == "/" and method in ("GET", "HEAD"):
+            return Response(home_page(self.web_url), content_type="text/html; charset=utf-8")
         if path != PREFIX and not path.startswith(PREFIX + "/"):
             return None
         if method not in ("GET", "HEAD"):

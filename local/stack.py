@@ -17,9 +17,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from local import cognito, outbox
 from local.aws import FAKE_CREDENTIALS, MotoServer, Provisioner, client
@@ -30,6 +31,7 @@ from local.lambdas import Dispatcher, FunctionSpec, function_specs, install_moto
 from local.moto_patches import install_signing_key
 from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret, write_faults_secret
 from local.template import REGION, Resolver, Template, TemplateError
+from local.web import DEFAULT_DIST, PUBLISHABLE_KEY, WebServer, web_config, with_origins
 from local.workers import DEFAULT_IDLE_SECONDS, DEFAULT_SIZE, Pools
 
 log = logging.getLogger("local")
@@ -61,6 +63,11 @@ class Options:
     workers: int = DEFAULT_SIZE  # per function, at most
     idle_seconds: float = DEFAULT_IDLE_SECONDS
     quick_retries: bool = False
+    progress: Callable[[str], None] | None = None
+    """Told what the start is doing, step by step (the terminal's progress line)."""
+    web_port: int | None = None
+    """Serve the web apps (`web_dist`) at this port, an origin the API allows; None: no web apps."""
+    web_dist: Path = DEFAULT_DIST
 
 
 def read_state(state_dir: Path) -> dict[str, Any]:
@@ -78,7 +85,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _refuse_if_running(state_dir: Path) -> None:
+def refuse_if_running(state_dir: Path) -> None:
     """One stack per state dir: a second start must neither fight over ports nor delete the state
     file the first one's `token`, `pay` and `trigger` read."""
     try:
@@ -124,6 +131,7 @@ class Stack:
         self.stripe: LocalStripe | None = None
         self.stripe_proxy: StripeProxy | None = None
         self.pools: Pools | None = None
+        self.web: WebServer | None = None
         self._undo_signing_key: Any = None
         self.state: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
@@ -142,29 +150,47 @@ class Stack:
     def _start(self) -> None:
         """The steps, in the order the module docstring explains; each names what the next ones need."""
         blueprint = self._read_template()
+        self._progress("starting the local Stripe")
         self._boot_localstripe()
+        self._progress("starting the local AWS")
         self._start_moto()
         provisioner = self._provision_resources(blueprint)
+        self._progress("creating the user pool")
         user_pools = self._create_user_pools(blueprint)
         specs = _stripe_callers_declare_the_base(function_specs(blueprint.template, blueprint.resolver))
         secrets = _RunSecrets(webhook=webhook_secret(), faults_file=write_faults_secret(self.state_dir))
         overrides = self._start_stripe_proxy(secrets)
+        self._progress("deploying the functions and state machines")
         dispatcher = self._start_workers(blueprint.template, specs, overrides)
         domains = self._provision_functions(blueprint, provisioner, specs)
+        self._progress("serving the API")
         self._serve_gateway(blueprint, user_pools, dispatcher)
         self._connect_stripe(blueprint.stage, secrets.webhook)
         pool = self._mint_demo_tokens(user_pools)
         self.state = self._describe(blueprint, provisioner, pool, secrets, domains)
+        self._serve_web()
         if self.options.seed:
+            self._progress("seeding the demo shop (products, customers, orders)")
             self._seed(blueprint.template)
         self._publish_state()
+
+    def _progress(self, step: str) -> None:
+        log.info("%s", step)
+        if self.options.progress is not None:
+            self.options.progress(step)
 
     def _read_template(self) -> _Blueprint:
         """Claim the state dir (one stack per dir) and read the template every later step builds from."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        _refuse_if_running(self.state_dir)
+        refuse_if_running(self.state_dir)
         template = Template(self.options.template)
-        resolver = Resolver(template, template.parameter_defaults(self.options.parameters))
+        parameters = self.options.parameters
+        if self.options.web_port is not None:
+            # Bound now: the API's AllowedOrigins must name the web apps' origin before anything is built.
+            self.web = WebServer(self.options.web_dist, port=self.options.web_port)
+            defaults = template.parameter_defaults().get("AllowedOrigins", "")
+            parameters = with_origins(parameters, defaults, self.web.origins)
+        resolver = Resolver(template, template.parameter_defaults(parameters))
         return _Blueprint(template, resolver, resolver.parameters.get("Stage", "local"))
 
     def _boot_localstripe(self) -> None:
@@ -263,7 +289,7 @@ class Stack:
             stage=blueprint.stage,
             answers=GatewayAnswers(resolver.resolve(template.gateway_responses())),
             cors=CorsPreflight.of(resolver.resolve(template.cors())),
-            docs=SwaggerDocs(template.root / "docs" / "openapi.json"),
+            docs=SwaggerDocs(template.root / "docs" / "openapi.json", web_url=self.web.url if self.web else None),
             quiet=self.options.quiet,
         )
         self.gateway = GatewayServer(app, port=self.options.api_port)
@@ -323,6 +349,24 @@ class Stack:
             "schedules": provisioner.created.schedules,
             "verifiedDomains": domains,
         }
+
+    def _serve_web(self) -> None:
+        """The web apps, with a `config.json` naming this stack (moto's Cognito, localstripe's Stripe.js)."""
+        if self.web is None:
+            return
+        self.web.start(
+            web_config(
+                api_url=self.state["apiUrl"],
+                region=self.state["region"],
+                user_pool_id=self.state["userPoolId"],
+                user_pool_client_id=self.state["userPoolClientId"],
+                cognito_endpoint=self.state["awsEndpoint"],
+                stripe_url=self.state["stripeUrl"],
+                publishable_key=PUBLISHABLE_KEY,
+            )
+        )
+        self.state["webUrl"] = self.web.url
+        self.state["webBuilt"] = self.web.built
 
     def _publish_state(self) -> None:
         """Last: the state file is the sign that the stack is up (`token`, `pay`, `trigger` read it)."""
@@ -396,12 +440,13 @@ class Stack:
         if self.state.get("pid") == os.getpid():
             with contextlib.suppress(FileNotFoundError):
                 (self.state_dir / STATE_FILE).unlink()
-        for component in (self.gateway, self.pools, self.stripe_proxy, self.stripe, self.moto):
+        for component in (self.web, self.gateway, self.pools, self.stripe_proxy, self.stripe, self.moto):
             if component is not None:
                 try:
                     component.stop()
                 except Exception:
                     log.exception("failed to stop %s", type(component).__name__)
+        self.web = None
         self.gateway = self.pools = self.stripe_proxy = self.stripe = self.moto = None
         if self._undo_signing_key is not None:
             self._undo_signing_key()
@@ -412,15 +457,21 @@ class Stack:
         """What the stack prints when ready. Tokens only on a terminal (`show_tokens`): when the output
         goes to a file (tests, CI), it is a log, and bearer tokens do not belong in logs."""
         state = self.state
-        lines = [
-            "",
-            f"  API          {state['apiUrl']}",
+        lines = [""]
+        if state.get("webUrl"):
+            built = "" if state.get("webBuilt") else "   (not built yet: make web)"
+            lines.append(f"  shop         {state['webUrl']}/{built}")
+            lines.append(f"  console      {state['webUrl']}/admin/")
+        lines += [
+            f"  API          {state['apiUrl']}   (docs {state['apiUrl']}/docs)",
             f"  local AWS    {state['awsEndpoint']}   (AWS_ENDPOINT_URL for the aws CLI / boto3)",
             f"  localstripe  {state['stripeUrl'] or '(disabled)'}",
             f"  outbox       {state['outbox']}",
             f"  failed async {state['failedInvocations']}",
             f"  user pool    {state['userPoolId']}  client {state['userPoolClientId']}",
-            f"  demo data    {self.seeded} products;  demo password {cognito.DEMO_PASSWORD}",
+            f"  demo data    {self.seeded} products",
+            f"  demo users   {', '.join(_demo_user(e, g) for e, g in cognito.DEMO_USERS.items())}",
+            f"               password {cognito.DEMO_PASSWORD}",
             f"  functions    {len(state['functions'])}, each in up to {state['workersPerFunction']} worker processes",
             f"  started in   {state.get('startSeconds', 0):.1f} s",
         ]
@@ -433,6 +484,10 @@ class Stack:
         lines.append("")
         lines.append(READY_PREFIX + state["apiUrl"])
         return "\n".join(lines)
+
+
+def _demo_user(email: str, group: str | None) -> str:
+    return f"{email} ({group})" if group else email
 
 
 def _stripe_callers_declare_the_base(specs: dict[str, FunctionSpec]) -> dict[str, FunctionSpec]:
@@ -452,8 +507,10 @@ def _stripe_callers_declare_the_base(specs: dict[str, FunctionSpec]) -> dict[str
     return fixed
 
 
-def run_forever(stack: Stack) -> None:
-    """Block until SIGINT or SIGTERM, then stop everything (the caller's `finally` does the stopping)."""
+def run_forever(stack: Stack, terminal: TextIO | None = None) -> None:
+    """Block until SIGINT or SIGTERM, then stop everything (the caller's `finally` does the stopping).
+    The banner goes to stdout (tokens only if it is a terminal) and, when the logs go to a file, to
+    `terminal` too, with the tokens."""
     import signal
     import threading
 
@@ -468,4 +525,6 @@ def run_forever(stack: Stack) -> None:
     signal.signal(signal.SIGHUP, on_signal)
     print(stack.banner(show_tokens=sys.stdout.isatty()), flush=True)
     sys.stdout.flush()
+    if terminal is not None:
+        print(stack.banner(show_tokens=terminal.isatty()), file=terminal, flush=True)
     stop.wait()

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -217,6 +218,66 @@ def remove_fault(state: dict[str, Any], fault_id: str) -> dict[str, Any]:
     return _faults_request(state, "DELETE", {"id": fault_id})
 
 
+STRIPE_JS_PATH = "/js.stripe.com/v3/"
+CONFIRM_CARD_PATH = "/_storekeeper/confirm_card_payment"
+DECLINED_WHEN_ATTACHED = frozenset(
+    ("4000000000000002", "4000000000009995", "4000000000009987", "4000000000009979", "4000000000000069")
+)
+"""Stripe's test cards that decline a payment (generic, insufficient funds, lost, stolen, expired)."""
+DECLINED_CHARGE = "4000000000000341"
+"""The card localstripe declines when charged."""
+
+STRIPE_JS_PATCH = """
+// Appended by the local stack (local/stripe.py): localstripe's confirmCardPayment only completes a
+// 3-D Secure step, so it cannot pay a PaymentIntent made without a card, as the shop's are. This one
+// sends the card typed in the Element with the publishable key and the client secret, as Stripe.js does.
+(function () {
+  const localStripe = Stripe;
+  Stripe = (apiKey) => {
+    const stripe = localStripe(apiKey);
+    const authenticate = stripe.confirmCardPayment;
+    stripe.confirmCardPayment = async (clientSecret, data) => {
+      const element = data && data.payment_method && data.payment_method.card;
+      if (!element || !element.value) {
+        const message = 'Your card number is incomplete.';
+        return {error: {type: 'validation_error', code: 'incomplete_number', message}};
+      }
+      try {
+        const response = await fetch(`${LOCALSTRIPE_BASE_API}/_storekeeper/confirm_card_payment`, {
+          method: 'POST',
+          body: JSON.stringify({key: apiKey, client_secret: clientSecret, card: element.value.card}),
+        });
+        const body = await response.json().catch(() => ({}));
+        if (response.status !== 200 || body.error) {
+          return {error: body.error || {message: `HTTP ${response.status}`}};
+        }
+        if (body.status === 'requires_action') {
+          return authenticate(clientSecret, data);  // a 3-D Secure test card: localstripe's own dialog
+        }
+        return {paymentIntent: body};
+      } catch (err) {
+        return {error: {type: 'api_connection_error', message: String(err)}};
+      }
+    };
+    return stripe;
+  };
+})();
+"""
+
+
+def _cors(response: Response) -> Response:
+    """Stripe's API answers browsers on any origin (the publishable key is public)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
+def _stripe_error(status: int, kind: str, message: str, code: str | None = None) -> Response:
+    error = {"type": kind, "message": message} | ({"code": code} if code else {})
+    return _cors(Response(json.dumps({"error": error}), status=status, content_type="application/json"))
+
+
 class StripeProxy:
     """What the functions see as Stripe locally: localstripe behind a proxy that, where localstripe sends
     no webhook (refunds, cancellations), posts the event Stripe would send, signed with the webhook
@@ -248,6 +309,10 @@ class StripeProxy:
         request = Request(environ)
         if request.path == FAULTS_PATH:
             return self._configure_faults(request)(environ, start_response)
+        if request.path == STRIPE_JS_PATH and request.method == "GET":
+            return self._stripe_js()(environ, start_response)
+        if request.path == CONFIRM_CARD_PATH:
+            return self._confirm_card_payment(request)(environ, start_response)
         fault = self._take_fault(request.method, request.path, request.get_data(as_text=True))
         if fault is not None and not fault.get("after"):
             return self._fail(fault, environ)(environ, start_response)
@@ -359,6 +424,71 @@ class StripeProxy:
             self._deliver(event("charge.refunded", charge))
         elif path.startswith("/v1/payment_intents/") and path.endswith("/cancel"):
             self._deliver(event("payment_intent.canceled", body))
+
+    def _stripe_js(self) -> Response:
+        """localstripe's stand-in for Stripe.js with `confirmCardPayment` completed (`STRIPE_JS_PATCH`)."""
+        upstream = requests.get(f"{self.upstream}{STRIPE_JS_PATH}", timeout=10)
+        if not upstream.ok:
+            return Response(upstream.content, status=upstream.status_code, content_type="text/plain")
+        script = upstream.text + "\n" + STRIPE_JS_PATCH
+        response = Response(script, content_type="application/javascript; charset=utf-8")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _confirm_card_payment(self, request: Request) -> Response:
+        """`confirmCardPayment(clientSecret, {payment_method: {card}})` as Stripe does it for a browser:
+        with the publishable key and the PaymentIntent's client secret only (never the secret key), the
+        card typed in the Element becomes the intent's payment method and the intent is confirmed. The
+        secret key used towards localstripe stays here. Answers the intent, or `{"error"}` as Stripe.js."""
+        if request.method == "OPTIONS":
+            return _cors(Response(status=204))
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return _stripe_error(400, "invalid_request_error", "a JSON body is required")
+        key, client_secret, card = body.get("key"), body.get("client_secret"), body.get("card")
+        if not (isinstance(key, str) and key.startswith("pk_")):
+            return _stripe_error(401, "invalid_request_error", "a publishable key is required")
+        if not isinstance(client_secret, str) or not isinstance(card, dict):
+            return _stripe_error(400, "invalid_request_error", "client_secret and card are required")
+        found = re.match(r"^(pi_\w+)_secret_", client_secret)
+        if found is None:
+            return _stripe_error(400, "invalid_request_error", "not a PaymentIntent's client secret")
+        auth = (SECRET_KEY, "")
+        url = f"{self.upstream}/v1/payment_intents/{found.group(1)}"
+        intent = requests.get(url, auth=auth, timeout=10)
+        known = str(intent.json().get("client_secret")) if intent.ok else ""
+        if not known or not hmac.compare_digest(known.encode(), client_secret.encode()):
+            return _stripe_error(401, "invalid_request_error", "no such payment intent for this client secret")
+        number = re.sub(r"\D", "", str(card.get("number", "")))
+        if number in DECLINED_WHEN_ATTACHED:
+            number = DECLINED_CHARGE  # localstripe declines these only on attaching to a customer; Stripe on paying
+        method = requests.post(
+            f"{self.upstream}/v1/payment_methods",
+            data={
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": str(card.get("exp_month", "")),
+                "card[exp_year]": str(card.get("exp_year", "")),
+                "card[cvc]": str(card.get("cvc", "")),
+            },
+            auth=auth,
+            timeout=10,
+        )
+        if not method.ok:
+            return _stripe_error(402, "card_error", "Your card details are incomplete or invalid.", "incorrect_number")
+        attached = requests.post(url, data={"payment_method": method.json()["id"]}, auth=auth, timeout=10)
+        if not attached.ok:
+            return _cors(Response(attached.content, status=attached.status_code, content_type="application/json"))
+        confirmed = requests.post(f"{url}/confirm", auth=auth, timeout=30)
+        if not confirmed.ok:
+            error = (confirmed.json() if confirmed.content else {}).get("error") or {}
+            message = error.get("message") or "Your card was declined."
+            return _stripe_error(402, "card_error", message, error.get("code") or "card_declined")
+        return _cors(Response(confirmed.content, content_type="application/json"))
 
     def _deliver(self, payload: dict[str, Any]) -> None:
         def post() -> None:

@@ -72,8 +72,8 @@ def worker_pids(stack_pid: int) -> dict[int, str]:
     return found
 
 
-def wait_ready(process: subprocess.Popen[str], log: Path) -> str:
-    deadline = time.monotonic() + START_DEADLINE
+def wait_ready(process: subprocess.Popen[str], log: Path, within: float = START_DEADLINE) -> str:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the local stack exited with {process.returncode}:\n{log.read_text()[-4000:]}")
@@ -81,18 +81,23 @@ def wait_ready(process: subprocess.Popen[str], log: Path) -> str:
             if line.startswith(READY_PREFIX):
                 return line.removeprefix(READY_PREFIX).strip()
         time.sleep(0.1)
-    raise TimeoutError(f"the local stack was not ready within {START_DEADLINE:.0f} s:\n{log.read_text()[-4000:]}")
+    raise TimeoutError(f"the local stack was not ready within {within:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-def start(state_dir: Path, *extra: str, quiet: bool = True) -> tuple[subprocess.Popen[str], Path]:
+def start(
+    state_dir: Path, *extra: str, quiet: bool = True, web_port: int = 0, demo_pricing: bool = False
+) -> tuple[subprocess.Popen[str], Path]:
     """Start a stack in the background; its output goes to `state_dir/stack.log` (warnings only unless
-    `quiet` is False: then every handler's INFO lines too)."""
+    `quiet` is False: then every handler's INFO lines too). Without `web_port` the web apps are not
+    served (their origin would go first in AllowedOrigins; the API suites check the template's own).
+    `demo_pricing`: the demo shop's tax rates and shipping methods too (the browser journeys)."""
     log = state_dir / "stack.log"
     command = [sys.executable, "-m", "local", "--state-dir", str(state_dir), "run", *(["--quiet"] * quiet), *extra]
     # Issue 13: the demo shop's shipping methods make checkout to DE name one; the e2e suites still check
     # out as before methods existed (a shop without any ships for free), until they are moved over.
-    command += ["--no-demo-pricing"]
+    command += [] if demo_pricing else ["--no-demo-pricing"]
     command += ["--port", str(free_port()), "--aws-port", str(free_port()), "--stripe-port", str(free_port())]
+    command += ["--web-port", str(web_port)]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
     return process, log

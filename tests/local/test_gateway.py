@@ -225,6 +225,28 @@ def test_docs_leave_other_paths_to_the_routes(tmp_path: Path) -> None:
     assert gateway.handle(_request("POST", "/docs")).status_code == 403
 
 
+def test_the_api_root_points_a_person_at_the_shop_the_console_and_the_docs(tmp_path: Path) -> None:
+    # Given the local gateway of a stack that serves the web apps
+    spec = tmp_path / "openapi.json"
+    spec.write_text('{"openapi": "3.1.0"}')
+    web = "http://127.0.0.1:8080"
+    gateway = Gateway([], RecordingDispatcher(), {}, stage="dev", docs=SwaggerDocs(spec, web_url=web))
+
+    # When a person opens the API's address in a browser
+    page = gateway.handle(_request("GET", "/"))
+
+    # Then a page links to the shop, the console and the docs, instead of a 403/404
+    assert page.status_code == 200
+    assert "text/html" in page.content_type
+    html = page.get_data(as_text=True)
+    for link in (f'href="{web}/"', f'href="{web}/admin/"', 'href="/docs"'):
+        assert link in html
+    # And without web apps it still points at the docs; other methods on / stay the API's business
+    bare = _docs_gateway(tmp_path).handle(_request("GET", "/")).get_data(as_text=True)
+    assert 'href="/docs"' in bare and "/admin/" not in bare
+    assert gateway.handle(_request("POST", "/")).status_code == 403
+
+
 # ---------------------------------------------------------------- Retry-After and links
 
 
