@@ -190,6 +190,8 @@ class Stack:
             self.web = WebServer(self.options.web_dist, port=self.options.web_port)
             defaults = template.parameter_defaults().get("AllowedOrigins", "")
             parameters = with_origins(parameters, defaults, self.web.origins)
+            # Referral links and mails point at the shop this stack serves, unless told otherwise.
+            parameters = {"ShopUrl": self.web.url, **parameters}
         resolver = Resolver(template, template.parameter_defaults(parameters))
         return _Blueprint(template, resolver, resolver.parameters.get("Stage", "local"))
 

@@ -18,10 +18,11 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect, sync_playwright
 
 from tests.e2e.localstack import ROOT, LocalStack, free_port, start, stop, wait_ready
 
@@ -119,10 +120,11 @@ def page_log() -> PageLog:
     return PageLog()
 
 
-@pytest.fixture
-def page(browser: Browser, web_stack: WebStack, page_log: PageLog, allowed_console_errors: list[str]) -> Iterator[Page]:
+def guard(browser: Browser, web_stack: WebStack, page_log: PageLog, **options: Any) -> BrowserContext:
+    """A fresh context with one page whose requests outside the local stack are blocked and whose console
+    errors are kept, both in `page_log`; a test with several people (shopper, admin) opens one each."""
     allowed = web_stack.allowed_origins()
-    context = browser.new_context(base_url=web_stack.web, locale="en-GB", timezone_id="Europe/Berlin")
+    context = browser.new_context(base_url=web_stack.web, locale="en-GB", timezone_id="Europe/Berlin", **options)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
 
     def gatekeeper(route: Route) -> None:
@@ -142,8 +144,14 @@ def page(browser: Browser, web_stack: WebStack, page_log: PageLog, allowed_conso
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: page_log.console_errors.append(f"uncaught: {error}"))
+    return context
+
+
+@pytest.fixture
+def page(browser: Browser, web_stack: WebStack, page_log: PageLog, allowed_console_errors: list[str]) -> Iterator[Page]:
+    context = guard(browser, web_stack, page_log)
     try:
-        yield page
+        yield context.pages[0]
     finally:
         context.close()
     unexpected = [e for e in page_log.console_errors if not any(re.search(p, e) for p in allowed_console_errors)]

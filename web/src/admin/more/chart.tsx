@@ -54,7 +54,8 @@ export function BarChart({ bars, title, format, lineTitle, testId, height = 220 
   const hasLine = bars.some((b) => b.line !== undefined);
   // Label at most ~8 bars on the x axis so the text never overlaps.
   const every = Math.max(1, Math.ceil(bars.length / 8));
-  const ticks = [top, (top + bottom) / 2, bottom];
+  // `|| 0` turns a -0 (a bottom of Math.min(0, ...)) into 0, so the axis never reads "-€0.00".
+  const ticks = [top, (top + bottom) / 2, bottom].map((t) => t || 0);
 
   return (
     <figure class="chart" data-testid={testId}>

@@ -96,7 +96,7 @@ function Sales({ api, period, granularity }: { api: Api; period: Period; granula
           <p data-testid="sales-total">
             {r.total.orders} orders, {r.total.units} units · gross {money(r.total.gross)} · discounts{" "}
             {money(r.total.discounts)} · refunds {money(r.total.refunds)} · net <strong>{signed(r.total.net)}</strong>
-            {r.total.sessions !== undefined ? ` · ${r.total.sessions} sessions` : ""}
+            {r.total.sessions !== undefined ? ` · ${r.total.sessions} ${r.total.sessions === 1 ? "session" : "sessions"}` : ""}
           </p>
           <details>
             <summary>Figures per {r.granularity}</summary>

@@ -22,7 +22,9 @@ const VISITOR_KEY = STORAGE.visitor;
 const SESSION_KEY = "storekeeper.visit"; // not "storekeeper.session": that key holds the sign-in (shared/auth.ts)
 const UTM_KEY = STORAGE.utm;
 const REF_KEY = STORAGE.ref;
-const TIMEOUT_MS = 5000;
+// Generous: nobody waits for a beacon, and a cold analytics function (the landing visit is often the
+// first request it sees) may take seconds; a short timeout lost exactly the visit that carries the labels.
+const TIMEOUT_MS = 30000;
 
 /** The request model's patterns (docs/openapi.json `VisitIn`): a value that fails them would cost the whole visit a 422. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
