@@ -32,6 +32,7 @@ from common.contracts import (
     ShippingAddress,
     ShortSku,
     TaxAtRate,
+    charged_no_shipping_or_tax,
     percent_text,
 )
 from common.contracts import OrderStatus as OrderStatus  # shared with customers' answers; orders' code imports it here
@@ -263,21 +264,6 @@ class ShippingMethodRef(BaseModel):
     name: str
 
 
-def _zero_shipping_and_tax(data: Any) -> Any:
-    """Orders (and snapshots) written before shipping and tax existed charged neither: 0 in their currency."""
-    if isinstance(data, dict) and ("shipping" not in data or "tax" not in data):
-        total = data.get("total")
-        currency = (
-            total.currency
-            if isinstance(total, Money)
-            else total.get("currency", "EUR")
-            if isinstance(total, dict)
-            else "EUR"
-        )
-        data = {"shipping": {"amount": 0, "currency": currency}, "tax": {"amount": 0, "currency": currency}} | data
-    return data
-
-
 class Order(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -336,7 +322,7 @@ class Order(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _written_before_tax(cls, data: Any) -> Any:
-        return _zero_shipping_and_tax(data)
+        return charged_no_shipping_or_tax(data)
 
     def merchandise_net(self) -> Money | None:
         """The lines without tax after the discount (what commissions are earned on); None for orders
@@ -358,6 +344,7 @@ class Order(BaseModel):
 
     def snapshot(self) -> OrderSnapshot:
         payment_status, fulfillment_status = statuses_of(self)
+        merchandise_net = self.merchandise_net()
         return OrderSnapshot(
             order_id=self.order_id,
             customer_id=self.customer_id,
@@ -372,9 +359,9 @@ class Order(BaseModel):
             shipping_tax=self.shipping_tax,
             tax_lines=[TaxAtRate(rate=percent_text(t.rate), base=t.base, amount=t.amount) for t in self.tax_lines],
             country=self.shipping_address.get("country"),
-            merchandise_net=self.merchandise_net(),
+            merchandise_net=merchandise_net,
             refunded_merchandise_net=self.refunded_merchandise_net
-            or (Money(amount=0, currency=self.total.currency) if self.merchandise_net() else None),
+            or (Money(amount=0, currency=self.total.currency) if merchandise_net else None),
             email=self.email,
             shipping_address=self._address(),
             shipment=self._shipment(),

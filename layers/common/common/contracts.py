@@ -498,19 +498,24 @@ class OrderSnapshot(_Contract):
     @model_validator(mode="before")
     @classmethod
     def _published_before_tax(cls, data: Any) -> Any:
-        """Snapshots published before shipping and tax existed charged neither: 0 in the total's currency."""
-        if isinstance(data, dict) and ("shipping" not in data or "tax" not in data):
-            total = data.get("total")
-            currency = (
-                total.currency
-                if isinstance(total, Money)
-                else total.get("currency", "EUR")
-                if isinstance(total, dict)
-                else "EUR"
-            )
-            zero = {"amount": 0, "currency": currency}
-            data = {"shipping": zero, "tax": zero} | data
-        return data
+        return charged_no_shipping_or_tax(data)
+
+
+def charged_no_shipping_or_tax(data: Any) -> Any:
+    """Orders and snapshots written before shipping and tax existed charged neither: 0 in the total's
+    currency (a `mode="before"` validator's body, shared by `OrderSnapshot` and orders' `Order`)."""
+    if isinstance(data, dict) and ("shipping" not in data or "tax" not in data):
+        total = data.get("total")
+        currency = (
+            total.currency
+            if isinstance(total, Money)
+            else total.get("currency", "EUR")
+            if isinstance(total, dict)
+            else "EUR"
+        )
+        zero = {"amount": 0, "currency": currency}
+        data = {"shipping": zero, "tax": zero} | data
+    return data
 
 
 class RefundedLine(_Contract):
