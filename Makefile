@@ -47,7 +47,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.installed $(TOOLS)/checkov/.installed node_modules/.installed web/node_modules/.installed ## create .venv, the tool venvs in .tools/, node_modules/ and web/node_modules/
+install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/localstripe/.installed $(TOOLS)/checkov/.installed $(TOOLS)/locust/.installed node_modules/.installed web/node_modules/.installed ## create .venv, the tool venvs in .tools/, node_modules/ and web/node_modules/
 
 web: web/node_modules/.installed ## the storefront and console: types from docs/openapi.json, tsc --strict, eslint, vite build to web/dist
 	cd web && npm run --silent gen && npm run --silent typecheck && npm run --silent lint && npm run --silent build
@@ -113,10 +113,13 @@ clients: install ## generate Python and TypeScript clients from docs/openapi.jso
 
 bench: build web chromium ## benchmarks (tables on stdout), the storefront's JavaScript size and first product list included
 	$(BIN)/python bench/web.py
-	$(BIN)/python bench/cold_start.py
-	$(BIN)/python bench/contention.py
+	$(BIN)/python bench/cold_start.py --all
+	$(BIN)/python bench/contention.py --models serial aws
+	$(BIN)/python bench/hot_coupon.py
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/burst.py
+	$(BIN)/python bench/load.py
 
 deploy: build web ## deploy to AWS: the API (sam deploy, --guided the first time), the web apps' stack (web.yaml: S3 + CloudFront), their files and config.json
 	$(BIN)/python -m local.deploy

@@ -1,11 +1,18 @@
-"""Contention benchmark: N concurrent buyers on one hot SKU, through the real ReserveStock logic and
-the local stack's AWS (moto in server mode, DynamoDB requests serialised as DynamoDB serialises writes
-to an item). Half the buyers can be served; every round checks that no unit was oversold.
+"""Contention benchmark: a flash sale of one hot SKU — N concurrent buyers for N/2 units — through the real
+ReserveStock logic and the local stack's AWS (moto in server mode), under either DynamoDB model and with the
+SKU's stock in K shards. Every round checks that no unit was oversold.
 
-    python bench/contention.py [--buyers 10 50 200] [--rounds 3]
+    python bench/contention.py [--models serial aws] [--shards 1 4 16] [--buyers 200] [--units N] [--rounds 3]
 
-Prints holds per second, the share of transactions cancelled by a conflict (and retried), and the
-oversell count, which must be 0.
+Models (`local.dynamodb_model`): `serial` applies every DynamoDB request one at a time, so one hot item never
+refuses a transaction; `aws` behaves as DynamoDB does under load — a transaction touching an item another
+one holds is cancelled (`TransactionConflict`, retried with jitter by `common.dynamo.transact_write`) and an
+item past 1,000 write units a second throttles. A buyer whose reservation still conflicts after the retries
+is answered 503 (`ServiceUnavailable`); the 503 share is what a flash sale's buyers would see.
+
+Columns: held units, holds per second (held / wall time of the burst), the 503 share, and from the AWS
+model's counters (`/_storekeeper/dynamodb`) the requests cancelled or refused for a conflict and those
+throttled; oversold must be 0. K > 1 needs `InventoryStore.set_shards`; without it only K = 1 runs.
 """
 
 import argparse
@@ -22,99 +29,164 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common"), str(ROOT / "functions/inventory")]
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1"})
+os.environ.setdefault("AWS_CLIENT_READ_TIMEOUT", "60")  # as the local stack sets it: moto under load is slow
+
+import boto3  # noqa: E402
+import requests  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
 
 from common.contracts import OrderLine, ReserveStockInput  # noqa: E402
+from common.dynamo import AWS_CONFIG  # noqa: E402
+from common.errors import ServiceUnavailable  # noqa: E402
 from inventory import logic  # noqa: E402
 from inventory.errors import OutOfStock  # noqa: E402
 from inventory.models import AdjustmentIn  # noqa: E402
 from inventory.store import InventoryStore  # noqa: E402
-from local.aws import MotoServer, client  # noqa: E402
-from local.template import Template  # noqa: E402
+from local.aws import DYNAMODB_MODELS, MotoServer, client  # noqa: E402
+from local.dynamodb_model import COUNTERS_PATH  # noqa: E402
+from local.template import REGION, Template  # noqa: E402
+
+SKU = "HOT"
+TRANSIENT = {"TransactionConflictException", "ThrottlingException", "ProvisionedThroughputExceededException"}
 
 
-def table(endpoint: str, name: str) -> Any:
+def table(endpoint: str, name: str) -> None:
     props = dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["InventoryTable"]
-    dynamodb = client("dynamodb", endpoint)
-    dynamodb.create_table(
+    client("dynamodb", endpoint).create_table(
         TableName=name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
         GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
         BillingMode="PAY_PER_REQUEST",
     )
-    return dynamodb
 
 
-def run(endpoint: str, buyers: int, round_no: int) -> dict[str, float]:
-    dynamodb = table(endpoint, f"contention-{buyers}-{round_no}")
-    calls: Counter[str] = Counter()
+def app_client(endpoint: str, buyers: int) -> Any:
+    """DynamoDB as the functions reach it: the app's retry policy (`common.dynamo.AWS_CONFIG`)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        config=AWS_CONFIG.merge(Config(max_pool_connections=buyers)),
+    )
 
-    def count(parsed: dict[str, Any], **_: Any) -> None:
-        calls["transactions"] += 1
-        reasons = [r.get("Code") for r in parsed.get("CancellationReasons", [])]
-        if "TransactionConflict" in reasons:
-            calls["conflicts"] += 1
 
-    dynamodb.meta.events.register("after-call.dynamodb.TransactWriteItems", count)
-    store = InventoryStore(f"contention-{buyers}-{round_no}", client=dynamodb)
-    units = buyers // 2
-    logic.ensure_stock(store, ["HOT"], threshold=0)
+def counters(server: MotoServer, *, reset: bool = False) -> dict[str, Any] | None:
+    """The AWS model's counters (None under the serial model, which has none)."""
+    if server.dynamodb_model != "aws":
+        return None
+    url = f"{server.endpoint}{COUNTERS_PATH}"
+    response = requests.post(url, timeout=10) if reset else requests.get(url, timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def run(server: MotoServer, buyers: int, units: int, shards: int, round_no: int) -> dict[str, float]:
+    name = f"contention-{server.dynamodb_model}-{shards}-{buyers}-{round_no}-{time.monotonic_ns()}"
+    table(server.endpoint, name)
+    store = InventoryStore(name, client=app_client(server.endpoint, buyers))
+    logic.ensure_stock(store, [SKU], threshold=0)
+    if shards > 1:
+        set_shards = getattr(store, "set_shards", None)  # sharded stock: absent from older stores
+        if set_shards is None:
+            raise SystemExit("InventoryStore has no set_shards: run with --shards 1")
+        set_shards(SKU, shards)
     logic.adjust(
         store,
-        "HOT",
+        SKU,
         AdjustmentIn(delta=units, reason="restock"),
         actor="bench",
         idempotency_key=None,
         publish=lambda _: None,
     )
 
-    def buy(i: int) -> bool:
-        task = ReserveStockInput(order_id=f"o_{i}", lines=[OrderLine(sku="HOT", quantity=1)])
+    def buy(i: int) -> str:
+        task = ReserveStockInput(order_id=f"o_{i}", lines=[OrderLine(sku=SKU, quantity=1)])
         try:
             logic.reserve(store, task, window=timedelta(minutes=15), publish=lambda _: None)
         except OutOfStock:
-            return False
-        return True
+            return "out of stock"
+        except ServiceUnavailable:
+            return "503"
+        except ClientError as error:  # the API answers these 503 too (`common.http`); the hold may exist
+            if error.response["Error"]["Code"] not in TRANSIENT:
+                raise
+            return "503"
+        return "held"
 
+    counters(server, reset=True)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=buyers) as pool:
-        held = sum(pool.map(buy, range(buyers)))
+        outcomes = Counter(pool.map(buy, range(buyers)))
     elapsed = time.perf_counter() - started
-    stock = store.get_stock("HOT")
+    model = counters(server) or {}
+    stock = store.get_stock(SKU)
     assert stock is not None
-    oversold = max(0, held - units) + max(0, -stock.available)
+    held = stock.reserved  # units held in the table (a buyer answered 503 after its hold was made counts)
+    oversold = max(0, held - units) + max(0, -stock.available) + max(0, outcomes["held"] - units)
     return {
-        "holds_per_s": held / elapsed,
-        "attempts_per_s": buyers / elapsed,
-        "conflict_share": calls["conflicts"] / max(1, calls["transactions"]),
-        "oversold": oversold,
         "held": held,
-        "units": units,
+        "holds_per_s": held / elapsed,
+        "unavailable_share": outcomes["503"] / buyers,
+        "conflicts": model.get("conflicts", float("nan")),
+        "throttled": model.get("throttled", float("nan")),
+        "oversold": oversold,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--buyers", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument(
+        "--models",
+        "--dynamodb-model",
+        dest="models",
+        nargs="+",
+        choices=DYNAMODB_MODELS,
+        default=[os.environ.get("LOCAL_DYNAMODB_MODEL", "serial")],
+        help="the local AWS's DynamoDB model(s); several print one table (default: $LOCAL_DYNAMODB_MODEL or serial)",
+    )
+    parser.add_argument("--shards", type=int, nargs="+", default=[1, 4, 16], metavar="K")
+    parser.add_argument("--buyers", type=int, nargs="+", default=[200])
+    parser.add_argument("--units", type=int, default=None, help="units on the shelf (default: half the buyers)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    server = MotoServer(port=0)
-    server.start()
-    try:
-        print(f"Contention on one SKU, local stack AWS (moto {_moto_version()}), median of {args.rounds} rounds\n")
-        print("| buyers | units | held | holds/s | attempts/s | conflicts retried | oversold |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for buyers in args.buyers:
-            results = [run(server.endpoint, buyers, r) for r in range(args.rounds)]
-            print(
-                f"| {buyers} | {buyers // 2} | {int(statistics.median(r['held'] for r in results))} "
-                f"| {statistics.median(r['holds_per_s'] for r in results):.0f} "
-                f"| {statistics.median(r['attempts_per_s'] for r in results):.0f} "
-                f"| {statistics.median(r['conflict_share'] for r in results):.1%} "
-                f"| {int(sum(r['oversold'] for r in results))} |"
-            )
-    finally:
-        server.stop()
+    shards = args.shards
+    if not hasattr(InventoryStore, "set_shards") and any(k > 1 for k in shards):
+        print("(InventoryStore.set_shards does not exist yet: K = 1 only)\n")
+        shards = [1]
+    print(
+        f"Flash sale of one SKU, local stack AWS (moto {_moto_version()}), ReserveStock logic, "
+        f"median of {args.rounds} rounds\n"
+    )
+    print("| model | K | buyers | units | held | holds/s | 503 share | conflicts | throttled | oversold |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for model in args.models:
+        server = MotoServer(port=0, dynamodb_model=model)
+        server.start()
+        try:
+            for k in shards:
+                for buyers in args.buyers:
+                    units = args.units if args.units is not None else buyers // 2
+                    results = [run(server, buyers, units, k, r) for r in range(args.rounds)]
+                    print(
+                        f"| {model} | {k} | {buyers} | {units} | {int(_median(results, 'held'))} "
+                        f"| {_median(results, 'holds_per_s'):.0f} | {_median(results, 'unavailable_share'):.1%} "
+                        f"| {_count(results, 'conflicts')} | {_count(results, 'throttled')} "
+                        f"| {int(sum(r['oversold'] for r in results))} |",
+                        flush=True,
+                    )
+        finally:
+            server.stop()
+
+
+def _median(results: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
+def _count(results: list[dict[str, float]], key: str) -> str:
+    value = _median(results, key)
+    return "–" if value != value else f"{value:.0f}"  # NaN: the serial model counts nothing
 
 
 def _moto_version() -> str:

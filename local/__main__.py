@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from local.aws import DYNAMODB_MODELS
 from local.stack import Options, Stack, default_state_dir, read_state, run_forever
 
 GROUPS = ("admin", "support", "affiliate")
@@ -57,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         parameters=dict(_pair(p) for p in args.param),
         workers=args.workers,
         quick_retries=args.quick_retries,
+        dynamodb_model=args.dynamodb_model,
         web_port=None if args.web_port == 0 else args.web_port,
         progress=console.progress if console else None,
     )
@@ -142,6 +144,13 @@ def parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("LOCAL_WORKERS", "4")),
         metavar="N",
         help="worker processes per function, at most (Lambda's concurrency, in small; default 4)",
+    )
+    run.add_argument(
+        "--dynamodb-model",
+        choices=DYNAMODB_MODELS,
+        default=os.environ.get("LOCAL_DYNAMODB_MODEL", "serial"),
+        help="serial: moto applies every DynamoDB request; aws: a hot item throttles and overlapping "
+        "transactions cancel as on AWS (default: $LOCAL_DYNAMODB_MODEL or serial)",
     )
     run.add_argument(
         "--quick-retries",

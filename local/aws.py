@@ -26,6 +26,7 @@ import boto3
 import requests
 from botocore.config import Config
 
+from local.dynamodb_model import AwsDynamoDB, ItemLimits
 from local.moto_patches import install_item_snapshots, install_parse_cache
 from local.template import ACCOUNT_ID, REGION, FunctionEvent, Physical, Resolver, Template, TemplateError, load_yaml
 
@@ -44,6 +45,28 @@ MOTO_CONFIG = {
 }
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# `AWS::SQS::Queue` properties that are queue attributes of the same name (SqsManagedSseEnabled has no
+# local effect and is left out).
+QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
+
+
+def _queue_attribute(value: Any) -> str:
+    """A queue attribute as SQS takes it: JSON for a policy, lower case for a boolean, text otherwise."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class SerialiseDynamoDB:
@@ -68,10 +91,24 @@ class SerialiseDynamoDB:
                     close()
 
 
-class MotoServer:
-    """moto's server app behind `SerialiseDynamoDB`, served by werkzeug on a daemon thread."""
+DYNAMODB_MODELS = ("serial", "aws")
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 5050) -> None:
+
+class MotoServer:
+    """moto's server app behind a DynamoDB model, served by werkzeug on a daemon thread.
+
+    `dynamodb_model="serial"` (`SerialiseDynamoDB`) applies every DynamoDB request, one at a time;
+    `"aws"` (`local.dynamodb_model.AwsDynamoDB`) also throttles a hot item and cancels overlapping
+    transactions as AWS does, with `limits` (None: from the environment)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5050,
+        *,
+        dynamodb_model: str = "serial",
+        limits: ItemLimits | None = None,
+    ) -> None:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -81,10 +118,12 @@ class MotoServer:
 
         install_item_snapshots()
         install_parse_cache()
+        if dynamodb_model not in DYNAMODB_MODELS:
+            raise ValueError(f"dynamodb_model must be one of {DYNAMODB_MODELS}, not {dynamodb_model!r}")
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            host, port, SerialiseDynamoDB(app), threaded=True, request_handler=MotoRequestHandler
-        )
+        served: WsgiApp = AwsDynamoDB(app, limits) if dynamodb_model == "aws" else SerialiseDynamoDB(app)
+        self.dynamodb_model = dynamodb_model
+        self._server = make_server(host, port, served, threaded=True, request_handler=MotoRequestHandler)
         self.port: int = self._server.server_port
         self.endpoint = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
@@ -197,13 +236,15 @@ class Provisioner:
             )
 
     def queues(self) -> None:
+        """Queues with the template's attributes (visibility timeout, redrive policy, ...); those without
+        a redrive policy first, so the dead-letter queue a policy names exists when it is created."""
         sqs = self._client("sqs")
-        for logical_id, raw in self.template.of_type("AWS::SQS::Queue"):
+        queues = sorted(self.template.of_type("AWS::SQS::Queue"), key=lambda queue: "RedrivePolicy" in queue[1])
+        for logical_id, raw in queues:
             physical = self.resolver.physical(logical_id)
             name = physical.attrs["QueueName"]
-            attributes = (
-                {"FifoQueue": "true"} if str(self.resolver.resolve(raw.get("FifoQueue", ""))).lower() == "true" else {}
-            )
+            props = self.resolver.resolve(raw)
+            attributes = {key: _queue_attribute(props[key]) for key in QUEUE_ATTRIBUTES if key in props}
             url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
             self.resolver.bind(logical_id, Physical(url, physical.attrs))
 
@@ -295,6 +336,27 @@ class Provisioner:
     # ------------------------------------------------------------------ rules and schedules
     def _target_arn(self, logical_id: str) -> str:
         return str(self.resolver.get_att(logical_id, "Arn"))
+
+    def event_rules(self) -> None:
+        """`AWS::Events::Rule` resources (pattern rules on a bus, e.g. into a queue), with their targets'
+        `Input`, `InputPath` or `InputTransformer`. Retry and dead-letter settings have no local effect."""
+        events = self._client("events")
+        for logical_id, raw in self.template.of_type("AWS::Events::Rule"):
+            props = self.resolver.resolve(raw)
+            if "EventPattern" not in props:
+                raise TemplateError(f"{logical_id}: the local stack runs only pattern rules as AWS::Events::Rule")
+            name, bus = str(self.resolver.ref(logical_id)), str(props.get("EventBusName", "default"))
+            events.put_rule(
+                Name=name,
+                EventBusName=bus,
+                EventPattern=json.dumps(props["EventPattern"]),
+                State=props.get("State", "ENABLED"),
+            )
+            keep = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "SqsParameters")
+            targets = [{key: target[key] for key in keep if key in target} for target in props.get("Targets") or []]
+            if targets:
+                events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+            self.created.rules.append(name)
 
     def rules_and_schedules(self, events: list[FunctionEvent]) -> None:
         client_events = self._client("events")

@@ -2,8 +2,9 @@
 
 moto matches rules itself but raises `NotImplementedError` for a Lambda target. The stack wraps the
 rule's target dispatch: matching stays moto's (its own pattern matcher), Lambda targets are invoked
-asynchronously through their workers (as EventBridge does), state machine targets get a `StartExecution`, and
-every other target (SQS, logs, archives, buses) still goes through moto's code.
+asynchronously through their workers (as EventBridge does), state machine targets get a `StartExecution`, SQS
+targets get the event as AWS sends it (moto's own SQS delivery drops the event's `account` and ignores
+`Input` and `InputPath`), and every other target (logs, archives, buses) still goes through moto's code.
 """
 
 from __future__ import annotations
@@ -53,6 +54,20 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     return event
 
 
+def send_to_queue(target: dict[str, Any], event: dict[str, Any]) -> None:
+    """Put what the target receives on its queue (the whole event as JSON unless the target says
+    otherwise), straight into moto's SQS backend: this runs inside moto's own `PutEvents` request."""
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, queue = str(target["Arn"]).split(":", 5)
+    payload = target_input(target, event)
+    sqs_backends[account][region].send_message(
+        queue_name=queue,
+        message_body=payload if isinstance(payload, str) else json.dumps(payload),
+        group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
+    )
+
+
 def install_rule_hook(dispatcher: Dispatcher, endpoint: str) -> None:
     from moto.events.models import Rule
 
@@ -81,6 +96,11 @@ def install_rule_hook(dispatcher: Dispatcher, endpoint: str) -> None:
             elif service == "states":
                 payload = target_input(target, event)
                 threading.Thread(target=start_execution, args=(target["Arn"], payload), daemon=True).start()
+            elif service == "sqs":
+                try:
+                    send_to_queue(target, event)
+                except Exception:
+                    log.exception("EVENT DELIVERY FAILED: rule %s to %s", self.name, target["Arn"])
             else:
                 others.append(target)
         if others:

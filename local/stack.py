@@ -29,6 +29,7 @@ from local.eventbridge import install_rule_hook
 from local.gateway import CognitoVerifier, CorsPreflight, Gateway, GatewayAnswers, GatewayServer
 from local.lambdas import Dispatcher, FunctionSpec, function_specs, install_moto_hook, worker_environments
 from local.moto_patches import install_signing_key
+from local.sqs import SqsPollers, sqs_sources
 from local.stripe import SECRET_KEY, LocalStripe, StripeProxy, webhook_secret, write_faults_secret
 from local.template import REGION, Resolver, Template, TemplateError
 from local.web import DEFAULT_DIST, PUBLISHABLE_KEY, WebServer, web_config, with_origins
@@ -63,11 +64,20 @@ class Options:
     workers: int = DEFAULT_SIZE  # per function, at most
     idle_seconds: float = DEFAULT_IDLE_SECONDS
     quick_retries: bool = False
+    dynamodb_model: str = field(default_factory=lambda: os.environ.get("LOCAL_DYNAMODB_MODEL", "serial"))
+    """"serial": moto applies every DynamoDB request; "aws": hot items throttle and transactions conflict
+    as on AWS (`local.dynamodb_model`)."""
     progress: Callable[[str], None] | None = None
     """Told what the start is doing, step by step (the terminal's progress line)."""
     web_port: int | None = None
     """Serve the web apps (`web_dist`) at this port, an origin the API allows; None: no web apps."""
     web_dist: Path = DEFAULT_DIST
+
+    @classmethod
+    def on_free_ports(cls, state_dir: Path, **options: Any) -> Options:
+        """A stack of its own beside any other (benchmarks, tests): API, AWS and Stripe on free ports."""
+        api, aws, stripe = (_free_port() for _ in range(3))
+        return cls(api_port=api, aws_port=aws, stripe_port=stripe, state_dir=state_dir, **options)
 
 
 def read_state(state_dir: Path) -> dict[str, Any]:
@@ -131,6 +141,7 @@ class Stack:
         self.stripe: LocalStripe | None = None
         self.stripe_proxy: StripeProxy | None = None
         self.pools: Pools | None = None
+        self.sqs: SqsPollers | None = None
         self.web: WebServer | None = None
         self._undo_signing_key: Any = None
         self.state: dict[str, Any] = {}
@@ -163,6 +174,7 @@ class Stack:
         self._progress("deploying the functions and state machines")
         dispatcher = self._start_workers(blueprint.template, specs, overrides)
         domains = self._provision_functions(blueprint, provisioner, specs)
+        self._poll_queues(blueprint, dispatcher)
         self._progress("serving the API")
         self._serve_gateway(blueprint, user_pools, dispatcher)
         self._connect_stripe(blueprint.stage, secrets.webhook)
@@ -206,7 +218,7 @@ class Stack:
         """The local AWS, with moto patched (`local.moto_patches`) and configured before any resource
         exists (its config switches backends). This process's AWS clients and the moto interpreter's own
         calls are pointed at it; workers get the endpoint through their environments."""
-        self.moto = MotoServer(port=self.options.aws_port)
+        self.moto = MotoServer(port=self.options.aws_port, dynamodb_model=self.options.dynamodb_model)
         os.environ.update(FAKE_CREDENTIALS)
         os.environ.setdefault("AWS_CLIENT_READ_TIMEOUT", "60")  # moto under load is slow; DynamoDB is not
         os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": self.moto.endpoint})
@@ -276,7 +288,13 @@ class Stack:
         provisioner.functions(specs.values())
         provisioner.state_machines()
         provisioner.rules_and_schedules(blueprint.template.events(blueprint.resolver.resolve))
+        provisioner.event_rules()
         return domains
+
+    def _poll_queues(self, blueprint: _Blueprint, dispatcher: Dispatcher) -> None:
+        """Lambda's SQS event sources (`local.sqs`), once the queues and the rules that feed them exist."""
+        self.sqs = SqsPollers(sqs_sources(blueprint.template, blueprint.resolver), dispatcher, self._aws_endpoint)
+        self.sqs.start()
 
     def _serve_gateway(
         self, blueprint: _Blueprint, user_pools: dict[str, cognito.Pool], dispatcher: Dispatcher
@@ -442,14 +460,14 @@ class Stack:
         if self.state.get("pid") == os.getpid():
             with contextlib.suppress(FileNotFoundError):
                 (self.state_dir / STATE_FILE).unlink()
-        for component in (self.web, self.gateway, self.pools, self.stripe_proxy, self.stripe, self.moto):
+        for component in (self.web, self.gateway, self.sqs, self.pools, self.stripe_proxy, self.stripe, self.moto):
             if component is not None:
                 try:
                     component.stop()
                 except Exception:
                     log.exception("failed to stop %s", type(component).__name__)
         self.web = None
-        self.gateway = self.pools = self.stripe_proxy = self.stripe = self.moto = None
+        self.gateway = self.sqs = self.pools = self.stripe_proxy = self.stripe = self.moto = None
         if self._undo_signing_key is not None:
             self._undo_signing_key()
             self._undo_signing_key = None

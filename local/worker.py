@@ -13,8 +13,13 @@ as the stack's log may show it. Handlers print and log to stdout/stderr, which t
 own log line by line. One invoke at a time: the worker answers before it reads the next frame, so a
 handler's module state is never shared by two requests, as in Lambda.
 
+With `"profile"` in the init frame (benchmarks only, see `Profiler`), each answer also carries
+`"profile"`: the handler's start and end and every AWS and Stripe call it made, timed on the machine's
+monotonic clock, which the stack's process shares.
+
 This file is run by path with `-P` (its folder is not put on `sys.path`), and imports only the standard
-library: the handler's `sys.path` holds its CodeUri, the layers and the installed packages, nothing of
+library (the profiler imports botocore and stripe, from the handler's path, only when asked for): the
+handler's `sys.path` holds its CodeUri, the layers and the installed packages, nothing of
 the repository besides.
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import socket
 import struct
 import sys
@@ -103,6 +109,119 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class Profiler:
+    """Opt-in timings for benchmarks: where an invoke's time went, measured inside the worker.
+
+    Wraps botocore's `BaseClient._make_api_call` (every AWS call, retries and backoff included) and, in a
+    function that calls Stripe (`STRIPE_API_BASE` in its environment), the stripe library's
+    `HTTPClient.request_with_retries`. Each call is recorded as `[kind, name, start, end, items,
+    consistent, wire]` (`kind` "aws" or "stripe"; `items` the DynamoDB items, events or messages it
+    carried; `consistent` a strongly consistent read; `wire` the seconds botocore spent in HTTP, the rest
+    of an AWS call being the SDK's own work: validating, serialising, signing, parsing), so the stack can
+    tell our code from the time spent waiting on the local AWS and the local Stripe. With `cprofileDir`,
+    each handler also runs under cProfile and the worker's accumulated stats are written to
+    `<dir>/<function>.<pid>.prof` after each answer. Never installed unless asked for: a worker without
+    it runs exactly the plain loop."""
+
+    def __init__(self, settings: dict[str, Any], function_name: str) -> None:
+        self.calls: list[list[Any]] = []
+        self.wire = 0.0  # seconds in botocore's HTTP sends so far
+        self._patch_botocore()
+        if "STRIPE_API_BASE" in os.environ:
+            self._patch_stripe()
+        directory = settings.get("cprofileDir")
+        self.profile: Any = None
+        if directory:
+            import cProfile  # here, so that a worker without the profiler never imports it
+
+            self.profile = cProfile.Profile()
+        self.stats_path = f"{directory}/{function_name}.{os.getpid()}.prof" if directory else None
+
+    def _patch_botocore(self) -> None:
+        from botocore.client import BaseClient
+        from botocore.endpoint import Endpoint
+
+        profiler, calls = self, self.calls
+        make_api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private, untyped
+        send = getattr(Endpoint, "_send")  # noqa: B009
+
+        def timed(client: Any, operation: str, params: Any) -> Any:
+            start, wire = time.monotonic(), profiler.wire
+            result: Any = None
+            try:
+                result = make_api_call(client, operation, params)
+                return result
+            finally:
+                end = time.monotonic()
+                service = client.meta.service_model.service_name
+                items, consistent = _carried(operation, params, result)
+                calls.append(["aws", f"{service}.{operation}", start, end, items, consistent, profiler.wire - wire])
+
+        def timed_send(endpoint: Any, request: Any) -> Any:
+            start = time.monotonic()
+            try:
+                return send(endpoint, request)
+            finally:
+                profiler.wire += time.monotonic() - start
+
+        setattr(BaseClient, "_make_api_call", timed)  # noqa: B010
+        setattr(Endpoint, "_send", timed_send)  # noqa: B010
+
+    def _patch_stripe(self) -> None:
+        from stripe._http_client import HTTPClient
+
+        calls = self.calls
+        request = HTTPClient.request_with_retries
+
+        def timed(client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            start = time.monotonic()
+            try:
+                return request(client, method, url, *args, **kwargs)
+            finally:
+                end = time.monotonic()
+                path = url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
+                calls.append(["stripe", f"{method.upper()} /{path}", start, end, 1, False, end - start])
+
+        setattr(HTTPClient, "request_with_retries", timed)  # noqa: B010
+
+    def run(self, handler: Any, event: Any, context: Any) -> tuple[Any, dict[str, Any]]:
+        """The handler's result and the invoke's profile; an exception carries the profile along as
+        `error.profile`, so a failed invoke is timed too."""
+        self.calls.clear()
+        start = time.monotonic()
+        try:
+            if self.profile is not None:
+                result = self.profile.runcall(handler, event, context)
+            else:
+                result = handler(event, context)
+        except Exception as error:
+            error.profile = {"start": start, "end": time.monotonic(), "calls": list(self.calls)}  # type: ignore[attr-defined]
+            raise
+        return result, {"start": start, "end": time.monotonic(), "calls": list(self.calls)}
+
+    def dump(self) -> None:
+        if self.profile is not None and self.stats_path is not None:
+            self.profile.dump_stats(self.stats_path)
+
+
+def _carried(operation: str, params: Any, result: Any) -> tuple[int, bool]:
+    """What a call carried, for the benchmark's unit and request estimates: (items, strongly consistent)."""
+    if not isinstance(params, dict):
+        return 1, False
+    consistent = bool(params.get("ConsistentRead"))
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return len(params.get("TransactItems", ())), consistent
+    if operation == "BatchGetItem":
+        return sum(len(table.get("Keys", ())) for table in params.get("RequestItems", {}).values()), consistent
+    if operation == "BatchWriteItem":
+        return sum(len(requests) for requests in params.get("RequestItems", {}).values()), consistent
+    if operation in ("Query", "Scan"):
+        return int(result.get("ScannedCount", 0)) if isinstance(result, dict) else 0, consistent
+    if operation in ("PutEvents", "SendMessageBatch", "DeleteMessageBatch"):
+        return len(params.get("Entries", ())), consistent
+    return 1, consistent
+
+
 def serve(channel: socket.socket) -> int:
     init = receive(channel)
     if init is None:
@@ -112,6 +231,7 @@ def serve(channel: socket.socket) -> int:
     function["logStream"] = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
     module_name, _, attribute = str(init["handler"]).rpartition(".")
     try:
+        profiler = Profiler(init["profile"], function["name"]) if init.get("profile") else None
         handler = getattr(importlib.import_module(module_name), attribute)
     except BaseException as error:  # an init failure of any kind is reported, as Lambda's INIT does
         traceback.print_exception(error)
@@ -123,12 +243,26 @@ def serve(channel: socket.socket) -> int:
         if request is None:
             return 0
         context = LambdaContext(function, str(request["requestId"]), int(request["remainingMs"]))
+        if profiler is not None:
+            answer = _profiled(profiler, handler, request["event"], context)
+            channel.sendall(_LENGTH.pack(len(answer)) + answer)
+            profiler.dump()
+            continue
         try:
             result = handler(request["event"], context)
             answer = json.dumps({"result": result}, default=str).encode()
         except Exception as error:
             answer = json.dumps({"error": error_shape(error)}, default=str).encode()
         channel.sendall(_LENGTH.pack(len(answer)) + answer)
+
+
+def _profiled(profiler: Profiler, handler: Any, event: Any, context: LambdaContext) -> bytes:
+    try:
+        result, profile = profiler.run(handler, event, context)
+        return json.dumps({"result": result, "profile": profile}, default=str).encode()
+    except Exception as error:
+        answer = {"error": error_shape(error), "profile": getattr(error, "profile", None)}
+        return json.dumps(answer, default=str).encode()
 
 
 def main(argv: list[str]) -> int:

@@ -9,6 +9,11 @@ that, invokes wait for a worker to come free. Idle workers are stopped after `id
 A handler that runs past the function's `Timeout` is killed, its invoke answered with Lambda's
 `Sandbox.Timedout`, and its worker replaced on the next invoke. A worker that dies mid-invoke answers
 `Runtime.ExitError`. Whatever a worker prints goes to the stack's stdout, one whole line at a time.
+
+Benchmarks may ask where an invoke's time went: with `LOCAL_PROFILE` set in the stack's environment
+when a worker starts, the worker times its handler and every AWS and Stripe call (`local.worker.Profiler`;
+`LOCAL_PROFILE_DIR` adds cProfile stats), and each invoke is handed to the listeners registered with
+`add_profile_listener` as an `Invocation`. Unset, nothing is timed and nothing is sent.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +43,73 @@ DEFAULT_IDLE_SECONDS = 300.0
 INIT_SECONDS = 30.0  # Lambda allows 10 s; a busy 2-core laptop importing boto3 four times at once needs more
 
 _output_lock = threading.Lock()
+
+PROFILE_ENV = "LOCAL_PROFILE"
+PROFILE_DIR_ENV = "LOCAL_PROFILE_DIR"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One AWS or Stripe call made by a handler, on the monotonic clock shared with the stack."""
+
+    kind: str  # "aws" or "stripe"
+    name: str  # "dynamodb.GetItem", "POST /v1/payment_intents"
+    start: float
+    end: float
+    items: int = 1  # DynamoDB items, events or messages the call carried
+    consistent: bool = False  # a strongly consistent read
+    wire: float = 0.0  # seconds on the wire; the rest of an AWS call is the SDK's own work
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One profiled invoke: `sent`/`answered` as the stack saw them, `start`/`end` the handler's own."""
+
+    function: str
+    request_id: str
+    event: Any
+    sent: float
+    answered: float
+    start: float
+    end: float
+    failed: bool
+    calls: tuple[Call, ...] = field(default=())
+
+
+ProfileListener = Callable[[Invocation], None]
+_profile_listeners: list[ProfileListener] = []
+
+
+def add_profile_listener(listener: ProfileListener) -> None:
+    """Receive every profiled invoke (called on the invoking thread, after the worker answered)."""
+    _profile_listeners.append(listener)
+
+
+def remove_profile_listener(listener: ProfileListener) -> None:
+    _profile_listeners.remove(listener)
+
+
+def _profile_settings() -> dict[str, Any] | None:
+    if not os.environ.get(PROFILE_ENV):
+        return None
+    return {"cprofileDir": os.environ.get(PROFILE_DIR_ENV) or None}
+
+
+def _notify(environment: Environment, request_id: str, event: Any, sent: float, answer: Mapping[str, Any]) -> None:
+    profile = answer.get("profile") or {}
+    invocation = Invocation(
+        function=environment.name,
+        request_id=request_id,
+        event=event,
+        sent=sent,
+        answered=time.monotonic(),
+        start=float(profile.get("start", sent)),
+        end=float(profile.get("end", sent)),
+        failed="error" in answer,
+        calls=tuple(Call(*call) for call in profile.get("calls", ())),
+    )
+    for listener in list(_profile_listeners):
+        listener(invocation)
 
 
 @dataclass(frozen=True)
@@ -82,6 +154,7 @@ class Worker:
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
         self.last_used = time.monotonic()
+        self.profile = _profile_settings()
         ours, theirs = socket.socketpair()
         try:
             self.process = subprocess.Popen(
@@ -111,7 +184,10 @@ class Worker:
         """The cold start: import the handler. Raises InvokeError when the function cannot start."""
         env = self.environment
         function = {"name": env.name, "arn": env.arn, "memory": env.memory, "timeout": env.timeout}
-        protocol.send(self.channel, {"handler": env.handler, "paths": list(env.paths), "function": function})
+        init: dict[str, Any] = {"handler": env.handler, "paths": list(env.paths), "function": function}
+        if self.profile is not None:
+            init["profile"] = self.profile
+        protocol.send(self.channel, init)
         answer = self._answer(max(INIT_SECONDS, env.timeout), "init")
         if "initError" in answer:
             raise InvokeError(answer["initError"])
@@ -119,7 +195,7 @@ class Worker:
     def invoke(self, event: Any, request_id: str) -> Any:
         """The handler's result; InvokeError for its exception, a timeout or a crash."""
         env = self.environment
-        self.last_used = time.monotonic()
+        self.last_used = sent = time.monotonic()
         message = {"event": event, "requestId": request_id, "remainingMs": int(env.timeout * 1000)}
         try:
             protocol.send(self.channel, message)
@@ -127,6 +203,8 @@ class Worker:
             raise self._exited(request_id) from error
         answer = self._answer(env.timeout, request_id)
         self.last_used = time.monotonic()
+        if "profile" in answer:
+            _notify(env, request_id, event, sent, answer)
         if "error" in answer:
             raise InvokeError(answer["error"])
         return answer.get("result")

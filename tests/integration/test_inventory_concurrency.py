@@ -1,5 +1,6 @@
 """Many buyers, few units: against moto in server mode (the local stack's, which serialises DynamoDB
-requests as DynamoDB serialises writes to an item), exactly the units on the shelf are held."""
+requests as DynamoDB serialises writes to an item), exactly the units on the shelf are held — with the
+SKU's stock in one item, and spread over 4 shards (issue 16), where no shard may ever go negative."""
 
 import threading
 import uuid
@@ -31,10 +32,19 @@ def store(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> InventoryStore
     return InventoryStore(name, client=dynamodb)
 
 
-def test_a_hundred_buyers_for_ten_units(store: InventoryStore) -> None:
-    # Given ten units of one SKU
+def shard_counters(store: InventoryStore) -> list[tuple[int, int, int]]:
+    """(available, reserved, sold) of each of the SKU's stock items, read consistently."""
+    layout = store.read_layouts([SKU])[SKU]
+    return [tuple(part) for part in layout.counters]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("shards", [1, 4])
+def test_a_hundred_buyers_for_ten_units(store: InventoryStore, shards: int) -> None:
+    # Given ten units of one SKU, in `shards` items
     events: list[object] = []
     logic.ensure_stock(store, [SKU], threshold=2)
+    if shards > 1:
+        store.set_shards(SKU, shards)
     logic.adjust(
         store, SKU, AdjustmentIn(delta=UNITS, reason="restock"), actor="t", idempotency_key=None, publish=events.extend
     )
@@ -47,8 +57,7 @@ def test_a_hundred_buyers_for_ten_units(store: InventoryStore) -> None:
         except OutOfStock:
             return "rejected"
         finally:
-            stock = store.get_stock(SKU)
-            if stock is None or min(stock.available, stock.reserved, stock.sold) < 0:
+            if min(min(part) for part in shard_counters(store)) < 0:
                 seen_negative.set()
         return "held"
 
@@ -62,5 +71,8 @@ def test_a_hundred_buyers_for_ten_units(store: InventoryStore) -> None:
     stock = store.get_stock(SKU)
     assert stock is not None
     assert (stock.available, stock.reserved, stock.sold) == (0, UNITS, 0)
+    assert stock.shards == shards
+    assert len(shard_counters(store)) == shards
+    assert all(part[0] == 0 for part in shard_counters(store))
     # And the fall to the threshold was announced once, not once per sale
     assert [e.detail_type for e in events] == ["StockLow"]  # type: ignore[attr-defined]

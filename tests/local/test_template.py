@@ -1,6 +1,7 @@
 """The local stack reads everything from template.yaml; these pin down how it reads it."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,6 +137,77 @@ def test_every_async_function_keeps_what_it_failed_on(template: Template) -> Non
 def test_every_rule_target_and_schedule_has_a_dead_letter_queue(template: Template) -> None:
     for event in template.events(lambda value: value):
         assert (event.properties.get("DeadLetterConfig") or {}).get("Arn"), f"{event.target} {event.name}"
+
+
+def test_every_rule_resource_target_retries_into_a_dead_letter_queue(template: Template) -> None:
+    """Rules written as `AWS::Events::Rule` (a queue as target) keep what they could not deliver too."""
+    rules = list(template.of_type("AWS::Events::Rule"))
+    assert rules, "no AWS::Events::Rule in template.yaml"
+    for logical_id, props in rules:
+        for target in props["Targets"]:
+            assert (target.get("DeadLetterConfig") or {}).get("Arn"), f"{logical_id} {target['Id']}"
+            assert target.get("RetryPolicy"), f"{logical_id} {target['Id']}"
+
+
+def _polled_queues(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Queue logical id → (the function that polls it, the `Type: SQS` event's properties)."""
+    return {
+        event["Properties"]["Queue"]["Fn::GetAtt"][0]: (logical_id, event["Properties"])
+        for logical_id, props in template.functions()
+        for event in (props.get("Events") or {}).values()
+        if event.get("Type") == "SQS"
+    }
+
+
+def test_hot_aggregates_are_fed_in_batches_through_a_queue(template: Template) -> None:
+    """docs/decisions.md (batched aggregates): the report aggregates and the customers' counters take their
+    events from a queue in batches, so a burst of orders becomes one write per item per batch."""
+    polled = {function: queue for queue, (function, _) in _polled_queues(template).items()}
+    assert polled.get("ReportsEventsFunction") == "ReportsEventsQueue"
+    assert polled.get("CustomerCountersFunction") == "CustomerCountersQueue"
+    for logical_id in ("ReportsEventsFunction", "CustomerCountersFunction"):
+        events = dict(template.functions())[logical_id]["Events"]
+        assert [e["Type"] for e in events.values()] == ["SQS"], f"{logical_id} is fed by a rule too"
+
+
+def test_every_polled_queue_is_fed_by_a_rule_and_redrives_to_a_watched_dead_letter_queue(
+    template: Template,
+) -> None:
+    """A queue a function polls: batches as the design says, failures reported per message, a visibility
+    timeout of at least 6 x the function's timeout plus the batching window (AWS's advice: a batch still
+    being retried is not handed out again), encrypted, a dead-letter queue after 5 receives (a watched
+    one), a rule on the store's bus as its only sender, and a policy that lets exactly that rule send."""
+    queues = dict(template.of_type("AWS::SQS::Queue"))
+    functions = dict(template.functions())
+    rules = list(template.of_type("AWS::Events::Rule"))
+    polled = _polled_queues(template)
+    assert polled, "no function polls a queue"
+    for queue, (function, event) in polled.items():
+        props = queues[queue]
+        assert event["BatchSize"] == 100, queue
+        assert event["MaximumBatchingWindowInSeconds"] == 1, queue
+        assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"], queue
+        assert event["ScalingConfig"]["MaximumConcurrency"] == 2, queue
+        timeout = int(functions[function]["Timeout"])
+        assert int(props["VisibilityTimeout"]) >= 6 * timeout + event["MaximumBatchingWindowInSeconds"], queue
+        assert props["SqsManagedSseEnabled"] is True, queue
+        redrive = props["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5, queue
+        dead_letter = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert dead_letter in queues and "RedrivePolicy" not in queues[dead_letter], queue
+        senders = [
+            rule_id
+            for rule_id, rule in rules
+            for target in rule["Targets"]
+            if target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+        ]
+        assert len(senders) == 1, f"{queue}: fed by {senders}"
+        assert dict(rules)[senders[0]]["EventBusName"] == {"Ref": "StoreEventBus"}
+        [policy] = [p for _, p in template.of_type("AWS::SQS::QueuePolicy") if {"Ref": queue} in p["Queues"]]
+        [statement] = policy["PolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [senders[0], "Arn"]}}}
 
 
 def test_every_dead_letter_queue_admits_eventbridge_and_is_watched(template: Template) -> None:

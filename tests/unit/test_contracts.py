@@ -76,14 +76,34 @@ def all_sources() -> Iterator[Path]:
     yield from sorted((ROOT / "functions").rglob("*.py"))
 
 
+def queued_detail_types() -> dict[str, set[str]]:
+    """Queue logical id → the detail types the rules (`AWS::Events::Rule`) that target it put there."""
+    queued: dict[str, set[str]] = {}
+    for _, props in template().of_type("AWS::Events::Rule"):
+        pattern = props.get("EventPattern") or {}
+        for target in props.get("Targets") or []:
+            arn = target.get("Arn")
+            if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                queued.setdefault(arn["Fn::GetAtt"][0], set()).update(pattern.get("detail-type") or [])
+    return queued
+
+
 def consumed_detail_types() -> dict[str, set[str]]:
-    """Function logical id → the detail types its EventBridge rules deliver."""
+    """Function logical id → the detail types its EventBridge rules deliver, directly or through the
+    queue it polls (a rule → SQS → Lambda event source)."""
     consumed: dict[str, set[str]] = {}
+    queued = queued_detail_types()
     for logical_id, props in template().functions():
         for event in (props.get("Events") or {}).values():
+            properties = event.get("Properties") or {}
+            if event.get("Type") == "SQS":
+                queue = properties["Queue"]["Fn::GetAtt"][0]
+                if queue in queued:
+                    consumed.setdefault(logical_id, set()).update(queued[queue])
+                continue
             if event.get("Type") not in ("EventBridgeRule", "CloudWatchEvent"):
                 continue
-            pattern = (event.get("Properties") or {}).get("Pattern") or {}
+            pattern = properties.get("Pattern") or {}
             consumed.setdefault(logical_id, set()).update(pattern.get("detail-type") or [])
     return consumed
 
@@ -137,12 +157,17 @@ def validated_models(node: ast.AST) -> set[str]:
     }
 
 
-def calls_receive(node: ast.AST) -> bool:
+# What reads an event through its contract: `receive` itself, or `read_batch` (an SQS batch of bus
+# events, each body read with `receive`: test_read_batch_reads_each_body_through_receive holds it to that).
+EVENT_READERS = ("receive", "read_batch")
+
+
+def calls_receive(node: ast.AST, readers: tuple[str, ...] = EVENT_READERS) -> bool:
     return any(
         isinstance(call, ast.Call)
         and (
-            (isinstance(call.func, ast.Name) and call.func.id == "receive")
-            or (isinstance(call.func, ast.Attribute) and call.func.attr == "receive")
+            (isinstance(call.func, ast.Name) and call.func.id in readers)
+            or (isinstance(call.func, ast.Attribute) and call.func.attr in readers)
         )
         for call in ast.walk(node)
     )
@@ -192,6 +217,12 @@ def test_every_consumer_reads_its_events_through_receive(logical_id: str) -> Non
     assert calls_receive(parse(function.path)), (
         f"{logical_id} ({function.module}.{function.handler}) must read its events with common.events.receive"
     )
+
+
+def test_read_batch_reads_each_body_through_receive() -> None:
+    source = parse(ROOT / "layers" / "common" / "common" / "batches.py")
+    [read_batch] = [n for n in ast.walk(source) if isinstance(n, ast.FunctionDef) and n.name == "read_batch"]
+    assert calls_receive(read_batch, readers=("receive",))
 
 
 def test_no_code_reads_an_event_payload_by_hand() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from common.contracts import OrderedLine
 from common.errors import ValidationFailed
 from common.money import Money
-from orders.coupons import Coupon, CouponOut, discount
+from orders.coupons import MAX_SHARDS, Coupon, CouponOut, allowances, discount, shards_for
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 CUSTOMER = "cust-1"
@@ -195,3 +195,23 @@ def test_validity_times_are_utc_even_when_one_is_given_without_a_zone() -> None:
     )
     assert created.valid_from is not None and created.valid_from.tzinfo is UTC
     assert CouponOut(**created.model_dump()).model_dump(mode="json")["validUntil"] == "2030-06-30T10:00:00Z"
+
+
+@given(st.integers(min_value=1, max_value=10_000_000))
+def test_a_cap_splits_over_its_shards_without_losing_or_adding_a_use(cap: int) -> None:
+    # Given a coupon's cap, split over the shards a new coupon gets
+    shards = shards_for(cap)
+    split = allowances(cap, shards)
+
+    # Then the shards hold the cap exactly, each at least one use, none more than one above another
+    assert 1 <= shards <= MAX_SHARDS
+    assert len(split) == shards
+    assert sum(split) == cap
+    assert min(split) >= 1
+    assert max(split) - min(split) <= 1
+
+
+def test_a_coupon_without_a_cap_is_counted_over_every_shard() -> None:
+    assert shards_for(None) == MAX_SHARDS
+    assert shards_for(1) == 1
+    assert shards_for(5_000) == MAX_SHARDS

@@ -1,6 +1,7 @@
 """The sample events in `events/` (for `sam local invoke -e`, and for people) must stay true: each
 task input parses into the model its handler reads, each API event names a route of the template with
-claims exactly where the route needs them, and each Stripe event is one the webhook handles."""
+claims exactly where the route needs them, each Stripe event is one the webhook handles, and each SQS
+batch (`jobs/*_batch.json`) carries bus events their consumer reads."""
 
 import json
 from pathlib import Path
@@ -77,3 +78,14 @@ def test_stripe_events_are_read_by_the_webhook_as_the_events_they_are(path: Path
     from payments.stripe_events import OtherEvent, parse_event
 
     assert not isinstance(parse_event(json.loads(path.read_text())), OtherEvent)
+
+
+@pytest.mark.parametrize("path", sorted((EVENTS / "jobs").glob("*_batch.json")), ids=lambda p: p.stem)
+def test_queue_batches_carry_bus_events_their_consumer_reads(path: Path) -> None:
+    from common.batches import read_batch
+
+    event = json.loads(path.read_text())
+    batch = read_batch(event)
+    assert batch.dropped == []
+    assert len(batch.events) == len(event["Records"]) > 0
+    assert {record["eventSource"] for record in event["Records"]} == {"aws:sqs"}

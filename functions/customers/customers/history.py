@@ -1,12 +1,10 @@
 """What customers bought, from the orders domain's events, each applied exactly once.
 
-One event touches two kinds of things:
-- the customer's own items (the order as the events told it, the summary, what they bought), written
-  in one transaction with the event's `CUSTOMER` marker and guarded by the versions read;
-- for `OrderPaid`, the ranked counters (co-purchases of each product pair, best sellers per category
-  and shop-wide), written in chunks of at most 99 counters, each chunk in one transaction with its own
-  marker `COUNTS#<n>`, so a redelivery after a crash applies exactly the chunks that were missing.
-A `DONE` marker makes a plain duplicate cost one read.
+An event changes the customer's own items (the order as the events told it, the summary, what they
+bought), written in one transaction with the event's `CUSTOMER` marker and guarded by the versions read;
+a `DONE` marker makes a plain duplicate cost one read. The shop-wide ranked counters an `OrderPaid` moves
+(co-purchases, best sellers) are not moved here: they are hot items every order writes, so they are
+counted from their own queue in batches (`customers.counters`).
 
 Out of order: a refund (or a cancellation that refunded) proves the order was paid, so whichever of
 `OrderPaid` and `OrderRefunded` comes first, the order ends counted once with its net value; the
@@ -23,22 +21,11 @@ from common.contracts import FulfillmentStatus, OrderRefunded, OrderSnapshot, Pa
 from common.errors import ServiceUnavailable
 from common.events import Received
 from customers.models import OrderRecord, PurchasedLine, RefundEntry, Summary
-from customers.store import (
-    ALL_CATEGORIES,
-    MAX_TRANSACTION_ACTIONS,
-    AlreadyApplied,
-    Contended,
-    Counter,
-    CustomersStore,
-    bestseller_partition,
-    copurchase_partition,
-)
+from customers.store import AlreadyApplied, Contended, CustomersStore
 
 ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED = "OrderPaid", "OrderRefunded", "OrderCancelled"
 ORDER_SHIPPED = "OrderShipped"
 HANDLED = (ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED, ORDER_SHIPPED)
-MAX_PAIRED_PRODUCTS = 20
-"""An order pairs at most its 20 dearest products (380 ordered pairs): bounded work per event."""
 _ATTEMPTS = 8
 _RANK = {"PENDING": 0, "AWAITING_PAYMENT": 1, "PAID": 2, "SHIPPED": 3, "PARTIALLY_REFUNDED": 4, "REFUNDED": 5}
 # How far along each status is; an order never moves back. Values of one rank exclude each other.
@@ -84,7 +71,6 @@ def apply(store: CustomersStore, received: Received, *, now: datetime | None = N
     if detail_type == ORDER_PAID:
         for line in snapshot.lines:
             store.note_category(line.product_id, name=line.name, category=line.category, at=_created(snapshot))
-        _apply_counters(store, event_id, snapshot, at)
     store.mark_applied(event_id, "DONE", at)
     return "applied" if fresh else "duplicate"
 
@@ -244,46 +230,3 @@ def _units_delta(old: OrderRecord | None, new: OrderRecord) -> dict[str, int]:
     delta = _units(new)
     delta.subtract(_units(old))
     return {product_id: units for product_id, units in delta.items() if units}
-
-
-# ---------------------------------------------------------------- co-purchases and best sellers
-
-
-def increments(snapshot: OrderSnapshot) -> list[tuple[Counter, int]]:
-    """The counters one paid order moves, in a stable order (so chunks are the same on every retry)."""
-    units: Tally[str] = Tally()
-    value: Tally[str] = Tally()
-    category: dict[str, str] = {}
-    for line in snapshot.lines:
-        units[line.product_id] += line.quantity
-        value[line.product_id] += line.line_total.amount
-        category[line.product_id] = line.category
-    dearest = sorted(value, key=lambda pid: (-value[pid], pid))[:MAX_PAIRED_PRODUCTS]
-    moves: dict[Counter, int] = {}
-    for a in dearest:
-        for b in dearest:
-            if a != b:
-                moves[Counter(copurchase_partition(a), b)] = 1
-    for product_id, quantity in units.items():
-        moves[Counter(bestseller_partition(category[product_id]), product_id)] = quantity
-        moves[Counter(bestseller_partition(ALL_CATEGORIES), product_id)] = quantity
-    return sorted(moves.items(), key=lambda move: move[0].key)
-
-
-def _apply_counters(store: CustomersStore, event_id: str, snapshot: OrderSnapshot, now: datetime) -> None:
-    moves = increments(snapshot)
-    size = MAX_TRANSACTION_ACTIONS - 1
-    for number, start in enumerate(range(0, len(moves), size)):
-        chunk = moves[start : start + size]
-        for _ in range(_ATTEMPTS):
-            current = store.counts([counter for counter, _ in chunk])
-            changes = [(counter, current[counter], current[counter] + by) for counter, by in chunk]
-            try:
-                store.add_counts(event_id, f"COUNTS#{number}", changes, now)
-            except AlreadyApplied:
-                break
-            except Contended:
-                continue
-            break
-        else:
-            raise ServiceUnavailable("co-purchase counters are busy; the event will be retried")

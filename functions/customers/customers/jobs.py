@@ -1,14 +1,16 @@
-"""Customers' background work: order and product events from the bus, and the daily win-back deals."""
+"""Customers' background work: order and product events from the bus, the counters from the paid
+orders' queue, and the daily win-back deals."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.contracts import ProductChanged
+from common.batches import read_batch
+from common.contracts import OrderSnapshot, ProductChanged
 from common.events import receive
 from common.observability import make_logger
-from customers import history, winback
+from customers import counters, history, winback
 from customers.settings import settings
 from customers.wiring import coupons, mailer, store
 
@@ -17,8 +19,9 @@ logger = make_logger("customers")
 
 @logger.inject_lambda_context
 def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
-    """Apply one event of the bus. A failure raises, so EventBridge retries (then dead-letters) it;
-    every change is guarded by the event's id, so a retry or a duplicate applies nothing twice."""
+    """Apply one event of the bus to the customer's history (the counters are `counters_handler`'s). A
+    failure raises, so EventBridge retries (then dead-letters) it; every change is guarded by the event's
+    id, so a retry or a duplicate applies nothing twice."""
     received = receive(event)
     if received.detail_type == ProductChanged.DETAIL_TYPE:
         product = received.payload_as(ProductChanged)
@@ -36,6 +39,34 @@ def order_events_handler(event: dict[str, Any], _context: LambdaContext) -> dict
         "order event", extra={"detailType": received.detail_type, "eventId": received.event_id, "outcome": outcome}
     )
     return {"outcome": outcome}
+
+
+@logger.inject_lambda_context
+def counters_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """A batch of `OrderPaid` events from the counters' queue (EventBridge rule → SQS), counted once each,
+    merged per counter (`counters.count`). Answers the messages whose order could not be counted, so the
+    queue brings back only those (its dead-letter queue keeps them after 5 receives). A body no contract
+    reads is logged and answered as failed too (it ends in the dead-letter queue, whose alarm tells staff,
+    without failing the others); another event type counts nothing."""
+    batch = read_batch(event)
+    for dropped in batch.dropped:
+        logger.error("event unreadable", extra={"messageId": dropped.message_id, "reason": dropped.reason})
+    paid = [
+        (received.event_id, received.payload_as(OrderSnapshot))
+        for received in batch.received
+        if received.detail_type == history.ORDER_PAID
+    ]
+    outcome = counters.count(store(), paid, datetime.now(UTC))
+    logger.info(
+        "orders counted",
+        extra={
+            "records": len(batch.events) + len(batch.dropped),
+            "counted": len(outcome.applied),
+            "duplicates": len(outcome.seen),
+            "failed": len(outcome.failed),
+        },
+    )
+    return batch.answer(outcome.failed)
 
 
 @logger.inject_lambda_context

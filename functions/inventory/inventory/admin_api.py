@@ -1,4 +1,4 @@
-"""Staff's view of stock: read counters and the ledger, adjust stock, set low-stock thresholds."""
+"""Staff's view of stock: read counters and the ledger, adjust stock, set low-stock thresholds and shards."""
 
 from typing import Annotated
 
@@ -66,13 +66,16 @@ def get_stock(sku: SkuPath) -> StockOut:
 @app.put(
     "/inventory/<sku>",
     operation_id="updateStockSettings",
-    summary="Set a SKU's low-stock threshold",
-    responses=responses(400, 401, 403, 404, 422),
+    summary="Set a SKU's low-stock threshold, or the number of items its stock is spread over",
+    responses=responses(400, 401, 403, 404, 422, 503),
     tags=["inventory"],
 )
 @requires(ADMIN)
 def update_stock_settings(sku: SkuPath, body: Annotated[StockSettingsIn, Body()]) -> StockOut:
-    return StockOut.of(logic.set_threshold(store(), sku, body.low_stock_threshold, publish=publisher()))
+    stock = logic.update_settings(
+        store(), sku, threshold=body.low_stock_threshold, shards=body.shards, publish=publisher()
+    )
+    return StockOut.of(stock)
 
 
 @app.post(

@@ -29,6 +29,7 @@ from inventory.store import (
     HoldNotInStatus,
     InventoryStore,
     KeyUsed,
+    Placement,
     ShortOf,
 )
 
@@ -77,21 +78,16 @@ def reserve(
     if len(quantities) > MAX_SKUS_PER_ORDER:
         raise TooManySkus(len(quantities), MAX_SKUS_PER_ORDER)
     try:
-        store.reserve(task.order_id, quantities, at + window, at)
+        placement = store.reserve(task.order_id, quantities, at + window, at)
     except HoldExists:
         existing = store.get_hold(task.order_id)
         if existing is None or existing.status is HoldStatus.RELEASED:  # cancelled meanwhile (or long gone)
             raise HoldReleased(task.order_id) from None
         return _result(existing, changed=False)
     except ShortOf as short:
-        stocks = store.get_stocks(short.skus)
-        raise OutOfStock(
-            [
-                ShortSku(sku=sku, requested=quantities[sku], available=stocks[sku].available if sku in stocks else 0)
-                for sku in short.skus
-            ]
-        ) from None
+        raise _out_of_stock(store, short, quantities) from None
     check_low_stock(store, quantities, publish)
+    _rebalance(store, placement)
     hold = Hold(
         order_id=task.order_id,
         lines=tuple(OrderLine(sku=sku, quantity=q) for sku, q in quantities.items()),
@@ -122,20 +118,29 @@ def _reacquire(store: InventoryStore, hold: Hold, publish: Publisher, at: dateti
     if hold.release_reason != EXPIRED or not hold.lines:
         raise HoldReleased(hold.order_id)
     try:
-        store.reacquire(hold, at)
+        placement = store.reacquire(hold, at)
     except HoldNotInStatus:
         return commit(store, hold.order_id, publish=publish, now=at)
     except ShortOf as short:
-        stocks = store.get_stocks(short.skus)
-        wanted = hold.quantities
-        raise OutOfStock(
-            [
-                ShortSku(sku=s, requested=wanted[s], available=stocks[s].available if s in stocks else 0)
-                for s in short.skus
-            ]
-        ) from None
+        raise _out_of_stock(store, short, hold.quantities) from None
     check_low_stock(store, hold.quantities, publish)
+    _rebalance(store, placement)
     return _result(hold.model_copy(update={"status": HoldStatus.COMMITTED}), changed=True)
+
+
+def _out_of_stock(store: InventoryStore, short: ShortOf, wanted: dict[str, int]) -> OutOfStock:
+    """What was asked and what is left (all shards together) of each short SKU."""
+    unknown = [sku for sku in short.skus if sku not in short.available]
+    stocks = store.get_stocks(unknown) if unknown else {}
+    left = short.available | {sku: stocks[sku].available if sku in stocks else 0 for sku in unknown}
+    return OutOfStock([ShortSku(sku=sku, requested=wanted[sku], available=left[sku]) for sku in short.skus])
+
+
+def _rebalance(store: InventoryStore, placement: Placement) -> None:
+    """A SKU whose guessed shard lacked the units (or was busy) has uneven shards: level them, so that the
+    next buyers' guesses find units again."""
+    for sku in placement.fell_back:
+        store.rebalance(sku)
 
 
 def release(
@@ -228,6 +233,17 @@ def set_threshold(store: InventoryStore, sku: str, threshold: int, *, publish: P
     return get_stock(store, sku)
 
 
+def update_settings(
+    store: InventoryStore, sku: str, *, threshold: int | None, shards: int | None, publish: Publisher
+) -> Stock:
+    """Set what the request names: the low-stock threshold, the number of shards, or both."""
+    if shards is not None and store.set_shards(sku, shards) is None:
+        raise StockNotFound(sku)
+    if threshold is not None:
+        return set_threshold(store, sku, threshold, publish=publish)
+    return get_stock(store, sku)
+
+
 def adjust(
     store: InventoryStore,
     sku: str,
@@ -313,14 +329,15 @@ def check_low_stock(store: InventoryStore, skus: Iterable[str], publish: Publish
     """Flag SKUs that fell to their threshold and announce each crossing once; re-arm SKUs that rose
     above it. Only the caller whose conditional flag write wins announces, so concurrent sales announce
     one crossing once; if it dies between flag and announcement, the sweeper announces it later
-    (`announce_pending`) under the same event id, which consumers dedupe."""
+    (`announce_pending`) under the same event id, which consumers dedupe. Decided on each SKU's total
+    over its shards."""
     events = []
     for stock in store.get_stocks(skus).values():
         if stock.is_low and not stock.low:
             if store.flag_low(stock):
                 events.append(_announce(store, stock.sku, stock.crossings + 1, stock, publish))
         elif not stock.is_low and stock.low:
-            store.clear_low(stock.sku)
+            store.clear_low(stock)
     return events
 
 

@@ -1,6 +1,7 @@
 """Coupons: what a code is worth for one checkout, decided by pure rules. Redemption counts are kept
 by `orders.store` in the order's own transaction, so a coupon limited to N uses is redeemed at most N
-times under any concurrency, and a cancelled or rejected order gives its use back."""
+times under any concurrency, and a cancelled or rejected order gives its use back. A coupon's uses are
+counted in `shards` items (`shards_for`), so a crowd redeeming one coupon writes no item they all share."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Self
@@ -55,8 +56,31 @@ class CouponIn(In):
         return self
 
 
+MAX_SHARDS = 16
+"""Allowance items per coupon: enough that a crowd's checkouts rarely meet on one item (see
+`shards_for`), few enough that the uses are summed by one small query and created in one transaction."""
+
+
+def shards_for(max_redemptions: int | None) -> int:
+    """How many items a new coupon's uses are counted in: `MAX_SHARDS`, or one per use when it has
+    fewer (each shard then allows at least one use). Not fewer for a small coupon: a crowd is a crowd
+    whatever the cap, and on one item their transactions cancel each other (`TransactionConflict`)."""
+    return MAX_SHARDS if max_redemptions is None else min(MAX_SHARDS, max_redemptions)
+
+
+def allowances(max_redemptions: int, shards: int) -> list[int]:
+    """The cap split over `shards` items as evenly as it goes (the first ones take the remainder)."""
+    share, extra = divmod(max_redemptions, shards)
+    return [share + (1 if n < extra else 0) for n in range(shards)]
+
+
 class Coupon(CouponIn):
     redemptions: int = 0
+    shards: int | None = Field(
+        default=None,
+        description="How many items its uses are counted in, so a crowd redeeming it shares no one item; "
+        "null: counted on the coupon itself (coupons made before December 2026)",
+    )
     created_at: datetime
 
 

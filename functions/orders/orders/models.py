@@ -294,6 +294,11 @@ class Order(BaseModel):
         default=None, description="The buyer's email from their token at checkout (notifications); None once erased"
     )
     coupon_code: str | None = None
+    coupon_shard: int | None = Field(
+        default=None,
+        description="The coupon's allowance item this order's use was taken from, where a cancellation gives it "
+        "back; None: the coupon's own item (orders and coupons made before December 2026)",
+    )
     affiliate_code: str | None = None
     attribution: Attribution | None = None
     history: tuple[StatusChange, ...]

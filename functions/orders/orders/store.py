@@ -13,13 +13,21 @@ Items (keys PK/SK):
 - `SHIPMETHOD#<id> / META`: a shipping method (`common.pricing.ShippingMethod`, archived ones kept);
   `GSI1PK=SHIPMETHODS` lists them all in one query (a shop has a handful: a country's methods are
   that list filtered, no scan, no per-country copies to keep in step).
+- `COUPON#<code> / META`: a coupon's rules (`GSI1PK=COUPONS` lists them). Its uses are counted in
+  `COUPON#<code> / ALLOW#<n> {used, cap}` for n < its `shards` (`cap` absent: no limit), written with it:
+  a checkout takes one use from one shard chosen at random (`used < cap`), so a crowd redeeming one
+  coupon shares no item, and the order records the shard (`coupon_shard`) that a cancellation gives it
+  back to. A coupon made before shards (no `shards`) counts on its own item (`redemptions`), as one shard.
+  `COUPON#<code> / CUSTOMER#<sub> {count}`: one customer's uses of it (their own limit).
 - `OFFER#<customerId> / COUPON#<code> {code}`: a coupon issued to that customer (its `customerIds`), so
-  `GET /me/offers` is one query; the coupon's own item stays the truth about its rules and uses.
+  `GET /me/offers` is one query; the coupon's own items stay the truth about its rules and uses.
 - `TAXRATE#<country> / META {standard, categories}`: a country's rates, percent as decimal strings
   (exact); `GSI1PK=TAXRATES, GSI1SK=<country>` lists them.
 Every status change is conditional on the statuses it may come from (`models.ALLOWED_FROM`).
 """
 
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +38,7 @@ from common.dynamo import Key, Page, TransactionCancelled, check_start_key, quer
 from common.errors import ServiceUnavailable
 from common.pricing import ShippingMethod, TaxRates
 from common.store import TableStore, iso, key
-from orders.coupons import Coupon
+from orders.coupons import Coupon, allowances
 from orders.models import ALLOWED_FROM, REFUNDABLE, Actor, Order, OrderStatus, Refund, RefundHold, StatusChange
 
 META = "META"
@@ -53,7 +61,20 @@ class CouponExists(Exception):
     pass
 
 
+class _ShardRefused(Exception):
+    """A checkout's transaction failed only on the coupon's allowance item (`reason`: `SHARD_REFUSALS`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 COUPONS = "COUPONS"
+ALLOW_PREFIX = "ALLOW#"
+SHARD_REFUSALS = ("ConditionalCheckFailed", "TransactionConflict", "ThrottlingError")
+"""Why a checkout's take from one allowance shard may fail, each answered by trying another shard: it
+is used up, another transaction holds it, or it is past its throughput."""
+REDEEM_ATTEMPTS = 6
 
 
 OFFER_PREFIX = "OFFER#"
@@ -65,6 +86,24 @@ def coupon_pk(code: str) -> str:
 
 def _coupon_use_key(code: str, customer_id: str) -> Key:
     return key(coupon_pk(code), f"CUSTOMER#{customer_id}")
+
+
+def _allowance_key(code: str, shard: int) -> Key:
+    return key(coupon_pk(code), f"{ALLOW_PREFIX}{shard}")
+
+
+@dataclass(frozen=True)
+class CouponUse:
+    """The coupon use an order holds: whose, and the allowance shard it was taken from (None: the
+    coupon's own item, for coupons and orders made before shards) — where a cancellation gives it back."""
+
+    code: str
+    customer_id: str
+    shard: int | None = None
+
+    @classmethod
+    def of(cls, order: Order) -> "CouponUse | None":
+        return cls(order.coupon_code, order.customer_id, order.coupon_shard) if order.coupon_code else None
 
 
 def order_pk(order_id: str) -> str:
@@ -125,6 +164,17 @@ class OrderFilter:
         return "GSI2", f"STATUS#{(self.status or OrderStatus.PAID).value}"
 
 
+def _allowance_item(code: str, shard: int, cap: int | None) -> dict[str, Any]:
+    """A new coupon's allowance shard: nothing used; `cap` uses (none: unlimited, only counted)."""
+    return {"PK": coupon_pk(code), "SK": f"{ALLOW_PREFIX}{shard}", "used": 0} | (
+        {"cap": cap} if cap is not None else {}
+    )
+
+
+def _has_room(allowance: dict[str, Any]) -> bool:
+    return "cap" not in allowance or int(allowance.get("used", 0)) < int(allowance["cap"])
+
+
 def _coupon_of(values: dict[str, Any]) -> Coupon:
     return Coupon.model_validate({k: v for k, v in values.items() if not k.startswith("GSI") and k not in ("PK", "SK")})
 
@@ -142,34 +192,83 @@ class OrdersStore(TableStore):
     # ------------------------------------------------------------ checkout
 
     def create(self, order: Order, idempotency_key: str, request_hash: str, coupon: Coupon | None = None) -> None:
-        """Write the order with its idempotency marker and, with a coupon, one redemption of it (in total
-        and by this customer), all or nothing: `KeyTaken`, `CouponUsedUp`."""
+        """Write the order with its idempotency marker and, with a coupon, one redemption of it (from one
+        allowance shard, and by this customer), all or nothing: `KeyTaken`, `CouponUsedUp`. A shard that
+        refuses (used up, held by another checkout, throttled) sends the checkout to another that has uses
+        left, read afresh; only when none has is the coupon used up."""
         marker = {
             "PK": idempotency_pk(order.customer_id, idempotency_key),
             "SK": META,
             "orderId": order.order_id,
             "requestHash": request_hash,
         }
-        actions = [self.put_new(marker), self.put_new(_item_of(order))]
-        if coupon is not None:
-            actions += self._redeem(coupon, order.customer_id)
+        if coupon is not None and coupon.shards is not None:
+            self._create_on_a_shard(marker, order, coupon)
+            return
+        redeem = self._redeem_on_coupon(coupon, order.customer_id) if coupon else []
+        try:
+            self._create([self.put_new(marker), self.put_new(_item_of(order)), *redeem])
+        except _ShardRefused as refused:  # a coupon made before shards: its own item refused
+            if refused.reason == "ConditionalCheckFailed":
+                raise CouponUsedUp(per_customer=False) from refused
+            raise ServiceUnavailable("orders are busy; retry", code="transaction_conflict") from refused
+
+    def _create_on_a_shard(self, marker: dict[str, Any], order: Order, coupon: Coupon) -> None:
+        """The checkout's transaction taking its use from a shard at random, then (refused) from one of
+        those read to have a use left; the order records the shard that gave it."""
+        shards = list(range(coupon.shards or 1))
+        for _ in range(REDEEM_ATTEMPTS):
+            shard = self.pick_shard(shards)
+            placed = order.model_copy(update={"coupon_shard": shard})
+            take = [self._take(coupon, shard), self._customer_use(coupon, order.customer_id)]
+            try:
+                self._create([self.put_new(marker), self.put_new(_item_of(placed)), *take])
+                return
+            except _ShardRefused:
+                shards = self.shards_with_room(coupon)
+                if not shards:
+                    raise CouponUsedUp(per_customer=False) from None
+        raise ServiceUnavailable("coupon redemptions are busy; retry", code="transaction_conflict")
+
+    def _create(self, actions: list[Any]) -> None:
+        """Run a checkout's transaction: [marker, order, coupon use in total, coupon use by customer]."""
         try:
             self.transact(actions)
         except TransactionCancelled as cancelled:
             failed = cancelled.failed()
             if 0 in failed:
                 raise KeyTaken from cancelled
-            if 2 in failed or 3 in failed:
-                raise CouponUsedUp(per_customer=3 in failed) from cancelled
+            if 3 in failed:
+                raise CouponUsedUp(per_customer=True) from cancelled
+            if len(cancelled.reasons) > 2 and cancelled.reasons[2] in SHARD_REFUSALS:
+                raise _ShardRefused(cancelled.reasons[2]) from cancelled
             raise ServiceUnavailable("orders are busy; retry", code="transaction_conflict") from cancelled
 
-    def _redeem(self, coupon: Coupon, customer_id: str) -> list[Any]:
-        """One use of the coupon, in total and by this customer, each within its limit if it has one."""
-        total_limit = "attribute_exists(PK)"
-        values: dict[str, Any] = {":one": {"N": "1"}}
+    def pick_shard(self, shards: Sequence[int]) -> int:
+        """One of `shards` at random, so a crowd spreads evenly over a coupon's allowance items."""
+        return random.choice(shards)
+
+    def shards_with_room(self, coupon: Coupon) -> list[int]:
+        """The allowance shards of a sharded coupon that have a use left, read consistently."""
+        return sorted(int(i["SK"].removeprefix(ALLOW_PREFIX)) for i in self._allowances(coupon.code) if _has_room(i))
+
+    def _take(self, coupon: Coupon, shard: int) -> dict[str, Any]:
+        """One use from allowance `shard`, within its cap if the coupon has one (unlimited: just counted)."""
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _allowance_key(coupon.code, shard),
+            "UpdateExpression": "ADD #used :one",
+            "ExpressionAttributeNames": {"#used": "used"},
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
         if coupon.max_redemptions is not None:
-            total_limit += " AND redemptions < :max"
-            values[":max"] = {"N": str(coupon.max_redemptions)}
+            update["ConditionExpression"] = "#used < #cap"
+            update["ExpressionAttributeNames"]["#cap"] = "cap"
+        return {"Update": update}
+
+    def _customer_use(self, coupon: Coupon, customer_id: str) -> dict[str, Any]:
+        """One use by this customer, within their limit if the coupon has one: a per-customer item, which
+        only this customer's checkouts write."""
         use: dict[str, Any] = {
             "TableName": self.table,
             "Key": _coupon_use_key(coupon.code, customer_id),
@@ -180,6 +279,15 @@ class OrdersStore(TableStore):
         if coupon.max_per_customer is not None:
             use["ConditionExpression"] = "attribute_not_exists(#count) OR #count < :max"
             use["ExpressionAttributeValues"][":max"] = {"N": str(coupon.max_per_customer)}
+        return {"Update": use}
+
+    def _redeem_on_coupon(self, coupon: Coupon, customer_id: str) -> list[Any]:
+        """One use of a coupon made before shards: counted on its own item (its one shard), within its limit."""
+        total_limit = "attribute_exists(PK) AND attribute_not_exists(shards)"
+        values: dict[str, Any] = {":one": {"N": "1"}}
+        if coupon.max_redemptions is not None:
+            total_limit += " AND redemptions < :max"
+            values[":max"] = {"N": str(coupon.max_redemptions)}
         total = {
             "TableName": self.table,
             "Key": key(coupon_pk(coupon.code), META),
@@ -187,30 +295,34 @@ class OrdersStore(TableStore):
             "ConditionExpression": total_limit,
             "ExpressionAttributeValues": values,
         }
-        return [{"Update": total}, {"Update": use}]
+        return [{"Update": total}, self._customer_use(coupon, customer_id)]
 
-    def _give_back(self, code: str, customer_id: str) -> list[Any]:
-        """A use of the coupon returned (a cancelled or rejected order). Unconditional: it rides in the
-        transaction of the order's own status change, which happens once."""
+    def _give_back(self, use: CouponUse) -> list[Any]:
+        """A use of the coupon returned (a cancelled or rejected order) to the shard it was taken from, and
+        to its customer. Unconditional: it rides in the transaction of the order's own status change, which
+        happens once."""
         minus = {":minus": {"N": "-1"}}
         total = {
             "TableName": self.table,
-            "Key": key(coupon_pk(code), META),
-            "UpdateExpression": "ADD redemptions :minus",
+            "Key": key(coupon_pk(use.code), META) if use.shard is None else _allowance_key(use.code, use.shard),
+            "UpdateExpression": "ADD #used :minus",
+            "ExpressionAttributeNames": {"#used": "redemptions" if use.shard is None else "used"},
             "ExpressionAttributeValues": minus,
         }
-        use = {
+        by_customer = {
             "TableName": self.table,
-            "Key": _coupon_use_key(code, customer_id),
+            "Key": _coupon_use_key(use.code, use.customer_id),
             "UpdateExpression": "ADD #count :minus",
             "ExpressionAttributeNames": {"#count": "count"},
             "ExpressionAttributeValues": minus,
         }
-        return [{"Update": total}, {"Update": use}]
+        return [{"Update": total}, {"Update": by_customer}]
 
     # ------------------------------------------------------------ coupons
 
     def put_coupon(self, coupon: Coupon) -> None:
+        """Write a new coupon with its `shards` allowance items (its cap split over them), all or nothing;
+        `CouponExists` if the code is taken."""
         item = {
             **{k: v for k, v in coupon.model_dump(mode="json").items() if v is not None},
             "PK": coupon_pk(coupon.code),
@@ -218,12 +330,37 @@ class OrdersStore(TableStore):
             "GSI1PK": COUPONS,
             "GSI1SK": coupon.code,
         }
-        if not self.put_if_absent(item):
-            raise CouponExists
+        shards = coupon.shards or 0  # None: a coupon as made before shards (tests of the old shape)
+        caps: list[int | None] = (
+            list(allowances(coupon.max_redemptions, shards))
+            if coupon.max_redemptions is not None and shards
+            else [None] * shards
+        )
+        allowance_puts: list[Any] = [
+            {"Put": {"TableName": self.table, "Item": to_item(_allowance_item(coupon.code, n, cap))}}
+            for n, cap in enumerate(caps)
+        ]
+        try:
+            self.transact([self.put_new(item), *allowance_puts])
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                raise CouponExists from cancelled
+            raise ServiceUnavailable(self.busy, code="transaction_conflict") from cancelled
 
     def get_coupon(self, code: str) -> Coupon | None:
+        """The coupon with its uses so far (summed over its allowance shards)."""
         item = self.get(coupon_pk(code), META)
-        return _coupon_of(item) if item else None
+        return self._with_uses(_coupon_of(item)) if item else None
+
+    def _with_uses(self, coupon: Coupon) -> Coupon:
+        if coupon.shards is None:
+            return coupon
+        used = sum(int(i.get("used", 0)) for i in self._allowances(coupon.code))
+        return coupon.model_copy(update={"redemptions": coupon.redemptions + used})
+
+    def _allowances(self, code: str) -> list[dict[str, Any]]:
+        """A coupon's allowance shards: one small consistent query of its partition."""
+        return self.query_all(coupon_pk(code), ALLOW_PREFIX)
 
     def put_offers(self, coupon: Coupon) -> None:
         """One `OFFER#<customerId> / COUPON#<code>` item per customer a coupon is issued to, so that a
@@ -246,7 +383,7 @@ class OrdersStore(TableStore):
 
     def list_coupons(self, *, start_key: Key | None, limit: int) -> Page[Coupon]:
         page = self.index_page("GSI1", COUPONS, start_key=start_key, limit=limit)
-        return Page([_coupon_of(i) for i in page.items], page.next_key)
+        return Page([self._with_uses(_coupon_of(i)) for i in page.items], page.next_key)
 
     def has_orders(self, customer_id: str, *, excluding: str) -> bool:
         """Whether the customer has an order, other than `excluding`, that was not cancelled or rejected."""
@@ -339,12 +476,12 @@ class OrdersStore(TableStore):
         sets: dict[str, Any] | None = None,
         removes: tuple[str, ...] = (),
         condition: str | None = None,
-        give_back: tuple[str, str] | None = None,
+        give_back: CouponUse | None = None,
         actor: Actor | None = None,
     ) -> Order | None:
         """Move the order to `to` if its status allows it (and `condition` holds), appending to its
         history (with the staff `actor` who made the move, if one did); the order after, or None if the
-        conditions failed. `give_back` (coupon code, customer) returns a coupon use in the same transaction."""
+        conditions failed. `give_back` returns the order's coupon use in the same transaction."""
         moving = _StatusChange(to, now, reason, actor)
         values = dict(moving.values)
         assignments = list(moving.assignments)
@@ -362,7 +499,7 @@ class OrdersStore(TableStore):
         guarded = _guarded(expression, full_condition, values, names)
         update = self.update_action(order_pk(order_id), META, expression, **guarded)
         try:
-            self.transact([update, *self._give_back(*give_back)])
+            self.transact([update, *self._give_back(give_back)])
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed():
                 return None

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.events import receive
+from common.batches import read_batch
 from common.observability import make_logger
 from reports.logic import aggregates, runs
 from reports.models import RunTask
@@ -16,12 +16,25 @@ logger = make_logger("reports")
 
 @logger.inject_lambda_context
 def events_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
-    """One EventBridge event, read through its contract model and applied once. An event its model
-    refuses fails the invocation: Lambda retries it, then the dead-letter queue keeps it."""
-    received = receive(event)
-    applied = aggregates.apply(store(), received, settings().zone)
-    logger.info("event aggregated", extra={"detailType": received.detail_type, "applied": applied})
-    return {"applied": applied}
+    """A batch of bus events from the reports' queue (EventBridge rule → SQS), each read through its
+    contract model and applied once, merged per aggregate item (`aggregates.apply_batch`). Answers the
+    messages whose event could not be applied, so the queue brings back only those (its dead-letter queue
+    keeps them after 5 receives). A body no contract reads is logged and answered as failed too, so it ends
+    in the dead-letter queue, whose alarm tells staff, without failing the others."""
+    batch = read_batch(event)
+    for dropped in batch.dropped:
+        logger.error("event unreadable", extra={"messageId": dropped.message_id, "reason": dropped.reason})
+    outcome = aggregates.apply_batch(store(), batch.received, settings().zone)
+    logger.info(
+        "events aggregated",
+        extra={
+            "records": len(batch.events) + len(batch.dropped),
+            "applied": len(outcome.applied),
+            "duplicates": len(outcome.seen),
+            "failed": len(outcome.failed),
+        },
+    )
+    return batch.answer(outcome.failed)
 
 
 @logger.inject_lambda_context

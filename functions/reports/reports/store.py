@@ -1,6 +1,7 @@
 """The reports table, and the only module that talks to DynamoDB. Aggregate items are described in
 `reports.logic.aggregates`; besides them:
-- `EVENT#<eventId> / EVENT`: an event applied (written in the same transaction as its increments).
+- `EVENT#<eventId> / EVENT`: an event applied (written in the same transaction as its increments, or as
+  the merged increments of the batch's events it was written with).
 - `VISIT#<date>#<session>#<what> / VISIT`: a session counted once per day, path, campaign or product.
 - `DAY#<date> / SPEND#<campaign>`: a campaign's ad spend that day (replaced by each PUT, not a sum).
 - `RUN#<kind>#<period> / RUN` and `RUNID#<runId> / RUN`: report runs, one per kind and period.
@@ -11,6 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
+from common.batches import SeenBefore, is_throttled
 from common.dynamo import TransactionCancelled, from_item, to_item, to_value
 from common.store import TableStore, key
 from reports.errors import ReportsBusy
@@ -28,6 +32,10 @@ def _ttl(days: timedelta = MARKER_TTL) -> int:
     return int((datetime.now(UTC) + days).timestamp())
 
 
+def _marker(event_id: str) -> dict[str, Any]:
+    return {"PK": f"EVENT#{event_id}", "SK": "EVENT", "ttl": _ttl()}
+
+
 def _run_key(kind: str, period: str) -> str:
     return f"RUN#{kind}#{period}"
 
@@ -43,7 +51,24 @@ class ReportsStore(TableStore):
 
     def apply(self, event_id: str, increments: Sequence[Increment]) -> bool:
         """Add the increments and mark the event applied, all or nothing; False if it was applied."""
-        return self._once({"PK": f"EVENT#{event_id}", "SK": "EVENT", "ttl": _ttl()}, increments)
+        return self._once(_marker(event_id), increments)
+
+    def apply_merged(self, event_ids: Sequence[str], increments: Sequence[Increment]) -> None:
+        """Mark each event applied and add `increments` (their sum, one per item), all or nothing: at most
+        100 actions together. `SeenBefore` names the events whose markers exist (nothing was written);
+        `ReportsBusy` when DynamoDB stayed busy (conflicts after their retries, throttling)."""
+        markers = [self.put_new(_marker(event_id)) for event_id in event_ids]
+        try:
+            self.transact([*markers, *(self._increment(i) for i in increments)])
+        except TransactionCancelled as cancelled:
+            seen = [event_ids[i] for i in cancelled.failed() if i < len(event_ids)]
+            if seen:
+                raise SeenBefore(seen) from cancelled
+            raise ReportsBusy(code="transaction_conflict") from cancelled
+        except ClientError as error:
+            if is_throttled(error):
+                raise ReportsBusy(code="service_unavailable") from error
+            raise
 
     def count_once(self, marker: str, *increments: Increment) -> bool:
         """Apply `increments` if `marker` was not seen (a visiting session counted once); False if it was."""

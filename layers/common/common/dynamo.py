@@ -37,9 +37,37 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+_WRITE_CONFLICT_ATTEMPTS = 5
+_PLAIN_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+
+
+def _write_conflict_backoff(attempts: int, response: Any = None, **_: Any) -> float | None:
+    """botocore's `needs-retry` hook: seconds to wait before resending a plain write that DynamoDB
+    refused with `TransactionConflictException` (a transaction was in flight on its item), None otherwise.
+    The write was not applied, so resending it is safe; botocore's retry modes leave this code alone."""
+    if response is None or attempts >= _WRITE_CONFLICT_ATTEMPTS:
+        return None
+    if response[1].get("Error", {}).get("Code") != "TransactionConflictException":
+        return None
+    return random.uniform(0, 0.02 * 2**attempts)
+
+
+def retry_write_conflicts[C](client: C) -> C:
+    """Make `client` resend a plain Put/Update/DeleteItem that met a transaction on its item: on DynamoDB
+    a write to an item a transaction holds is refused (not queued), so any item that transactions also
+    write — a stock item, an order — would otherwise answer a caller's plain write with an error in a
+    rush. Idempotent per client."""
+    events = client.meta.events  # type: ignore[attr-defined]
+    for operation in _PLAIN_WRITES:
+        events.register(
+            f"needs-retry.dynamodb.{operation}", _write_conflict_backoff, unique_id=f"write-conflict-{operation}"
+        )
+    return client
+
+
 @cache
 def dynamodb_client() -> "DynamoDBClient":
-    return boto3.client("dynamodb", config=AWS_CONFIG)
+    return retry_write_conflicts(boto3.client("dynamodb", config=AWS_CONFIG))
 
 
 def _plain(value: Any) -> Any:

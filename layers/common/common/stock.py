@@ -5,9 +5,15 @@ catalog's product page and customers' recommendations read them, read-only (IAM 
 `StockReader`, as `common.contracts.StockLevel`. So the key and the attribute names are written down
 once, next to the model, and a change to them is one change that every reader follows. It lives in the
 layer, not in inventory's package, because the readers are other functions that cannot import it.
+
+A hot SKU may hold its available units in several items (shards, issue 16): the stock item is shard 0 and
+says how many stock items exist (`shardItems`, absent: 1); shards 1.. are `SKU#<sku>` / `STOCK#<n>`. The
+stock item's `available` is then shard 0's share only, so a reader sums the shards: `StockReader` does,
+with one more batch read for the SKUs that have shard items (a SKU with one item costs nothing more).
 Rejected: copying stock into each reader from events (a second truth that lags behind sales), or an API
 hop to inventory for a public page (an authorizer and a round trip for one batch read)."""
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -22,6 +28,9 @@ STOCK_SK = "STOCK"
 _PK_PREFIX = "SKU#"
 PROJECTION = ", ".join(StockLevel.model_fields)
 """The attributes a reader needs; they are `StockLevel`'s field names, stored under the same names."""
+SHARD_ITEMS = "shardItems"
+"""On the stock item: how many stock items hold the SKU's units (itself included; absent: 1). It only grows,
+so a reader sums every shard that still holds units after the SKU's shard count was lowered."""
 
 
 def stock_pk(sku: str) -> str:
@@ -31,6 +40,11 @@ def stock_pk(sku: str) -> str:
 def stock_key(sku: str) -> Key:
     """The key of a SKU's stock item (`SKU#<sku>` / `STOCK`), for inventory's writes and every read."""
     return key(stock_pk(sku), STOCK_SK)
+
+
+def shard_key(sku: str, shard: int) -> Key:
+    """The key of shard `shard` of a SKU's stock: the stock item itself for 0, `STOCK#<n>` after it."""
+    return key(stock_pk(sku), STOCK_SK if shard == 0 else f"{STOCK_SK}#{shard}")
 
 
 class StockReader:
@@ -49,16 +63,39 @@ class StockReader:
         if not keys or not self.table:
             return {}
         client = self._client or dynamodb_client()
-        items, unprocessed = batch_get(client, self.table, keys, projection=PROJECTION)
+        items, unprocessed = batch_get(client, self.table, keys, projection=f"{PROJECTION}, {SHARD_ITEMS}")
         levels: dict[str, StockLevel | None] = {}
+        shard_keys = []
         for item in items:
-            level = StockLevel.model_validate(from_item(item))
+            values = from_item(item)
+            level = StockLevel.model_validate(values)
             levels[level.sku] = level
+            shard_keys += [shard_key(level.sku, n) for n in range(1, values.get(SHARD_ITEMS, 1))]
         for unread in unprocessed:
-            levels[unread["PK"]["S"].removeprefix(_PK_PREFIX)] = None
+            levels[_sku_of(unread)] = None
+        if shard_keys:
+            self._add_shards(client, levels, shard_keys)
         return levels
+
+    def _add_shards(self, client: "DynamoDBClient", levels: dict[str, StockLevel | None], keys: list[Key]) -> None:
+        """Add the units of shards 1.. to each sharded SKU's level (a shard left unread: the level is unknown)."""
+        parts, unprocessed = batch_get(client, self.table, keys, projection="sku, available")
+        extra: Counter[str] = Counter()
+        for part in parts:
+            values = from_item(part)
+            extra[values["sku"]] += values["available"]
+        for sku, units in extra.items():
+            level = levels.get(sku)
+            if level is not None:
+                levels[sku] = level.model_copy(update={"available": level.available + units})
+        for unread in unprocessed:
+            levels[_sku_of(unread)] = None
 
     def in_stock(self, skus: Iterable[str]) -> set[str]:
         """The SKUs with units available now. One that could not be read counts as out of stock, for a
         reader that would rather suggest one product fewer than a sold-out one."""
         return {sku for sku, level in self.levels(skus).items() if level is not None and level.in_stock}
+
+
+def _sku_of(item_key: Key) -> str:
+    return str(item_key["PK"]["S"]).removeprefix(_PK_PREFIX)

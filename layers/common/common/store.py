@@ -18,6 +18,7 @@ from common.dynamo import (
     from_item,
     is_condition_failure,
     query_page,
+    retry_write_conflicts,
     to_item,
     transact_write,
 )
@@ -54,7 +55,7 @@ class TableStore:
 
     def __init__(self, table: str, client: "DynamoDBClient | None" = None) -> None:
         self.table = table
-        self._client = client
+        self._client = retry_write_conflicts(client) if client is not None else None
 
     @property
     def client(self) -> "DynamoDBClient":

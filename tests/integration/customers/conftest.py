@@ -3,6 +3,7 @@ environment come from `template.yaml`, so tests and template cannot drift. Payme
 orders (coupons) are fakes of our own ports (`customers.ports`); SES is moto's."""
 
 import importlib
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ FUNCTIONS = (
     "CustomersApiFunction",
     "CustomersAdminFunction",
     "CustomerEventsFunction",
+    "CustomerCountersFunction",
     "WinBackFunction",
     "DefaultAddressFunction",
 )
@@ -187,19 +189,14 @@ class World:
     def deliver(
         self, detail_type: str, event_id: str, data: dict[str, Any], *, source: str = "storekeeper.orders"
     ) -> Any:
-        """An EventBridge event as the rule hands it to CustomerEventsFunction."""
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": detail_type,
-            "source": source,
-            "account": "123456789012",
-            "time": "2030-03-01T12:00:00Z",
-            "region": REGION,
-            "resources": [],
-            "detail": {"eventId": event_id, "occurredAt": T0.isoformat(), "data": data},
-        }
-        return jobs.order_events_handler(event, self.context)
+        """An EventBridge event as the rules hand it over: to CustomerEventsFunction (its answer is
+        returned) and, an `OrderPaid`, to CustomerCountersFunction through the counters' queue (a batch of
+        one, which must leave no failure)."""
+        event = bus_event(detail_type, event_id, data, source=source)
+        answer = jobs.order_events_handler(event, self.context)
+        if detail_type == "OrderPaid":
+            assert jobs.counters_handler(sqs_batch(event), self.context) == {"batchItemFailures": []}
+        return answer
 
     # -------------------------------------------------- when
     def call(self, event: dict[str, Any]) -> Answer:
@@ -283,6 +280,44 @@ def world(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[Worl
 
 
 # ---------------------------------------------------------------- order events
+
+
+def bus_event(
+    detail_type: str, event_id: str, data: dict[str, Any], *, source: str = "storekeeper.orders"
+) -> dict[str, Any]:
+    """An event as EventBridge delivers it (to a function, or as the body of a queue's message)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2030-03-01T12:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": {"eventId": event_id, "occurredAt": T0.isoformat(), "data": data},
+    }
+
+
+def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+    """Bus events as the counters' queue hands them to CustomerCountersFunction in one batch: each
+    record's body is the EventBridge event (a string is taken as the body as it is). Message ids are
+    `m0`, `m1`... in order."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"handle-{n}",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1900000000000"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:storekeeper-customer-counters-test",
+                "awsRegion": REGION,
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
 
 
 def line(product_id: str, quantity: int = 1, *, price: int = 1000, category: str = "kitchen") -> dict[str, Any]:

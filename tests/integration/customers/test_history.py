@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from customers import history
+from customers import counters
 from customers.store import CustomersStore, copurchase_partition
 
 from .conftest import T0, World, line, paid, refunded, snapshot
@@ -189,7 +189,7 @@ def test_increments_pair_at_most_the_twenty_dearest_products() -> None:
     from common.contracts import OrderSnapshot
 
     order = OrderSnapshot.model_validate(snapshot("o_1", ALICE, [line(f"p{n:02d}", price=100 + n) for n in range(25)]))
-    moves = history.increments(order)
+    moves = counters.increments(order)
     pairs = [c for c, _ in moves if c.partition.startswith("COPURCHASE#")]
     assert len(pairs) == 20 * 19
     assert all(c.partition not in ("COPURCHASE#p00", "COPURCHASE#p04") for c in pairs)  # the five cheapest

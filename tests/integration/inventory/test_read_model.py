@@ -10,9 +10,10 @@ from botocore.stub import Stubber
 
 import common.dynamo
 from common.contracts import StockLevel
-from common.stock import StockReader, stock_key
+from common.stock import StockReader, shard_key, stock_key
 from common.store import iso
 from inventory import logic
+from inventory.models import AdjustmentIn
 from inventory.store import InventoryStore
 from tests.fakes import FakePublisher
 
@@ -116,3 +117,45 @@ def test_a_hold_s_expiry_is_answered_in_the_one_stored_time_format(
     # Then the hold's expiry it answers is written like every stored and published time (UTC, `Z`)
     assert result.expires_at == iso(T0 + WINDOW)
     assert result.expires_at.endswith("Z")
+
+
+def test_the_reader_sums_a_hot_sku_s_shards_and_an_unread_shard_makes_the_level_unknown(
+    store: InventoryStore,
+    reader: StockReader,
+    given_stock: StockFactory,
+    dynamodb: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a SKU whose 9 units are spread over 3 items, next to one in a single item
+    given_stock("RM-HOT", 0, threshold=2)
+    store.set_shards("RM-HOT", 3)
+    logic.adjust(
+        store,
+        "RM-HOT",
+        AdjustmentIn(delta=9, reason="restock"),
+        actor="t",
+        idempotency_key=None,
+        publish=FakePublisher(),
+    )
+    given_stock("RM-COLD", 4, threshold=2)
+
+    # When a reader reads both, then the hot one is its total (the stock item alone holds 3)
+    assert reader.levels(["RM-HOT", "RM-COLD"]) == {
+        "RM-HOT": StockLevel(sku="RM-HOT", available=9, threshold=2),
+        "RM-COLD": StockLevel(sku="RM-COLD", available=4, threshold=2),
+    }
+
+    # When DynamoDB leaves one of its shards unprocessed on every retry
+    monkeypatch.setattr(common.dynamo, "time", SimpleNamespace(sleep=lambda _seconds: None))
+    record = {"sku": {"S": "RM-HOT"}, "available": {"N": "3"}, "threshold": {"N": "2"}, "shardItems": {"N": "3"}}
+    with Stubber(dynamodb) as stub:
+        stub.add_response("batch_get_item", {"Responses": {TABLE: [record]}, "UnprocessedKeys": {}})
+        for _ in range(5):
+            stub.add_response(
+                "batch_get_item",
+                {"Responses": {}, "UnprocessedKeys": {TABLE: {"Keys": [shard_key("RM-HOT", 2)]}}},
+            )
+        levels = reader.levels(["RM-HOT"])
+
+    # Then its level is unknown, never a partial sum a page would show
+    assert levels == {"RM-HOT": None}

@@ -3,6 +3,7 @@ sender's domain verified. Histories are built as the events the orders domain pu
 
 import email
 import itertools
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -279,6 +280,28 @@ def bus_event(event: Event) -> dict[str, Any]:
         "time": at.isoformat(),
         "detail": {"eventId": event_id, "occurredAt": at.isoformat(), "data": data},
     }
+
+
+def sqs_batch(*events: Event | dict[str, Any] | str, receives: int = 1) -> dict[str, Any]:
+    """Bus events as the reports' queue hands them to the events function in one batch (the body of each
+    record is the EventBridge event the rule sent); a dict or a string is taken as the body as it is.
+    Message ids are `m0`, `m1`... in order."""
+    records = []
+    for n, event in enumerate(events):
+        body = event if isinstance(event, str) else json.dumps(event if isinstance(event, dict) else bus_event(event))
+        records.append(
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"handle-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": str(receives), "SentTimestamp": "1900000000000"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:storekeeper-reports-events-test",
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
 
 
 def received(event: Event) -> Received:

@@ -1,6 +1,7 @@
 """The events function reads every event through its contract model (`common.events.receive`): what the
-aggregates take from an event is what the publisher's model carries, nothing else. And the visit beacon,
-through its handler: each session counts once per campaign and product and day."""
+aggregates take from an event is what the publisher's model carries, nothing else. Events reach it in
+SQS batches (the reports' queue). And the visit beacon, through its handler: each session counts once per
+campaign and product and day."""
 
 import json
 from collections.abc import Callable
@@ -11,14 +12,14 @@ import pytest
 from pydantic import ValidationError
 
 from common.contracts import CommissionEarned, PaymentSucceeded
-from common.events import UnknownEvent
+from common.events import UnknownEvent, receive
 from common.money import Money
 from reports import jobs
 from reports import public_api as beacon
 from reports.logic import payments as payments_due
 from reports.logic import queries
 
-from .conftest import TABLE, World, bus_event, order, paid
+from .conftest import TABLE, Event, World, bus_event, order, paid, sqs_batch
 
 DAY = datetime(2030, 3, 31, 10, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ def test_the_fee_column_reads_only_what_payments_publishes(env: World, lambda_co
     # does not have
     snapshot = order(customer="ann", lines=[("p_tee", 1, 2000)])
     placed = paid(snapshot, DAY)
-    assert jobs.events_handler(bus_event(placed), lambda_context) == {"applied": True}
+    assert jobs.events_handler(sqs_batch(placed), lambda_context) == {"batchItemFailures": []}
     succeeded = PaymentSucceeded(
         order_id=snapshot.order_id,
         payment_intent_id="pi_1",
@@ -46,10 +47,10 @@ def test_the_fee_column_reads_only_what_payments_publishes(env: World, lambda_co
     payload = {**succeeded.model_dump(mode="json", by_alias=True), "exchangeFee": {"amount": 88, "currency": "EUR"}}
 
     # When the events function gets it
-    answer = jobs.events_handler(bus_event(("PaymentSucceeded", "PaymentSucceeded#pi_1", payload, DAY)), lambda_context)
+    answer = jobs.events_handler(sqs_batch(("PaymentSucceeded", "PaymentSucceeded#pi_1", payload, DAY)), lambda_context)
 
     # Then the fee of the model is taken, and nothing from the field nobody publishes
-    assert answer == {"applied": True}
+    assert answer == {"batchItemFailures": []}
     (row,) = payments_due.payments(env.store, DAY.date(), DAY.date(), "EUR").items
     assert (row.gross.amount, row.fee.amount, row.fee_unknown, row.net.amount) == (2000, 55, 0, 1945)
 
@@ -68,18 +69,24 @@ def test_an_event_its_model_refuses_is_not_counted(env: World, lambda_context: A
     broken = earned.model_dump(mode="json", by_alias=True)
     del broken["code"]
 
-    # Then the function fails (Lambda retries, then the dead-letter queue keeps it), and nothing is counted
+    refused: Event = ("CommissionEarned", "CommissionEarned#o1", broken, DAY)
+    unknown: Event = ("SomethingElse", "SomethingElse#1", {}, DAY)
+
+    # Then its contract refuses it, as it refuses an event of no known type
     with pytest.raises(ValidationError):
-        jobs.events_handler(bus_event(("CommissionEarned", "CommissionEarned#o1", broken, DAY)), lambda_context)
+        receive(bus_event(refused))
     with pytest.raises(UnknownEvent):
-        jobs.events_handler(bus_event(("SomethingElse", "SomethingElse#1", {}, DAY)), lambda_context)
+        receive(bus_event(unknown))
+    # And the function fails both (the queue brings them back, then its dead-letter queue keeps them),
+    # counting nothing
+    answer = jobs.events_handler(sqs_batch(refused, unknown), lambda_context)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]}
     assert queries.affiliates(env.store, "2030-03", "EUR") == []
 
     # And the complete event counts once, however often it is delivered
-    complete = bus_event(
-        ("CommissionEarned", "CommissionEarned#o1", earned.model_dump(mode="json", by_alias=True), DAY)
-    )
-    assert [jobs.events_handler(complete, lambda_context)["applied"] for _ in range(2)] == [True, False]
+    complete = ("CommissionEarned", "CommissionEarned#o1", earned.model_dump(mode="json", by_alias=True), DAY)
+    answers = [jobs.events_handler(sqs_batch(complete), lambda_context) for _ in range(2)]
+    assert answers == [{"batchItemFailures": []}] * 2
     (row,) = queries.affiliates(env.store, "2030-03", "EUR")
     assert (row.affiliate_id, row.earned.amount, row.due.amount) == ("af_1", 500, 500)
 

@@ -8,6 +8,7 @@ from customers.store.addresses import AddressStore, LimitReached
 from customers.store.base import MAX_TRANSACTION_ACTIONS, AlreadyApplied, Contended, CustomersTable, customer_pk
 from customers.store.counters import (
     ALL_CATEGORIES,
+    COUNTED,
     Counter,
     CounterStore,
     bestseller_partition,
@@ -41,6 +42,7 @@ class CustomersStore(
 
 __all__ = [
     "ALL_CATEGORIES",
+    "COUNTED",
     "MAX_TRANSACTION_ACTIONS",
     "AddressStore",
     "AlreadyApplied",

@@ -1,19 +1,30 @@
 """Ranked counters: `COPURCHASE#<a> / PRODUCT#<b> {hits}` (how often b was bought with a) and
 `BESTSELLER#<category|*> / PRODUCT#<id> {hits}` (units sold). Each carries `GSI2PK` = its PK and
 `GSI2SK` = the zero-padded count then the product id, so the keys-only GSI2 answers "the k partners
-bought most often with a" in one query of k keys."""
+bought most often with a" in one query of k keys. An update expression cannot spell a number into that
+key, so every write reads the counts first and moves each counter from the count read, on the condition
+that it is still the one read."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from common.dynamo import Key, Page, query_page
+from botocore.exceptions import ClientError
+
+from common.batches import SeenBefore, is_throttled
+from common.dynamo import Key, Page, TransactionCancelled, query_page
 from common.store import key
-from customers.store.base import CustomersTable
+from customers.store.base import Contended, CustomersTable, busy
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 ALL_CATEGORIES = "*"
 COUNT_DIGITS = 12
+COUNTED = "COUNTS#0"
+"""The marker part of an order counted in a merged batch: the part name its one chunk had when orders
+were counted one by one, so an order counted then is not counted again."""
 
 
 @dataclass(frozen=True)
@@ -54,25 +65,46 @@ class CounterStore(CustomersTable):
     def add_counts(self, event_id: str, part: str, changes: Sequence[tuple[Counter, int, int]], now: datetime) -> None:
         """Move each counter from the count read to the new one, re-ranking it in GSI2, with the part's
         marker, all or nothing. `AlreadyApplied` if the part was applied; `Contended` if a counter moved."""
-        actions = [self.marker(event_id, part, now)]
-        for counter, old, new in changes:
-            pk, sk = counter.key
-            actions.append(
-                self.update_action(
-                    pk,
-                    sk,
-                    "SET hits = :new, productId = :pid, GSI2PK = :pk, GSI2SK = :rank",
-                    condition="attribute_not_exists(PK) OR hits = :old",
-                    values={
-                        ":new": new,
-                        ":old": old,
-                        ":pid": counter.product_id,
-                        ":pk": pk,
-                        ":rank": ranked(new, counter.product_id),
-                    },
-                )
-            )
-        self.apply_once(actions)
+        self.apply_once([self.marker(event_id, part, now), *(self._move(*change) for change in changes)])
+
+    def add_batch_counts(
+        self, event_ids: Sequence[str], changes: Sequence[tuple[Counter, int, int]], now: datetime
+    ) -> None:
+        """Move each counter from the count read to the new one (the batch's events' sum) with a `COUNTED`
+        marker per event, all or nothing: at most 100 actions together. `SeenBefore` names the events
+        counted before (nothing was written), `Contended` if a counter moved since it was read, a 503 when
+        DynamoDB stayed busy (conflicts after their retries, throttling)."""
+        markers = [self.marker(event_id, COUNTED, now) for event_id in event_ids]
+        try:
+            self.transact([*markers, *(self._move(*change) for change in changes)])
+        except TransactionCancelled as cancelled:
+            failed = cancelled.failed()
+            seen = [event_ids[i] for i in failed if i < len(event_ids)]
+            if seen:
+                raise SeenBefore(seen) from cancelled
+            if failed:
+                raise Contended from cancelled
+            raise busy() from cancelled
+        except ClientError as error:
+            if is_throttled(error):
+                raise busy() from error
+            raise
+
+    def _move(self, counter: Counter, old: int, new: int) -> "TransactWriteItemTypeDef":
+        pk, sk = counter.key
+        return self.update_action(
+            pk,
+            sk,
+            "SET hits = :new, productId = :pid, GSI2PK = :pk, GSI2SK = :rank",
+            condition="attribute_not_exists(PK) OR hits = :old",
+            values={
+                ":new": new,
+                ":old": old,
+                ":pid": counter.product_id,
+                ":pk": pk,
+                ":rank": ranked(new, counter.product_id),
+            },
+        )
 
     def top(self, partition: str, *, limit: int, start_key: Key | None = None) -> Page[tuple[str, int]]:
         """Products of a ranked partition, highest count first: (productId, count). Reads `limit` keys."""

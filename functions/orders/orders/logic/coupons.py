@@ -4,20 +4,24 @@ checkout is `orders.coupons.discount`."""
 from dataclasses import dataclass
 
 from common.cursor import decode_cursor, encode_cursor
-from orders.coupons import Coupon, CouponIn
+from orders.coupons import Coupon, CouponIn, shards_for
 from orders.errors import CouponCodeTaken, CouponNotFound
 from orders.ports import Ports
 from orders.store import CouponExists
 
 
 def create_coupon(ports: Ports, request: CouponIn) -> Coupon:
-    """A new coupon; the same definition again answers the coupon (a retry), another is a 409."""
-    coupon = Coupon(**request.model_dump(), created_at=ports.clock())
+    """A new coupon, its uses counted in `shards_for` items; the same definition again answers the
+    coupon (a retry), another is a 409."""
+    coupon = Coupon(**request.model_dump(), shards=shards_for(request.max_redemptions), created_at=ports.clock())
     try:
         ports.store.put_coupon(coupon)
     except CouponExists:
         existing = ports.store.get_coupon(coupon.code)
-        if existing is None or CouponIn(**existing.model_dump(exclude={"redemptions", "created_at"})) != request:
+        if (
+            existing is None
+            or CouponIn(**existing.model_dump(exclude={"redemptions", "shards", "created_at"})) != request
+        ):
             raise CouponCodeTaken(coupon.code) from None
         coupon = existing  # a retry: finish what the first attempt may not have (its customers' offers)
     ports.store.put_offers(coupon)

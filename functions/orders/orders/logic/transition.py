@@ -7,6 +7,7 @@ from orders.errors import InvalidTransition, OrderNotFound
 from orders.logic.shared import order_event
 from orders.models import Actor, Order, OrderStatus, PaymentRef
 from orders.ports import Ports
+from orders.store import CouponUse
 
 EVENT_OF = {
     OrderStatus.PAID: "OrderPaid",
@@ -56,8 +57,7 @@ def transition(
     actor = None
     if to in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
         before = store.get_order(order_id)
-        if before is not None and before.coupon_code:
-            give_back = (before.coupon_code, before.customer_id)
+        give_back = CouponUse.of(before) if before is not None else None
         if to is OrderStatus.CANCELLED and before is not None:
             actor = staff_canceller(before)
     moved = store.transition(

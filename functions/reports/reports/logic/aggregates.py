@@ -2,6 +2,10 @@
 to increments; and applying them. Every figure is a sum, so events may come in any order; each is
 applied once (the store dedupes by event id).
 
+Events come in SQS batches (`apply_batch`): the batch's increments are merged per aggregate item, so a
+burst of orders writes the day's `TOTAL` once per transaction of up to 100 actions rather than once per
+order, each event's marker riding in the transaction that adds it.
+
 Days are the shop's days (`SHOP_TIMEZONE`): an order counts on the day it was paid, a refund on the day
 it was made. Money is in minor units of the shop's currency.
 
@@ -19,10 +23,16 @@ Items (partition / sort):
 - `MONTH#<yyyy-mm> / AFFILIATE#<id>`: earned, reversed, paid (and the statement's address)
 """
 
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from common.batches import Outcome, SeenBefore, pack, settle
 from common.contracts import (
     CommissionEarned,
     CommissionPaid,
@@ -60,6 +70,65 @@ def apply(store: ReportsStore, event: Received, zone: ZoneInfo) -> bool:
     """Apply one event to the aggregates, once; False for a duplicate or an event that adds nothing."""
     found = increments(event, zone)
     return bool(found) and store.apply(event.event_id, found)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one event of a batch adds, and when it happened (an attribute set once takes the earliest)."""
+
+    event_id: str
+    occurred_at: datetime
+    increments: list[Increment]
+
+
+def apply_batch(
+    store: ReportsStore, events: Sequence[Received], zone: ZoneInfo, *, pause: Callable[[float], None] = time.sleep
+) -> Outcome:
+    """Apply a batch of events, each once, merged per aggregate item: chunks of at most 100 actions (one
+    per distinct item, one marker per event) written one after the other. An event that adds nothing is
+    left out (applied: there is nothing to add); the same event twice in the batch counts once; an event
+    applied before is dropped from its chunk; a chunk DynamoDB keeps refusing for load leaves its events
+    failed, for the queue to bring back. An event too large to share a transaction goes alone, as `apply`."""
+    contributions: dict[str, Contribution] = {}
+    for event in events:
+        if event.event_id not in contributions:
+            contributions[event.event_id] = Contribution(event.event_id, event.occurred_at, increments(event, zone))
+    adding = [c for c in contributions.values() if c.increments]
+    chunks, alone = pack((c, [(i.pk, i.sk) for i in c.increments]) for c in adding)
+    outcome = Outcome()
+    for contribution in alone:
+        outcome.add(settle([contribution.event_id], partial(_apply_alone, store, contribution), pause=pause))
+    for chunk in chunks:
+        by_id = {c.event_id: c for c in chunk}
+        outcome.add(settle(list(by_id), partial(_apply_merged, store, by_id), pause=pause))
+    return outcome
+
+
+def merge(contributions: Sequence[Contribution]) -> list[Increment]:
+    """One increment per aggregate item: the sums added up; an attribute set once (a product's name and
+    category) takes the earliest event's value, as applying the events one by one in time order would
+    leave it on a new item (an item that has it keeps its own: the store sets it only if absent)."""
+    adds: dict[tuple[str, str], dict[str, int]] = {}
+    sets: dict[tuple[str, str], dict[str, Any]] = {}
+    for contribution in sorted(contributions, key=lambda c: c.occurred_at):
+        for increment in contribution.increments:
+            item = (increment.pk, increment.sk)
+            added = adds.setdefault(item, {})
+            for name, delta in increment.add.items():
+                added[name] = added.get(name, 0) + delta
+            kept = sets.setdefault(item, {})
+            for name, value in increment.set_if_absent.items():
+                kept.setdefault(name, value)
+    return [Increment(pk, sk, added, sets[pk, sk]) for (pk, sk), added in adds.items()]
+
+
+def _apply_merged(store: ReportsStore, by_id: Mapping[str, Contribution], event_ids: list[str]) -> None:
+    store.apply_merged(event_ids, merge([by_id[event_id] for event_id in event_ids]))
+
+
+def _apply_alone(store: ReportsStore, contribution: Contribution, _event_ids: list[str]) -> None:
+    if not store.apply(contribution.event_id, contribution.increments):
+        raise SeenBefore([contribution.event_id])
 
 
 def increments(event: Received, zone: ZoneInfo) -> list[Increment]:
