@@ -103,11 +103,20 @@ class NoPaymentIntent(LookupError):
 
 
 def find_payment_intent(base_url: str, order_id: str) -> dict[str, Any]:
-    response = requests.get(f"{base_url}/v1/payment_intents", auth=(SECRET_KEY, ""), params={"limit": 100}, timeout=5)
-    response.raise_for_status()
-    for intent in response.json().get("data", []):
-        if (intent.get("metadata") or {}).get("orderId") == order_id:
-            return dict(intent)
+    """The PaymentIntent created for `order_id`, searched page by page (a list answers 100 at most: a shop
+    that took more orders than that must still be payable)."""
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        response = requests.get(f"{base_url}/v1/payment_intents", auth=(SECRET_KEY, ""), params=params, timeout=5)
+        response.raise_for_status()
+        page = response.json()
+        intents = page.get("data", [])
+        for intent in intents:
+            if (intent.get("metadata") or {}).get("orderId") == order_id:
+                return dict(intent)
+        if not page.get("has_more") or not intents:
+            break
+        params["starting_after"] = intents[-1]["id"]
     raise NoPaymentIntent(f"no PaymentIntent with metadata.orderId={order_id} in localstripe at {base_url}")
 
 

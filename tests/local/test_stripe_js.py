@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.stripe import CONFIRM_CARD_PATH, DEFAULT_BINARY, SECRET_KEY, STRIPE_JS_PATH, LocalStripe, StripeProxy
+from local.stripe import (
+    CONFIRM_CARD_PATH,
+    DEFAULT_BINARY,
+    SECRET_KEY,
+    STRIPE_JS_PATH,
+    LocalStripe,
+    NoPaymentIntent,
+    StripeProxy,
+    find_payment_intent,
+)
 from tests.e2e.localstack import free_port
 
 PUBLISHABLE_KEY = "pk_test_storekeeper_local"
@@ -99,3 +108,23 @@ def test_without_the_publishable_key_and_the_intents_own_secret_nothing_is_paid(
 
     assert answer.status_code == status, answer.text
     assert _status(stripe, intent["id"]) == "requires_payment_method"
+
+
+def test_an_order_is_payable_when_localstripe_holds_more_payment_intents_than_one_page(stripe: str) -> None:
+    # Given more PaymentIntents than one list answers (100), the order's among the later ones
+    for n in range(105):
+        response = requests.post(
+            f"{stripe}/v1/payment_intents",
+            data={"amount": 100 + n, "currency": "eur", "metadata[orderId]": f"o_page_{n}"},
+            auth=(SECRET_KEY, ""),
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    # When `python -m local pay` looks for the first and the last order's intent
+    first, last = find_payment_intent(stripe, "o_page_0"), find_payment_intent(stripe, "o_page_104")
+
+    # Then both are found, whichever page they are on; an unknown order still is not
+    assert (first["amount"], last["amount"]) == (100, 204)
+    with pytest.raises(NoPaymentIntent):
+        find_payment_intent(stripe, "o_page_none")
