@@ -49,24 +49,13 @@ def counters_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str
     reads is logged and answered as failed too (it ends in the dead-letter queue, whose alarm tells staff,
     without failing the others); another event type counts nothing."""
     batch = read_batch(event)
-    for dropped in batch.dropped:
-        logger.error("event unreadable", extra={"messageId": dropped.message_id, "reason": dropped.reason})
     paid = [
         (received.event_id, received.payload_as(OrderSnapshot))
         for received in batch.received
         if received.detail_type == history.ORDER_PAID
     ]
     outcome = counters.count(store(), paid, datetime.now(UTC))
-    logger.info(
-        "orders counted",
-        extra={
-            "records": len(batch.events) + len(batch.dropped),
-            "counted": len(outcome.applied),
-            "duplicates": len(outcome.seen),
-            "failed": len(outcome.failed),
-        },
-    )
-    return batch.answer(outcome.failed)
+    return batch.respond(outcome, logger, "orders counted")
 
 
 @logger.inject_lambda_context

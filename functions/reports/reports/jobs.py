@@ -22,19 +22,8 @@ def events_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, 
     keeps them after 5 receives). A body no contract reads is logged and answered as failed too, so it ends
     in the dead-letter queue, whose alarm tells staff, without failing the others."""
     batch = read_batch(event)
-    for dropped in batch.dropped:
-        logger.error("event unreadable", extra={"messageId": dropped.message_id, "reason": dropped.reason})
     outcome = aggregates.apply_batch(store(), batch.received, settings().zone)
-    logger.info(
-        "events aggregated",
-        extra={
-            "records": len(batch.events) + len(batch.dropped),
-            "applied": len(outcome.applied),
-            "duplicates": len(outcome.seen),
-            "failed": len(outcome.failed),
-        },
-    )
-    return batch.answer(outcome.failed)
+    return batch.respond(outcome, logger, "events aggregated")
 
 
 @logger.inject_lambda_context

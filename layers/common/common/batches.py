@@ -22,13 +22,16 @@ import random
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from common.errors import ServiceUnavailable
 from common.events import Received, receive
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 MAX_ACTIONS = 100
 """DynamoDB's limit of actions in one `TransactWriteItems`."""
@@ -83,6 +86,15 @@ class Batch:
                 {"itemIdentifier": message_id} for message_id in self.message_ids if message_id in answered
             ]
         }
+
+    def respond(self, outcome: "Outcome", logger: "Logger", summary: str) -> dict[str, list[dict[str, str]]]:
+        """Log what became of the batch — each unreadable record with its reason, then the counts under
+        `summary` — and answer it (`answer`): the one ending every consumer of a queue shares."""
+        for dropped in self.dropped:
+            logger.error("event unreadable", extra={"messageId": dropped.message_id, "reason": dropped.reason})
+        counts = {"applied": len(outcome.applied), "duplicates": len(outcome.seen), "failed": len(outcome.failed)}
+        logger.info(summary, extra={"records": len(self.message_ids), **counts})
+        return self.answer(outcome.failed)
 
 
 class NotAnSqsEvent(ValueError):
