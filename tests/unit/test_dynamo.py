@@ -116,3 +116,23 @@ def test_the_client_request_token_is_sent_when_given(client: Any) -> None:
 
         # Then DynamoDB received it
         stub.assert_no_pending_responses()
+
+
+def test_resends_of_a_plain_write_outlast_a_transactions_hold_even_at_their_shortest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the jitter at its lowest every time
+    from common import dynamo
+
+    monkeypatch.setattr("random.uniform", lambda low, _high: low)
+    conflict = (None, {"Error": {"Code": "TransactionConflictException"}})
+
+    # When a write keeps meeting a transaction until the hook gives up
+    waits: list[float] = []
+    while (wait := dynamo._write_conflict_backoff(len(waits) + 1, response=conflict)) is not None:
+        waits.append(wait)
+
+    # Then the resends together wait longer than a transaction holds its items, even a slow one on a busy
+    # machine (a CI run lost a 0.3 s hold to five resends that had spent their budget in ~0.1 s)
+    assert sum(waits) >= 0.6
+    assert dynamo._write_conflict_backoff(1, response=(None, {"Error": {"Code": "ThrottlingException"}})) is None
