@@ -24,67 +24,30 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common"), str(ROOT / "functions/inventory")]
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1"})
 os.environ.setdefault("AWS_CLIENT_READ_TIMEOUT", "60")  # as the local stack sets it: moto under load is slow
 
-import boto3  # noqa: E402
-import requests  # noqa: E402
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
+from bench.aws_model import app_client, moto_version, table  # noqa: E402
 from common.contracts import OrderLine, ReserveStockInput  # noqa: E402
-from common.dynamo import AWS_CONFIG  # noqa: E402
 from common.errors import ServiceUnavailable  # noqa: E402
 from inventory import logic  # noqa: E402
 from inventory.errors import OutOfStock  # noqa: E402
 from inventory.models import AdjustmentIn  # noqa: E402
 from inventory.store import InventoryStore  # noqa: E402
-from local.aws import DYNAMODB_MODELS, MotoServer, client  # noqa: E402
-from local.dynamodb_model import COUNTERS_PATH  # noqa: E402
-from local.template import REGION, Template  # noqa: E402
+from local.aws import DYNAMODB_MODELS, MotoServer  # noqa: E402
 
 SKU = "HOT"
 TRANSIENT = {"TransactionConflictException", "ThrottlingException", "ProvisionedThroughputExceededException"}
 
 
-def table(endpoint: str, name: str) -> None:
-    props = dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["InventoryTable"]
-    client("dynamodb", endpoint).create_table(
-        TableName=name,
-        AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"],
-        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
-def app_client(endpoint: str, buyers: int) -> Any:
-    """DynamoDB as the functions reach it: the app's retry policy (`common.dynamo.AWS_CONFIG`)."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        config=AWS_CONFIG.merge(Config(max_pool_connections=buyers)),
-    )
-
-
-def counters(server: MotoServer, *, reset: bool = False) -> dict[str, Any] | None:
-    """The AWS model's counters (None under the serial model, which has none)."""
-    if server.dynamodb_model != "aws":
-        return None
-    url = f"{server.endpoint}{COUNTERS_PATH}"
-    response = requests.post(url, timeout=10) if reset else requests.get(url, timeout=10)
-    response.raise_for_status()
-    return dict(response.json())
-
-
 def run(server: MotoServer, buyers: int, units: int, shards: int, round_no: int) -> dict[str, float]:
     name = f"contention-{server.dynamodb_model}-{shards}-{buyers}-{round_no}-{time.monotonic_ns()}"
-    table(server.endpoint, name)
+    table(server.endpoint, "InventoryTable", name)
     store = InventoryStore(name, client=app_client(server.endpoint, buyers))
     logic.ensure_stock(store, [SKU], threshold=0)
     if shards > 1:
@@ -115,12 +78,12 @@ def run(server: MotoServer, buyers: int, units: int, shards: int, round_no: int)
             return "503"
         return "held"
 
-    counters(server, reset=True)
+    server.dynamodb_counters(reset=True)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=buyers) as pool:
         outcomes = Counter(pool.map(buy, range(buyers)))
     elapsed = time.perf_counter() - started
-    model = counters(server) or {}
+    model = server.dynamodb_counters() or {}
     stock = store.get_stock(SKU)
     assert stock is not None
     held = stock.reserved  # units held in the table (a buyer answered 503 after its hold was made counts)
@@ -156,7 +119,7 @@ def main() -> None:
         print("(InventoryStore.set_shards does not exist yet: K = 1 only)\n")
         shards = [1]
     print(
-        f"Flash sale of one SKU, local stack AWS (moto {_moto_version()}), ReserveStock logic, "
+        f"Flash sale of one SKU, local stack AWS (moto {moto_version()}), ReserveStock logic, "
         f"median of {args.rounds} rounds\n"
     )
     print("| model | K | buyers | units | held | holds/s | 503 share | conflicts | throttled | oversold |")
@@ -187,12 +150,6 @@ def _median(results: list[dict[str, float]], key: str) -> float:
 def _count(results: list[dict[str, float]], key: str) -> str:
     value = _median(results, key)
     return "–" if value != value else f"{value:.0f}"  # NaN: the serial model counts nothing
-
-
-def _moto_version() -> str:
-    import moto
-
-    return str(moto.__version__)
 
 
 if __name__ == "__main__":

@@ -35,11 +35,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers/common"), str(ROOT / "functions/or
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1"})
 os.environ.setdefault("AWS_CLIENT_READ_TIMEOUT", "60")  # as the local stack sets it: moto under load is slow
 
-import boto3  # noqa: E402
-import requests  # noqa: E402
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
+from bench.aws_model import app_client, moto_version, table  # noqa: E402
 from common.auth import Caller  # noqa: E402
 from common.contracts import (  # noqa: E402
     CancelPaymentInput,
@@ -52,13 +50,10 @@ from common.contracts import (  # noqa: E402
     RestockResult,
     ShippingAddress,
 )
-from common.dynamo import AWS_CONFIG  # noqa: E402
 from common.errors import ServiceUnavailable, ValidationFailed  # noqa: E402
 from common.events import DomainEvent  # noqa: E402
 from common.money import Money  # noqa: E402
-from local.aws import MotoServer, client, table_request  # noqa: E402
-from local.dynamodb_model import COUNTERS_PATH  # noqa: E402
-from local.template import REGION, Template  # noqa: E402
+from local.aws import MotoServer  # noqa: E402
 from orders import logic  # noqa: E402
 from orders.coupons import CouponIn  # noqa: E402
 from orders.models import CheckoutIn  # noqa: E402
@@ -123,31 +118,9 @@ def publish(events: list[DomainEvent]) -> None:
     """The `Publisher` port: the bus is not measured."""
 
 
-def table(endpoint: str, name: str) -> None:
-    props = dict(Template(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table"))["OrdersTable"]
-    client("dynamodb", endpoint).create_table(**table_request(name, props))
-
-
-def app_client(endpoint: str, buyers: int) -> Any:
-    """DynamoDB as the functions reach it: the app's retry policy (`common.dynamo.AWS_CONFIG`)."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        config=AWS_CONFIG.merge(Config(max_pool_connections=buyers)),
-    )
-
-
-def counters(server: MotoServer, *, reset: bool = False) -> dict[str, Any]:
-    url = f"{server.endpoint}{COUNTERS_PATH}"
-    response = requests.post(url, timeout=10) if reset else requests.get(url, timeout=10)
-    response.raise_for_status()
-    return dict(response.json())
-
-
 def run(server: MotoServer, buyers: int, uses: int, round_no: int) -> dict[str, float]:
     name = f"hot-coupon-{uses}-{buyers}-{round_no}-{time.monotonic_ns()}"
-    table(server.endpoint, name)
+    table(server.endpoint, "OrdersTable", name)
     elsewhere, workflow = Elsewhere(), Workflow()
     ports = Ports(
         store=OrdersStore(name, client=app_client(server.endpoint, buyers)),
@@ -184,10 +157,11 @@ def run(server: MotoServer, buyers: int, uses: int, round_no: int) -> dict[str, 
         assert order.discount.amount > 0, "an order with the coupon but no discount"
         return "discounted"
 
-    counters(server, reset=True)
+    server.dynamodb_counters(reset=True)
     with ThreadPoolExecutor(max_workers=buyers) as pool:
         outcomes = Counter(pool.map(buy, range(buyers)))
-    model = counters(server)
+    model = server.dynamodb_counters()
+    assert model is not None  # the aws model counts
     coupon = ports.store.get_coupon(code)
     assert coupon is not None
     assert workflow.started == outcomes["discounted"], "an order answered without its workflow, or the reverse"
@@ -208,7 +182,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(
-        f"A crowd at checkout with one coupon, local stack AWS (moto {_moto_version()}, DynamoDB model aws), "
+        f"A crowd at checkout with one coupon, local stack AWS (moto {moto_version()}, DynamoDB model aws), "
         f"checkout logic, median of {args.rounds} rounds\n"
     )
     print("| uses | buyers | discounted | used up | 503 | conflicts | TransactWriteItems |")
@@ -234,12 +208,6 @@ def main() -> None:
 
 def _median(results: list[dict[str, float]], key: str) -> str:
     return f"{statistics.median(r[key] for r in results):.0f}"
-
-
-def _moto_version() -> str:
-    import moto
-
-    return str(moto.__version__)
 
 
 if __name__ == "__main__":

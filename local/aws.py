@@ -26,7 +26,7 @@ import boto3
 import requests
 from botocore.config import Config
 
-from local.dynamodb_model import AwsDynamoDB, ItemLimits
+from local.dynamodb_model import COUNTERS_PATH, AwsDynamoDB, ItemLimits
 from local.moto_patches import install_item_snapshots, install_parse_cache
 from local.template import ACCOUNT_ID, REGION, FunctionEvent, Physical, Resolver, Template, TemplateError, load_yaml
 
@@ -139,6 +139,16 @@ class MotoServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def dynamodb_counters(self, *, reset: bool = False) -> dict[str, Any] | None:
+        """The AWS model's counters (`local.dynamodb_model`: requests, units, throttles, conflicts, items
+        held); `reset` zeroes the counts first. None under the serial model, which counts nothing."""
+        if self.dynamodb_model != "aws":
+            return None
+        url = f"{self.endpoint}{COUNTERS_PATH}"
+        response = requests.post(url, timeout=10) if reset else requests.get(url, timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
 
 
 def client(service: str, endpoint: str) -> Any:

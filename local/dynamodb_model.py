@@ -91,7 +91,7 @@ import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -457,6 +457,27 @@ class AwsDynamoDB:
         return response
 
     # ------------------------------------------------------------------ transactions
+    def _refuse_transaction(
+        self, items: list[ItemId | None], needs: Sequence[float], *, write: bool
+    ) -> tuple[Response | None, list[TokenBucket | None]]:
+        """Under the lock: the cancellation a transaction meets — `TransactionConflict` at each item another
+        transaction holds, else `ThrottlingError` at each item whose bucket lacks its `needs` units — or
+        None, with each item's bucket (None for an item the model does not know) to charge."""
+        reasons = ["TransactionConflict" if self._held(item) else "None" for item in items]
+        if "TransactionConflict" in reasons:
+            self.counters.conflicts += 1
+            return _cancelled(reasons), []
+        now = time.monotonic()
+        buckets = [None if item is None else self._bucket(item, write=write, now=now) for item in items]
+        reasons = [
+            "ThrottlingError" if bucket is not None and bucket.available(now) < need else "None"
+            for bucket, need in zip(buckets, needs, strict=True)
+        ]
+        if "ThrottlingError" in reasons:
+            self.counters.throttled += 1
+            return _cancelled(reasons), buckets
+        return None, buckets
+
     def _transact_write(self, environ: dict[str, Any], request: dict[str, Any]) -> Response:
         actions: list[dict[str, Any]] = [
             next(iter(a.values()), {}) for a in request.get("TransactItems", []) if isinstance(a, dict)
@@ -464,19 +485,9 @@ class AwsDynamoDB:
         items = [self._item(environ, a.get("TableName"), a.get("Key") or a.get("Item")) for a in actions]
         costs = [2 * write_units(_write_size(a)) for a in actions]
         with self._lock:
-            reasons = ["TransactionConflict" if self._held(item) else "None" for item in items]
-            if "TransactionConflict" in reasons:
-                self.counters.conflicts += 1
-                return _cancelled(reasons)
-            now = time.monotonic()
-            buckets = [None if item is None else self._bucket(item, write=True, now=now) for item in items]
-            reasons = [
-                "ThrottlingError" if bucket is not None and bucket.available(now) < cost else "None"
-                for bucket, cost in zip(buckets, costs, strict=True)
-            ]
-            if "ThrottlingError" in reasons:
-                self.counters.throttled += 1
-                return _cancelled(reasons)
+            refused, buckets = self._refuse_transaction(items, costs, write=True)
+            if refused is not None:
+                return refused
             for bucket, cost in zip(buckets, costs, strict=True):
                 if bucket is not None:
                     bucket.tokens -= cost
@@ -493,19 +504,9 @@ class AwsDynamoDB:
         items = [self._item(environ, g.get("TableName"), g.get("Key")) for g in gets]
         least = 2 * read_units(0, consistent=True)
         with self._lock:
-            reasons = ["TransactionConflict" if self._held(item) else "None" for item in items]
-            if "TransactionConflict" in reasons:
-                self.counters.conflicts += 1
-                return _cancelled(reasons)
-            now = time.monotonic()
-            buckets = [None if item is None else self._bucket(item, write=False, now=now) for item in items]
-            reasons = [
-                "ThrottlingError" if bucket is not None and bucket.available(now) < least else "None"
-                for bucket in buckets
-            ]
-            if "ThrottlingError" in reasons:
-                self.counters.throttled += 1
-                return _cancelled(reasons)
+            refused, buckets = self._refuse_transaction(items, [least] * len(items), write=False)
+            if refused is not None:
+                return refused
         response = self._moto(environ)
         if response.ok:
             found = response.json().get("Responses", [])

@@ -195,9 +195,12 @@ class Profiler:
             else:
                 result = handler(event, context)
         except Exception as error:
-            error.profile = {"start": start, "end": time.monotonic(), "calls": list(self.calls)}  # type: ignore[attr-defined]
+            error.profile = self._since(start)  # type: ignore[attr-defined]
             raise
-        return result, {"start": start, "end": time.monotonic(), "calls": list(self.calls)}
+        return result, self._since(start)
+
+    def _since(self, start: float) -> dict[str, Any]:
+        return {"start": start, "end": time.monotonic(), "calls": list(self.calls)}
 
     def dump(self) -> None:
         if self.profile is not None and self.stats_path is not None:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -86,13 +86,10 @@ def _take(table: str, pk: str, hold: str) -> list[Any]:
 
 
 def _counters(server: MotoServer) -> dict[str, Any]:
-    response = requests.get(f"{server.endpoint}{COUNTERS_PATH}", timeout=5)
-    response.raise_for_status()
-    return dict(response.json())
-
-
-def _reset(server: MotoServer) -> None:
-    requests.post(f"{server.endpoint}{COUNTERS_PATH}", timeout=5).raise_for_status()
+    """The AWS model's counters (every test server here but the serial model's has them)."""
+    counters = server.dynamodb_counters()
+    assert counters is not None
+    return counters
 
 
 def _wait_until_held(server: MotoServer, items: int, deadline: float = 5.0) -> None:
@@ -114,14 +111,30 @@ def _in_flight(dynamodb: Any, items: list[dict[str, Any]]) -> Future[Any]:
     return future
 
 
-def test_of_two_overlapping_transactions_on_one_item_the_second_is_cancelled(start_server: ServerFactory) -> None:
-    # Given a stock item and a transaction on it that holds its items for a second
-    server = start_server(limits=ItemLimits(transaction_window=1.0))
+class Held(NamedTuple):
+    """A stock item `SKU#A` of 5 units in a new table, and `first`: a transaction taking one unit, in
+    flight and holding its two items."""
+
+    server: MotoServer
+    dynamodb: Any
+    table: str
+    first: Future[Any]
+
+
+def _sku_held(start_server: ServerFactory, window: float) -> Held:
+    """Start an AWS-model server whose transactions hold their items for `window` seconds, and hold `SKU#A`."""
+    server = start_server(limits=ItemLimits(transaction_window=window))
     dynamodb = _client(server)
     table = _table(dynamodb)
     dynamodb.put_item(TableName=table, Item={**_key("SKU#A"), "n": {"N": "5"}})
     first = _in_flight(dynamodb, _take(table, "SKU#A", "o1"))
     _wait_until_held(server, 2)
+    return Held(server, dynamodb, table, first)
+
+
+def test_of_two_overlapping_transactions_on_one_item_the_second_is_cancelled(start_server: ServerFactory) -> None:
+    # Given a stock item and a transaction on it that holds its items for a second
+    server, dynamodb, table, first = _sku_held(start_server, 1.0)
 
     # When a second transaction takes from the same item while the first is in flight
     with pytest.raises(ClientError) as cancelled:
@@ -140,12 +153,7 @@ def test_of_two_overlapping_transactions_on_one_item_the_second_is_cancelled(sta
 
 def test_a_plain_write_to_an_item_a_transaction_holds_is_refused(start_server: ServerFactory) -> None:
     # Given a transaction in flight on a stock item
-    server = start_server(limits=ItemLimits(transaction_window=1.0))
-    dynamodb = _client(server)
-    table = _table(dynamodb)
-    dynamodb.put_item(TableName=table, Item={**_key("SKU#A"), "n": {"N": "5"}})
-    first = _in_flight(dynamodb, _take(table, "SKU#A", "o1"))
-    _wait_until_held(server, 2)
+    _, dynamodb, table, first = _sku_held(start_server, 1.0)
 
     # When a plain update and a plain put touch the held item, and a put touches another item
     with pytest.raises(ClientError) as update:
@@ -169,12 +177,7 @@ def test_a_plain_write_to_an_item_a_transaction_holds_is_refused(start_server: S
 
 
 def test_a_transactional_read_of_a_held_item_is_cancelled_and_a_plain_read_is_not(start_server: ServerFactory) -> None:
-    server = start_server(limits=ItemLimits(transaction_window=1.0))
-    dynamodb = _client(server)
-    table = _table(dynamodb)
-    dynamodb.put_item(TableName=table, Item={**_key("SKU#A"), "n": {"N": "5"}})
-    first = _in_flight(dynamodb, _take(table, "SKU#A", "o1"))
-    _wait_until_held(server, 2)
+    _, dynamodb, table, first = _sku_held(start_server, 1.0)
 
     with pytest.raises(ClientError) as cancelled:
         dynamodb.transact_get_items(
@@ -252,7 +255,7 @@ def test_a_transactional_write_costs_two_units_per_item(start_server: ServerFact
     dynamodb = _client(server)
     table = _table(dynamodb)
     dynamodb.put_item(TableName=table, Item={**_key("SKU#A"), "n": {"N": "5"}})
-    _reset(server)
+    server.dynamodb_counters(reset=True)
 
     dynamodb.put_item(TableName=table, Item={**_key("SKU#B"), "n": {"N": "5"}})
     assert _counters(server)["writeUnits"] == 1
@@ -299,12 +302,7 @@ def test_the_apps_transact_write_retries_a_conflict_and_succeeds(
     start_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a transaction in flight on a stock item
-    server = start_server(limits=ItemLimits(transaction_window=0.5))
-    dynamodb = _client(server)
-    table = _table(dynamodb)
-    dynamodb.put_item(TableName=table, Item={**_key("SKU#A"), "n": {"N": "5"}})
-    first = _in_flight(dynamodb, _take(table, "SKU#A", "o1"))
-    _wait_until_held(server, 2)
+    server, dynamodb, table, first = _sku_held(start_server, 0.5)
     backoffs: list[float] = []
 
     def backoff(seconds: float) -> None:  # the app's jittered wait, lasting until the first one is done
@@ -376,13 +374,8 @@ def test_limits_come_from_the_environment_and_sizes_follow_dynamodbs_rules() -> 
 
 def test_the_apps_stores_resend_a_plain_write_that_met_a_transaction(start_server: ServerFactory) -> None:
     # Given a transaction in flight on a stock item, and a store of the app over a client with no retries
-    server = start_server(limits=ItemLimits(transaction_window=0.3))
-    dynamodb = _client(server)
-    table = _table(dynamodb)
-    dynamodb.put_item(TableName=table, Item={**_key("SKU#A"), "n": {"N": "5"}})
+    server, dynamodb, table, first = _sku_held(start_server, 0.3)
     store = TableStore(table, client=dynamodb)
-    first = _in_flight(dynamodb, _take(table, "SKU#A", "o1"))
-    _wait_until_held(server, 2)
 
     # When the store writes the held item plainly (as the low-stock flag does beside the sales)
     updated = store.update_if(

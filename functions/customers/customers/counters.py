@@ -86,16 +86,7 @@ def _count_merged(
     merged: Tally[Counter] = Tally()
     for event_id in event_ids:
         merged.update(moves[event_id])
-    counters = sorted(merged, key=lambda counter: counter.key)
-    for _ in range(_ATTEMPTS):
-        current = store.counts(counters)
-        changes = [(counter, current[counter], current[counter] + merged[counter]) for counter in counters]
-        try:
-            store.add_batch_counts(event_ids, changes, now)
-        except Contended:
-            continue
-        return
-    raise busy()
+    _move(store, merged, lambda changes: store.add_batch_counts(event_ids, changes, now))
 
 
 def _count_alone(store: CustomersStore, moves: Mapping[Counter, int], now: datetime, event_ids: list[str]) -> None:
@@ -105,19 +96,30 @@ def _count_alone(store: CustomersStore, moves: Mapping[Counter, int], now: datet
     size = MAX_TRANSACTION_ACTIONS - 1
     counted_now = False
     for number, start in enumerate(range(0, len(ordered), size)):
-        chunk = ordered[start : start + size]
-        for _ in range(_ATTEMPTS):
-            current = store.counts([counter for counter, _ in chunk])
-            changes = [(counter, current[counter], current[counter] + by) for counter, by in chunk]
-            try:
-                store.add_counts(event_id, f"COUNTS#{number}", changes, now)
-            except AlreadyApplied:
-                break
-            except Contended:
-                continue
-            counted_now = True
-            break
-        else:
-            raise busy()
+        try:
+            _move(
+                store,
+                dict(ordered[start : start + size]),
+                partial(store.add_counts, event_id, f"COUNTS#{number}", now=now),
+            )
+        except AlreadyApplied:
+            continue
+        counted_now = True
     if not counted_now:
         raise SeenBefore([event_id])
+
+
+def _move(
+    store: CustomersStore, by: Mapping[Counter, int], write: Callable[[list[tuple[Counter, int, int]]], None]
+) -> None:
+    """Read the counters' counts and `write` each one's move (counter, count read, count + its amount), read
+    again while somebody moved one meanwhile (`Contended`); a 503 after `_ATTEMPTS` reads."""
+    counters = sorted(by, key=lambda counter: counter.key)
+    for _ in range(_ATTEMPTS):
+        current = store.counts(counters)
+        try:
+            write([(counter, current[counter], current[counter] + by[counter]) for counter in counters])
+        except Contended:
+            continue
+        return
+    raise busy()

@@ -36,7 +36,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from botocore.exceptions import ClientError
 
 from common.contracts import OrderLine, StockLevel
-from common.dynamo import Key, Page, TransactionCancelled, check_start_key, from_item, query_page, to_item, to_value
+from common.dynamo import (
+    BUSY_REASONS,
+    Key,
+    Page,
+    TransactionCancelled,
+    check_start_key,
+    from_item,
+    is_busy_item,
+    is_condition_failure,
+    is_throttled,
+    query_page,
+    to_item,
+    to_value,
+)
 from common.errors import ServiceUnavailable
 from common.stock import SHARD_ITEMS, STOCK_SK, shard_key, stock_pk
 from common.store import TableStore, iso, key, parse_time
@@ -61,10 +74,6 @@ PINNED = "shardsPinned"
 PLACING_ROUNDS = 8
 """Transactions one reserve may try, each placed from a fresh read of the shards after the first. A round
 fails only when another buyer took the units meanwhile (or a shard was busy), so eight is generous."""
-CONTENTION = ("TransactionConflict", "ThrottlingError")
-THROTTLES = ("ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded")
-BUSY_ITEM = ("TransactionConflictException", *THROTTLES)
-"""A plain write's answer when its item is in a transaction, or hot: for writes that may be left to later."""
 AUTO_SHARD_STEPS = (4, 16)
 CONTENTION_WINDOW_SECONDS = 60.0
 CONTENTION_TO_RAISE = 3
@@ -308,7 +317,7 @@ class InventoryStore(TableStore):
         try:
             self.transact([update, {"Put": {"TableName": self.table, "Item": to_item(pending)}}])
         except TransactionCancelled as cancelled:
-            if cancelled.failed() or set(cancelled.reasons) <= {"None", *CONTENTION}:
+            if cancelled.failed() or set(cancelled.reasons) <= {"None", *BUSY_REASONS}:
                 return False
             raise _busy(cancelled) from cancelled
         return True
@@ -322,7 +331,7 @@ class InventoryStore(TableStore):
                 sku, "SET announced = :n", "attribute_not_exists(announced) OR announced < :n", {":n": crossing}
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] in BUSY_ITEM:
+            if is_busy_item(error):
                 return
             raise
         self._drop_pending(sku, crossing)
@@ -338,7 +347,7 @@ class InventoryStore(TableStore):
                 ExpressionAttributeValues={":n": to_value(crossing)},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] not in ("ConditionalCheckFailedException", *BUSY_ITEM):
+            if not (is_condition_failure(error) or is_busy_item(error)):
                 raise
 
     def pending_announcements(self, limit: int) -> list[tuple[str, int]]:
@@ -363,7 +372,7 @@ class InventoryStore(TableStore):
                 {":t": True, ":f": False, ":one": 1, ":threshold": stock.threshold, ":seen": stock.crossings},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] in BUSY_ITEM:
+            if is_busy_item(error):
                 return False
             raise
 
@@ -421,7 +430,7 @@ class InventoryStore(TableStore):
         except TransactionCancelled:
             return False
         except ClientError as error:
-            if error.response["Error"]["Code"] in THROTTLES:
+            if is_throttled(error):
                 return False
             raise
         return True
@@ -702,7 +711,7 @@ class InventoryStore(TableStore):
                     raise on_first() from cancelled
                 short = {takes[i - 1].sku for i in failed if i > 0}
                 contended = {
-                    takes[i - 1].sku for i, code in enumerate(cancelled.reasons) if i > 0 and code in CONTENTION
+                    takes[i - 1].sku for i, code in enumerate(cancelled.reasons) if i > 0 and code in BUSY_REASONS
                 }
                 self._note_contention(contended)
                 if not short and not contended:
@@ -767,7 +776,7 @@ class InventoryStore(TableStore):
         try:
             self.transact(actions)
         except ClientError as error:
-            if error.response["Error"]["Code"] in THROTTLES:
+            if is_throttled(error):
                 self._note_contention(set(quantities))
             raise
 

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from common.contracts import OrderLine
-from common.dynamo import Key, Page, TransactionCancelled, check_start_key, query_page, to_item
+from common.dynamo import BUSY_REASONS, Key, Page, TransactionCancelled, check_start_key, query_page, to_item
 from common.errors import ServiceUnavailable
 from common.pricing import ShippingMethod, TaxRates
 from common.store import TableStore, iso, key
@@ -71,7 +71,7 @@ class _ShardRefused(Exception):
 
 COUPONS = "COUPONS"
 ALLOW_PREFIX = "ALLOW#"
-SHARD_REFUSALS = ("ConditionalCheckFailed", "TransactionConflict", "ThrottlingError")
+SHARD_REFUSALS = ("ConditionalCheckFailed", *BUSY_REASONS)
 """Why a checkout's take from one allowance shard may fail, each answered by trying another shard: it
 is used up, another transaction holds it, or it is past its throughput."""
 REDEEM_ATTEMPTS = 6
@@ -352,10 +352,12 @@ class OrdersStore(TableStore):
         item = self.get(coupon_pk(code), META)
         return self._with_uses(_coupon_of(item)) if item else None
 
-    def _with_uses(self, coupon: Coupon) -> Coupon:
+    def _with_uses(self, coupon: Coupon, allowances: list[dict[str, Any]] | None = None) -> Coupon:
+        """`coupon` with the uses of its allowance shards added (read here unless given)."""
         if coupon.shards is None:
             return coupon
-        used = sum(int(i.get("used", 0)) for i in self._allowances(coupon.code))
+        found = self._allowances(coupon.code) if allowances is None else allowances
+        used = sum(int(i.get("used", 0)) for i in found)
         return coupon.model_copy(update={"redemptions": coupon.redemptions + used})
 
     def _allowances(self, code: str) -> list[dict[str, Any]]:
@@ -382,8 +384,14 @@ class OrdersStore(TableStore):
         return int(item.get("count", 0)) if item else 0
 
     def list_coupons(self, *, start_key: Key | None, limit: int) -> Page[Coupon]:
+        """A page of coupons with their uses: every allowance shard of the page in one batch read."""
         page = self.index_page("GSI1", COUPONS, start_key=start_key, limit=limit)
-        return Page([self._with_uses(_coupon_of(i)) for i in page.items], page.next_key)
+        coupons = [_coupon_of(i) for i in page.items]
+        keys = [_allowance_key(c.code, n) for c in coupons for n in range(c.shards or 0)]
+        by_code: dict[str, list[dict[str, Any]]] = {c.code: [] for c in coupons}
+        for allowance in self.batch_read(keys, consistent=True) if keys else []:
+            by_code[allowance["PK"].removeprefix(coupon_pk(""))].append(allowance)
+        return Page([self._with_uses(c, by_code[c.code]) for c in coupons], page.next_key)
 
     def has_orders(self, customer_id: str, *, excluding: str) -> bool:
         """Whether the customer has an order, other than `excluding`, that was not cancelled or rejected."""

@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from common.batches import SeenBefore, is_throttled
+from common.batches import write_chunk
 from common.dynamo import TransactionCancelled, from_item, to_item, to_value
 from common.store import TableStore, key
 from reports.errors import ReportsBusy
@@ -58,17 +56,8 @@ class ReportsStore(TableStore):
         100 actions together. `SeenBefore` names the events whose markers exist (nothing was written);
         `ReportsBusy` when DynamoDB stayed busy (conflicts after their retries, throttling)."""
         markers = [self.put_new(_marker(event_id)) for event_id in event_ids]
-        try:
-            self.transact([*markers, *(self._increment(i) for i in increments)])
-        except TransactionCancelled as cancelled:
-            seen = [event_ids[i] for i in cancelled.failed() if i < len(event_ids)]
-            if seen:
-                raise SeenBefore(seen) from cancelled
-            raise ReportsBusy(code="transaction_conflict") from cancelled
-        except ClientError as error:
-            if is_throttled(error):
-                raise ReportsBusy(code="service_unavailable") from error
-            raise
+        actions = [self._increment(i) for i in increments]
+        write_chunk(self.transact, event_ids, markers, actions, busy=lambda: ReportsBusy(code="transaction_conflict"))
 
     def count_once(self, marker: str, *increments: Increment) -> bool:
         """Apply `increments` if `marker` was not seen (a visiting session counted once); False if it was."""

@@ -27,22 +27,18 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from common.dynamo import TransactionCancelled, is_throttled
 from common.errors import ServiceUnavailable
 from common.events import Received, receive
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 MAX_ACTIONS = 100
 """DynamoDB's limit of actions in one `TransactWriteItems`."""
 BUSY_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.1
-_THROTTLED = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"})
-
-
-def is_throttled(error: ClientError) -> bool:
-    """DynamoDB refused a request for load (after botocore's own retries): the caller may come back later."""
-    return error.response.get("Error", {}).get("Code") in _THROTTLED
 
 
 # ---------------------------------------------------------------- reading a batch
@@ -166,6 +162,35 @@ class SeenBefore(Exception):
     def __init__(self, event_ids: Collection[str]) -> None:
         super().__init__(f"{len(event_ids)} events applied before")
         self.event_ids = frozenset(event_ids)
+
+
+def write_chunk(
+    transact: Callable[[list["TransactWriteItemTypeDef"]], None],
+    event_ids: Sequence[str],
+    markers: Sequence["TransactWriteItemTypeDef"],
+    actions: Sequence["TransactWriteItemTypeDef"],
+    *,
+    busy: Callable[[], ServiceUnavailable],
+) -> None:
+    """One merged chunk in one transaction: the events' markers (`markers[i]` is `event_ids[i]`'s, each
+    put only if new) then the merged `actions`, all or nothing. Raises `SeenBefore` naming the events whose
+    markers exist; the `TransactionCancelled` itself when one of `actions`' own conditions failed (the
+    caller's to read); `busy()` when DynamoDB stayed busy (conflicts after `transact`'s retries,
+    throttling) — what `settle` retries."""
+    try:
+        transact([*markers, *actions])
+    except TransactionCancelled as cancelled:
+        failed = cancelled.failed()
+        seen = [event_ids[i] for i in failed if i < len(markers)]
+        if seen:
+            raise SeenBefore(seen) from cancelled
+        if failed:
+            raise
+        raise busy() from cancelled
+    except ClientError as error:
+        if is_throttled(error):
+            raise busy() from error
+        raise
 
 
 @dataclass

@@ -143,6 +143,24 @@ def is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+THROTTLED = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"})
+"""Error codes of a request DynamoDB refused for load (after botocore's own retries)."""
+BUSY_REASONS = frozenset({"TransactionConflict", "ThrottlingError"})
+"""Cancellation reasons of an action whose item another transaction held, or that was past its
+throughput: nothing is wrong with the action; it may be tried again, or on another item."""
+
+
+def is_throttled(error: ClientError) -> bool:
+    """DynamoDB refused a request for load: the caller may come back later."""
+    return error.response.get("Error", {}).get("Code") in THROTTLED
+
+
+def is_busy_item(error: ClientError) -> bool:
+    """A plain write refused because its item was in a transaction (after `retry_write_conflicts`' resends)
+    or hot: for writes that may be left to later."""
+    return error.response.get("Error", {}).get("Code") == "TransactionConflictException" or is_throttled(error)
+
+
 Key = dict[str, Any]
 
 

@@ -8,13 +8,11 @@ import itertools
 import json
 from collections import Counter as Tally
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +20,7 @@ from common.contracts import OrderSnapshot
 from customers import counters, jobs
 from customers.store import COUNTED, Counter, CustomersStore, bestseller_partition, copurchase_partition, ranked
 from tests import tables
+from tests.transactions import Transactions, watching
 
 from .conftest import World, bus_event, line, snapshot, sqs_batch
 
@@ -60,42 +59,11 @@ def _expected(events: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, 
     return {c.key: (n, c.partition, ranked(n, c.product_id)) for c, n in hits.items()}
 
 
-@dataclass
-class Transactions:
-    """Every TransactWriteItems sent, as (PK, SK) per action; one carrying the marker of a `refused`
-    event is cancelled with `code`, as DynamoDB does under load."""
-
-    sent: list[list[tuple[str, str]]] = field(default_factory=list)
-    refused: set[str] = field(default_factory=set)
-    code: str = "TransactionConflict"
-    cancelled: list[set[str]] = field(default_factory=list)
-
-    def __call__(self, params: dict[str, Any], **_: Any) -> None:
-        keys = []
-        for action in params["TransactItems"]:
-            body = next(iter(action.values()))
-            item = body.get("Key") or body["Item"]
-            keys.append((item["PK"]["S"], item["SK"]["S"]))
-        self.sent.append(keys)
-        markers = {pk.removeprefix("EVENT#") for pk, sk in keys if pk.startswith("EVENT#")}
-        if markers & self.refused:
-            self.cancelled.append(markers)
-            reasons = [{"Code": "None"}] * len(keys)
-            reasons[0] = {"Code": self.code, "Message": "refused by the test"}
-            error: Any = {
-                "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
-                "CancellationReasons": reasons,
-            }
-            raise ClientError(error, "TransactWriteItems")
-
-
 @pytest.fixture
 def transactions(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Transactions]:
     monkeypatch.setattr(jobs, "store", lambda: world.store)
-    seen = Transactions()
-    world.dynamodb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", seen)
-    yield seen
-    world.dynamodb.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", seen)
+    with watching(world.dynamodb) as seen:
+        yield seen
 
 
 def count(world: World, *bodies: dict[str, Any] | str) -> Any:

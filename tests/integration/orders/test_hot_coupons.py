@@ -302,3 +302,23 @@ def test_a_coupon_made_before_shards_still_counts_on_its_own_item(
     read = store.get_coupon("OLDONE")
     assert read is not None and read.redemptions == 0
     assert _checkout(store, pricing, "OLDONE", OTHER_CUSTOMER, "old-3").discount.amount > 0
+
+
+def test_a_page_of_coupons_shows_each_ones_uses_read_in_one_batch(store: OrdersStore, pricing: FakePricing) -> None:
+    # Given three sharded coupons used 2, 1 and 0 times, and one made before shards used once
+    for code in ("PAGE-A", "PAGE-B", "PAGE-C"):
+        _coupon(store, code, maxRedemptions=50)
+    store.put_coupon(Coupon.model_validate({"code": "PAGE-OLD", "type": "percent", "value": 5, "createdAt": NOW}))
+    for code, buyer, key in [("PAGE-A", CUSTOMER, "a1"), ("PAGE-A", OTHER_CUSTOMER, "a2"), ("PAGE-B", CUSTOMER, "b1")]:
+        _checkout(store, pricing, code, buyer, key)
+    _checkout(store, pricing, "PAGE-OLD", OTHER_CUSTOMER, "old1")
+    calls: list[str] = []
+    store.client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    # When staff list the coupons
+    page = logic.list_coupons(wired(store), cursor=None, limit=10)[0]
+
+    # Then each shows its own uses, summed over its shards
+    assert {c.code: c.redemptions for c in page} == {"PAGE-A": 2, "PAGE-B": 1, "PAGE-C": 0, "PAGE-OLD": 1}
+    # And the page's shards were read in one batch, not one query per coupon
+    assert calls == ["Query", "BatchGetItem"]

@@ -6,13 +6,11 @@ answered as exactly its events' messages, which the queue brings back."""
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +19,7 @@ from reports.logic import aggregates, queries
 from reports.models import ReportGranularity
 from reports.store import ReportsStore
 from tests.tables import create_table, scan
+from tests.transactions import Transactions, watching
 
 from .conftest import TABLE, Event, World, bus_event, order, paid, received, sqs_batch
 from .test_aggregates import _history, planned_orders
@@ -28,35 +27,6 @@ from .test_aggregates import _history, planned_orders
 DAY = datetime(2030, 4, 2, 9, 0, tzinfo=UTC)
 TOTAL_KEY = ("DAY#2030-04-02", "TOTAL")
 _tables = itertools.count()
-
-
-@dataclass
-class Transactions:
-    """Every TransactWriteItems the store sends, as (PK, SK) per action; `refuse(code)` cancels each one
-    that carries the marker of `refused` events with that reason, as DynamoDB does under load."""
-
-    sent: list[list[tuple[str, str]]] = field(default_factory=list)
-    refused: set[str] = field(default_factory=set)
-    code: str = "TransactionConflict"
-    cancelled: list[set[str]] = field(default_factory=list)
-
-    def __call__(self, params: dict[str, Any], **_: Any) -> None:
-        keys = []
-        for action in params["TransactItems"]:
-            body = next(iter(action.values()))
-            item = body.get("Key") or body["Item"]
-            keys.append((item["PK"]["S"], item["SK"]["S"]))
-        self.sent.append(keys)
-        markers = {pk.removeprefix("EVENT#") for pk, sk in keys if sk == "EVENT"}
-        if markers & self.refused:
-            self.cancelled.append(markers)
-            reasons = [{"Code": "None"}] * len(keys)
-            reasons[0] = {"Code": self.code, "Message": "refused by the test"}
-            error: Any = {
-                "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
-                "CancellationReasons": reasons,
-            }
-            raise ClientError(error, "TransactWriteItems")
 
 
 @pytest.fixture
@@ -69,10 +39,8 @@ def env(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
 
 @pytest.fixture
 def transactions(env: World) -> Iterator[Transactions]:
-    seen = Transactions()
-    env.store.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", seen)
-    yield seen
-    env.store.client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", seen)
+    with watching(env.store.client) as seen:
+        yield seen
 
 
 def _burst(orders: int) -> list[Event]:

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from common.batches import SeenBefore, is_throttled
+from common.batches import write_chunk
 from common.dynamo import Key, Page, TransactionCancelled, query_page
 from common.store import key
 from customers.store.base import Contended, CustomersTable, busy
@@ -76,19 +74,9 @@ class CounterStore(CustomersTable):
         DynamoDB stayed busy (conflicts after their retries, throttling)."""
         markers = [self.marker(event_id, COUNTED, now) for event_id in event_ids]
         try:
-            self.transact([*markers, *(self._move(*change) for change in changes)])
-        except TransactionCancelled as cancelled:
-            failed = cancelled.failed()
-            seen = [event_ids[i] for i in failed if i < len(event_ids)]
-            if seen:
-                raise SeenBefore(seen) from cancelled
-            if failed:
-                raise Contended from cancelled
-            raise busy() from cancelled
-        except ClientError as error:
-            if is_throttled(error):
-                raise busy() from error
-            raise
+            write_chunk(self.transact, event_ids, markers, [self._move(*change) for change in changes], busy=busy)
+        except TransactionCancelled as moved:
+            raise Contended from moved
 
     def _move(self, counter: Counter, old: int, new: int) -> "TransactWriteItemTypeDef":
         pk, sk = counter.key
