@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from local.aws import FAKE_CREDENTIALS
+from local.iam import Grant, grants
 from local.template import ACCOUNT_ID, REGION, Resolver, Template, TemplateError
 from local.worker import loggable
 from local.workers import Environment, InvokeError, Pools
@@ -49,6 +50,7 @@ class FunctionSpec:
     timeout: int
     memory: int
     environment: dict[str, str]
+    grants: tuple[Grant, ...] = ()  # its role's statements (local.iam), which its workers apply
 
     @property
     def arn(self) -> str:
@@ -77,6 +79,7 @@ def function_specs(template: Template, resolver: Resolver) -> dict[str, Function
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
             environment={k: _env_value(v) for k, v in variables.items()},
+            grants=grants(logical_id, props, resolver),
         )
         specs[spec.name] = spec
     return specs
@@ -127,7 +130,8 @@ def worker_environments(
     switches: Mapping[str, str] | None = None,
 ) -> list[Environment]:
     """What each function's workers start with: `sys.path` = its CodeUri, then the layers (Lambda's
-    /var/task and /opt/python), then the installed packages; its environment from `lambda_environment`."""
+    /var/task and /opt/python), then the installed packages; its environment from `lambda_environment`;
+    its role's statements, which the worker applies to every AWS call (`local.worker.Role`)."""
     layers = [str(path.resolve()) for path in template.layer_dirs()]
     return [
         Environment(
@@ -138,6 +142,7 @@ def worker_environments(
             variables=lambda_environment(spec, endpoint=endpoint, overrides=overrides, switches=switches),
             timeout=float(spec.timeout),
             memory=spec.memory,
+            permissions=tuple(grant.as_json() for grant in spec.grants),
         )
         for spec in specs.values()
     ]

@@ -3,7 +3,8 @@
 `local.workers` starts it as `python -u -P local/worker.py FD FUNCTION_NAME`, with the function's own environment
 only, and talks to it over the socket `FD` (one end of a socketpair) in length-prefixed JSON frames:
 
-    stack -> worker  {"handler", "paths", "function": {name, arn, memory, timeout}}   once, at start
+    stack -> worker  {"handler", "paths", "function": {name, arn, memory, timeout},
+                      "permissions": [{actions, resources}]}                          once, at start
     worker -> stack  {"ready": true} | {"initError": ERROR}                            the cold start
     stack -> worker  {"event", "requestId", "remainingMs"}                              one per invoke
     worker -> stack  {"result": JSON} | {"error": ERROR}
@@ -13,9 +14,11 @@ as the stack's log may show it. Handlers print and log to stdout/stderr, which t
 own log line by line. One invoke at a time: the worker answers before it reads the next frame, so a
 handler's module state is never shared by two requests, as in Lambda.
 
-With `"profile"` in the init frame (benchmarks only, see `Profiler`), each answer also carries
-`"profile"`: the handler's start and end and every AWS and Stripe call it made, timed on the machine's
-monotonic clock, which the stack's process shares.
+With `"permissions"` in the init frame (the stack always sends them), every AWS call the function's
+role does not allow is refused as AWS refuses it (`Role`). With `"profile"` in the init frame
+(benchmarks only, see `Profiler`), each answer also carries `"profile"`: the handler's start and end and
+every AWS and Stripe call it made, timed on the machine's monotonic clock, which the stack's process
+shares.
 
 This file is run by path with `-P` (its folder is not put on `sys.path`), and imports only the standard
 library (the profiler imports botocore and stripe, from the handler's path, only when asked for): the
@@ -25,6 +28,7 @@ the repository besides.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import json
 import os
@@ -207,6 +211,111 @@ class Profiler:
             self.profile.dump_stats(self.stats_path)
 
 
+# Operations whose IAM action has another name (the rest are named alike).
+_IAM_ACTIONS = {
+    "lambda:Invoke": "lambda:InvokeFunction",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:HeadBucket": "s3:ListBucket",
+}
+
+
+class Role:
+    """The function's role, applied as AWS applies it (moto applies none): an AWS call that no statement of
+    the role allows is refused before it is sent, with AWS's `AccessDeniedException`, so a missing grant
+    fails locally as it would once deployed. Statements come from the template (`local.iam.grants`);
+    resources are matched where the call names them (DynamoDB tables and indexes, event buses, queues,
+    parameters, functions, state machines), by action alone otherwise."""
+
+    def __init__(self, grants: list[dict[str, list[str]]], function_arn: str) -> None:
+        self.grants = [([a.lower() for a in g["actions"]], g["resources"]) for g in grants]
+        _, _, _, self.region, self.account, _ = function_arn.split(":", 5)
+        self.role = f"arn:aws:sts::{self.account}:assumed-role/{function_arn.rsplit(':', 1)[-1]}-role/function"
+
+    def apply(self) -> None:
+        """Wrap botocore's `BaseClient._make_api_call`, so that every client of this process is covered."""
+        from botocore.client import BaseClient
+        from botocore.exceptions import ClientError
+
+        role = self
+        make_api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private, untyped
+
+        def guarded(client: Any, operation: str, params: Any) -> Any:
+            service = client.meta.service_model.signing_name
+            refusal = role.refusal(service, operation, params if isinstance(params, dict) else {})
+            if refusal is not None:
+                print(f"local IAM: {refusal}", file=sys.stderr)
+                refused: Any = {
+                    "Error": {"Code": "AccessDeniedException", "Message": refusal},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                }
+                raise ClientError(refused, operation)
+            return make_api_call(client, operation, params)
+
+        setattr(BaseClient, "_make_api_call", guarded)  # noqa: B010
+
+    def refusal(self, service: str, operation: str, params: dict[str, Any]) -> str | None:
+        """AWS's message for the first part of the call the role does not allow, None when it allows all."""
+        for action, resource in self.requested(service, operation, params):
+            if not self.allows(action, resource):
+                where = f" on resource: {resource}" if resource else ""
+                return (
+                    f"User: {self.role} is not authorized to perform: {action}{where} "
+                    f"because no identity-based policy allows the {action} action"
+                )
+        return None
+
+    def allows(self, action: str, resource: str | None) -> bool:
+        return any(
+            any(fnmatch.fnmatchcase(action.lower(), pattern) for pattern in actions)
+            and (resource is None or any(fnmatch.fnmatchcase(resource, pattern) for pattern in resources))
+            for actions, resources in self.grants
+        )
+
+    def _arn(self, service: str, resource: str) -> str:
+        return resource if resource.startswith("arn:") else f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+
+    def requested(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str | None]]:
+        """The (IAM action, resource ARN or None) pairs a call needs: a transaction needs the action of each
+        of its parts (PutItem, UpdateItem, DeleteItem, ConditionCheckItem, GetItem) on its table, as on AWS."""
+        if service == "dynamodb":
+            return self._dynamodb(operation, params)
+        named = {
+            "events": ("EventBusName", "event-bus/"),
+            "ssm": ("Name", "parameter/"),
+            "lambda": ("FunctionName", "function:"),
+            "states": ("stateMachineArn", ""),
+        }
+        action = _IAM_ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
+        if service == "sqs" and "QueueUrl" in params:
+            return [(action, self._arn("sqs", str(params["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]))]
+        if service == "events" and operation == "PutEvents":
+            buses = {str(e.get("EventBusName") or "default") for e in params.get("Entries", ())}
+            return [(action, self._arn("events", f"event-bus/{bus}")) for bus in sorted(buses)]
+        if service in named and named[service][0] in params:
+            key, prefix = named[service]
+            return [(action, self._arn(service, prefix + str(params[key]).lstrip("/")))]
+        return [(action, None)]
+
+    def _dynamodb(self, operation: str, params: dict[str, Any]) -> list[tuple[str, str | None]]:
+        def table(name: Any, index: Any = None) -> str:
+            arn = self._arn("dynamodb", f"table/{name}")
+            return f"{arn}/index/{index}" if index else arn
+
+        if operation in ("TransactWriteItems", "TransactGetItems"):
+            parts = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "Get": "GetItem"}
+            needed: list[tuple[str, str | None]] = []
+            for item in params.get("TransactItems", ()):
+                for part, body in item.items():
+                    needed.append((f"dynamodb:{parts.get(part, part + 'Item')}", table(body.get("TableName"))))
+            return needed
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [(f"dynamodb:{operation}", table(name)) for name in params.get("RequestItems", {})]
+        if "TableName" in params:
+            return [(f"dynamodb:{operation}", table(params["TableName"], params.get("IndexName")))]
+        return [(f"dynamodb:{operation}", None)]
+
+
 def _carried(operation: str, params: Any, result: Any) -> tuple[int, bool]:
     """What a call carried, for the benchmark's unit and request estimates: (items, strongly consistent)."""
     if not isinstance(params, dict):
@@ -234,6 +343,8 @@ def serve(channel: socket.socket) -> int:
     function["logStream"] = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
     module_name, _, attribute = str(init["handler"]).rpartition(".")
     try:
+        if init.get("permissions") is not None:
+            Role(init["permissions"], function["arn"]).apply()
         profiler = Profiler(init["profile"], function["name"]) if init.get("profile") else None
         handler = getattr(importlib.import_module(module_name), attribute)
     except BaseException as error:  # an init failure of any kind is reported, as Lambda's INIT does

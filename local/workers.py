@@ -123,6 +123,8 @@ class Environment:
     variables: Mapping[str, str]
     timeout: float
     memory: int
+    # The role's statements as `local.iam.Grant.as_json` gives them; None applies no IAM (tests of the pools).
+    permissions: tuple[dict[str, list[str]], ...] | None = None
 
 
 class InvokeError(Exception):
@@ -185,6 +187,8 @@ class Worker:
         env = self.environment
         function = {"name": env.name, "arn": env.arn, "memory": env.memory, "timeout": env.timeout}
         init: dict[str, Any] = {"handler": env.handler, "paths": list(env.paths), "function": function}
+        if env.permissions is not None:
+            init["permissions"] = list(env.permissions)
         if self.profile is not None:
             init["profile"] = self.profile
         protocol.send(self.channel, init)
