@@ -38,6 +38,7 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,6 +95,12 @@ def error_shape(error: BaseException) -> dict[str, Any]:
     }
 
 
+def _wrap(owner: Any, name: str, around: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Replace a library's method `owner.name` with `around(original)`: how the worker times calls
+    (`Profiler`) and applies the function's role (`Role`) without touching the handler's code."""
+    setattr(owner, name, around(getattr(owner, name)))
+
+
 class LambdaContext:
     """The attributes of the Lambda context object that handlers and Powertools read."""
 
@@ -146,47 +153,53 @@ class Profiler:
         from botocore.endpoint import Endpoint
 
         profiler, calls = self, self.calls
-        make_api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private, untyped
-        send = getattr(Endpoint, "_send")  # noqa: B009
 
-        def timed(client: Any, operation: str, params: Any) -> Any:
-            start, wire = time.monotonic(), profiler.wire
-            result: Any = None
-            try:
-                result = make_api_call(client, operation, params)
-                return result
-            finally:
-                end = time.monotonic()
-                service = client.meta.service_model.service_name
-                items, consistent = _carried(operation, params, result)
-                calls.append(["aws", f"{service}.{operation}", start, end, items, consistent, profiler.wire - wire])
+        def timed(make_api_call: Callable[..., Any]) -> Callable[..., Any]:
+            def call(client: Any, operation: str, params: Any) -> Any:
+                start, wire = time.monotonic(), profiler.wire
+                result: Any = None
+                try:
+                    result = make_api_call(client, operation, params)
+                    return result
+                finally:
+                    end = time.monotonic()
+                    service = client.meta.service_model.service_name
+                    items, consistent = _carried(operation, params, result)
+                    calls.append(["aws", f"{service}.{operation}", start, end, items, consistent, profiler.wire - wire])
 
-        def timed_send(endpoint: Any, request: Any) -> Any:
-            start = time.monotonic()
-            try:
-                return send(endpoint, request)
-            finally:
-                profiler.wire += time.monotonic() - start
+            return call
 
-        setattr(BaseClient, "_make_api_call", timed)  # noqa: B010
-        setattr(Endpoint, "_send", timed_send)  # noqa: B010
+        def timed_send(send: Callable[..., Any]) -> Callable[..., Any]:
+            def call(endpoint: Any, request: Any) -> Any:
+                start = time.monotonic()
+                try:
+                    return send(endpoint, request)
+                finally:
+                    profiler.wire += time.monotonic() - start
+
+            return call
+
+        _wrap(BaseClient, "_make_api_call", timed)
+        _wrap(Endpoint, "_send", timed_send)
 
     def _patch_stripe(self) -> None:
         from stripe._http_client import HTTPClient
 
         calls = self.calls
-        request = HTTPClient.request_with_retries
 
-        def timed(client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            start = time.monotonic()
-            try:
-                return request(client, method, url, *args, **kwargs)
-            finally:
-                end = time.monotonic()
-                path = url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
-                calls.append(["stripe", f"{method.upper()} /{path}", start, end, 1, False, end - start])
+        def timed(request: Callable[..., Any]) -> Callable[..., Any]:
+            def call(client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+                start = time.monotonic()
+                try:
+                    return request(client, method, url, *args, **kwargs)
+                finally:
+                    end = time.monotonic()
+                    path = url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
+                    calls.append(["stripe", f"{method.upper()} /{path}", start, end, 1, False, end - start])
 
-        setattr(HTTPClient, "request_with_retries", timed)  # noqa: B010
+            return call
+
+        _wrap(HTTPClient, "request_with_retries", timed)
 
     def run(self, handler: Any, event: Any, context: Any) -> tuple[Any, dict[str, Any]]:
         """The handler's result and the invoke's profile; an exception carries the profile along as
@@ -219,6 +232,14 @@ _IAM_ACTIONS = {
     "s3:HeadBucket": "s3:ListBucket",
 }
 
+# Services whose calls name their resource in one parameter: (parameter, the ARN's resource prefix).
+_NAMED = {
+    "events": ("EventBusName", "event-bus/"),
+    "ssm": ("Name", "parameter/"),
+    "lambda": ("FunctionName", "function:"),
+    "states": ("stateMachineArn", ""),
+}
+
 
 class Role:
     """The function's role, applied as AWS applies it (moto applies none): an AWS call that no statement of
@@ -238,21 +259,23 @@ class Role:
         from botocore.exceptions import ClientError
 
         role = self
-        make_api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private, untyped
 
-        def guarded(client: Any, operation: str, params: Any) -> Any:
-            service = client.meta.service_model.signing_name
-            refusal = role.refusal(service, operation, params if isinstance(params, dict) else {})
-            if refusal is not None:
-                print(f"local IAM: {refusal}", file=sys.stderr)
-                refused: Any = {
-                    "Error": {"Code": "AccessDeniedException", "Message": refusal},
-                    "ResponseMetadata": {"HTTPStatusCode": 400},
-                }
-                raise ClientError(refused, operation)
-            return make_api_call(client, operation, params)
+        def guarded(make_api_call: Callable[..., Any]) -> Callable[..., Any]:
+            def call(client: Any, operation: str, params: Any) -> Any:
+                service = client.meta.service_model.signing_name
+                refusal = role.refusal(service, operation, params if isinstance(params, dict) else {})
+                if refusal is not None:
+                    print(f"local IAM: {refusal}", file=sys.stderr)
+                    refused: Any = {
+                        "Error": {"Code": "AccessDeniedException", "Message": refusal},
+                        "ResponseMetadata": {"HTTPStatusCode": 400},
+                    }
+                    raise ClientError(refused, operation)
+                return make_api_call(client, operation, params)
 
-        setattr(BaseClient, "_make_api_call", guarded)  # noqa: B010
+            return call
+
+        _wrap(BaseClient, "_make_api_call", guarded)
 
     def refusal(self, service: str, operation: str, params: dict[str, Any]) -> str | None:
         """AWS's message for the first part of the call the role does not allow, None when it allows all."""
@@ -272,34 +295,31 @@ class Role:
             for actions, resources in self.grants
         )
 
-    def _arn(self, service: str, resource: str) -> str:
-        return resource if resource.startswith("arn:") else f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+    def _arn(self, service: str, prefix: str, name: str) -> str:
+        """The ARN of a resource a call names: as given when the call gives an ARN, else built from its name."""
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:{service}:{self.region}:{self.account}:{prefix}{name}"
 
     def requested(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str | None]]:
         """The (IAM action, resource ARN or None) pairs a call needs: a transaction needs the action of each
         of its parts (PutItem, UpdateItem, DeleteItem, ConditionCheckItem, GetItem) on its table, as on AWS."""
         if service == "dynamodb":
             return self._dynamodb(operation, params)
-        named = {
-            "events": ("EventBusName", "event-bus/"),
-            "ssm": ("Name", "parameter/"),
-            "lambda": ("FunctionName", "function:"),
-            "states": ("stateMachineArn", ""),
-        }
         action = _IAM_ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
         if service == "sqs" and "QueueUrl" in params:
-            return [(action, self._arn("sqs", str(params["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]))]
+            return [(action, self._arn("sqs", "", str(params["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]))]
         if service == "events" and operation == "PutEvents":
             buses = {str(e.get("EventBusName") or "default") for e in params.get("Entries", ())}
-            return [(action, self._arn("events", f"event-bus/{bus}")) for bus in sorted(buses)]
-        if service in named and named[service][0] in params:
-            key, prefix = named[service]
-            return [(action, self._arn(service, prefix + str(params[key]).lstrip("/")))]
+            return [(action, self._arn("events", "event-bus/", bus)) for bus in sorted(buses)]
+        if service in _NAMED and _NAMED[service][0] in params:
+            key, prefix = _NAMED[service]
+            return [(action, self._arn(service, prefix, str(params[key]).lstrip("/")))]
         return [(action, None)]
 
     def _dynamodb(self, operation: str, params: dict[str, Any]) -> list[tuple[str, str | None]]:
         def table(name: Any, index: Any = None) -> str:
-            arn = self._arn("dynamodb", f"table/{name}")
+            arn = self._arn("dynamodb", "table/", str(name))
             return f"{arn}/index/{index}" if index else arn
 
         if operation in ("TransactWriteItems", "TransactGetItems"):

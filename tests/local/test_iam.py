@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.aws import FAKE_CREDENTIALS
+from local.aws import FAKE_CREDENTIALS, MotoServer
 from local.iam import SAM_POLICY_TEMPLATES, Grant, grants
 from local.lambdas import function_specs, worker_environments
 from local.template import ACCOUNT_ID, REGION, Physical, Resolver, Template, arn
@@ -27,9 +27,9 @@ from botocore.exceptions import ClientError
 
 
 def get(event, context):
-    # Nothing listens on port 9: a call the role lets through fails to connect, a refused one never tries.
-    config = Config(retries={"max_attempts": 1}, connect_timeout=1)
-    client = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9", config=config)
+    # The local AWS has no tables: a call the role lets through is answered ResourceNotFoundException
+    # there, a refused one never reaches it.
+    client = boto3.client("dynamodb", config=Config(retries={"max_attempts": 1}))
     try:
         client.get_item(TableName=event["table"], Key={"PK": {"S": "order#1"}})
     except ClientError as error:
@@ -43,8 +43,8 @@ def _table(name: str) -> str:
     return arn("dynamodb", f"table/{name}")
 
 
-def _role(*grants: Grant) -> Role:
-    return Role([grant.as_json() for grant in grants], FUNCTION_ARN)
+def _role(*grants: Grant, function_arn: str = FUNCTION_ARN) -> Role:
+    return Role([grant.as_json() for grant in grants], function_arn)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,9 @@ def test_every_functions_policies_are_read_with_their_resources_resolved(
     # Every function calls AWS but the preflight, which answers CORS from its environment alone.
     assert {name for name, spec in specs.items() if not spec.grants} == {"PreflightFunction"}
     orders = str(resolver.ref("OrdersTable"))
-    admin = Role([g.as_json() for g in specs["OrdersAdminFunction"].grants], specs["OrdersAdminFunction"].arn)
+    admin = _role(*specs["OrdersAdminFunction"].grants, function_arn=specs["OrdersAdminFunction"].arn)
     assert admin.allows("dynamodb:BatchGetItem", _table(orders))  # a page of coupons reads them in one batch
-    public = Role([g.as_json() for g in specs["CatalogPublicFunction"].grants], specs["CatalogPublicFunction"].arn)
+    public = _role(*specs["CatalogPublicFunction"].grants, function_arn=specs["CatalogPublicFunction"].arn)
     assert public.allows("dynamodb:GetItem", _table(str(resolver.ref("InventoryTable"))))
     assert not public.allows("dynamodb:PutItem", _table(str(resolver.ref("CatalogTable"))))
     assert not public.allows("dynamodb:GetItem", _table(orders))
@@ -108,6 +108,9 @@ def test_a_role_matches_actions_and_the_resources_a_call_names() -> None:
     assert role.refusal("dynamodb", "PutItem", {"TableName": "orders"}) is not None
     assert role.refusal("events", "PutEvents", {"Entries": [{"EventBusName": "store"}]}) is None
     assert role.refusal("events", "PutEvents", {"Entries": [{"EventBusName": "other"}]}) is not None
+    # A call may name its resource by ARN instead of by name: the same resource, the same answer.
+    by_arn = {"Entries": [{"EventBusName": arn("events", "event-bus/store")}]}
+    assert role.refusal("events", "PutEvents", by_arn) is None
 
 
 def test_a_transaction_needs_the_action_of_each_of_its_parts_on_its_table() -> None:
@@ -127,10 +130,19 @@ def test_operations_are_matched_by_their_iam_action_names() -> None:
     role = _role(Grant(("lambda:InvokeFunction",), (arn("lambda", "function:pricing*"),)))
     assert role.refusal("lambda", "Invoke", {"FunctionName": "pricing-local"}) is None
     assert role.refusal("lambda", "Invoke", {"FunctionName": "reports-local"}) is not None
+    assert role.refusal("lambda", "Invoke", {"FunctionName": arn("lambda", "function:pricing-local")}) is None
+
+
+@pytest.fixture(scope="module")
+def local_aws() -> Iterator[MotoServer]:
+    server = MotoServer(port=0)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def pools(tmp_path: Path) -> Iterator[Pools]:
+def pools(tmp_path: Path, local_aws: MotoServer) -> Iterator[Pools]:
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "__init__.py").write_text("")
     (tmp_path / "shop" / "aws.py").write_text(textwrap.dedent(HANDLER))
@@ -140,7 +152,12 @@ def pools(tmp_path: Path) -> Iterator[Pools]:
         arn=FUNCTION_ARN,
         handler="shop.aws.get",
         paths=(str(tmp_path),),
-        variables={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": REGION, **FAKE_CREDENTIALS},
+        variables={
+            "PATH": os.environ["PATH"],
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": local_aws.endpoint,
+            **FAKE_CREDENTIALS,
+        },
         timeout=10,
         memory=128,
         permissions=(grant.as_json(),),
@@ -154,8 +171,8 @@ def test_a_worker_refuses_a_call_its_role_does_not_grant_as_aws_does(pools: Pool
     refused = pools.invoke("shop-orders", {"table": "catalog"})
     assert refused["code"] == "AccessDeniedException"
     assert "dynamodb:GetItem on resource: " + _table("catalog") in refused["message"]
-    # The granted one goes out (and finds nothing listening).
-    assert pools.invoke("shop-orders", {"table": "orders"})["code"] == "EndpointConnectionError"
+    # The granted one goes out to the local AWS (which has no such table).
+    assert pools.invoke("shop-orders", {"table": "orders"})["code"] == "ResourceNotFoundException"
 
 
 def _tasks(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -170,7 +187,7 @@ def test_each_workflow_may_invoke_every_function_its_definition_calls(template: 
     """Step Functions calls a task's function with the state machine's role: each function a Task names
     must be granted to it (the local stack's Step Functions does not ask)."""
     for logical_id, props in template.of_type("AWS::Serverless::StateMachine"):
-        role = Role([g.as_json() for g in grants(logical_id, props, resolver)], FUNCTION_ARN)
+        role = _role(*grants(logical_id, props, resolver))
         definition = json.loads((ROOT / props["DefinitionUri"]).read_text())
         substitutions = props.get("DefinitionSubstitutions", {})
         tasks = list(_tasks(definition["States"]))
