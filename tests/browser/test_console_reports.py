@@ -1,7 +1,7 @@
 """The console's second half in a real browser: the admin reads the reports (the sales chart drawn as
-inline SVG), runs a report now and downloads its file, creates a coupon, sets a tax rate, keeps the
-shipping methods and approves an affiliate at a rate; support finds a customer and adds a note, and sees
-none of the admin-only pages."""
+inline SVG), runs a report now and downloads its file, creates a coupon and ends it, sets a tax rate,
+keeps the shipping methods and approves an affiliate at a rate; support finds a customer and adds a
+note, and sees none of the admin-only pages."""
 
 import secrets
 
@@ -50,7 +50,7 @@ def test_the_admin_reads_the_sales_chart_and_downloads_a_report_run_now(page: Pa
     assert download.value.path().stat().st_size > 0
 
 
-def test_the_admin_creates_a_coupon_and_sets_a_tax_rate(page: Page, web_stack: WebStack) -> None:
+def test_the_admin_creates_a_coupon_ends_it_and_sets_a_tax_rate(page: Page, web_stack: WebStack) -> None:
     # Given the admin in the console and a code nobody used
     sign_in(page, web_stack, "admin@example.com", "admin")
     code = f"W3B{secrets.token_hex(3).upper()}"
@@ -68,6 +68,21 @@ def test_the_admin_creates_a_coupon_and_sets_a_tax_rate(page: Page, web_stack: W
     expect(row).to_contain_text("15 %")
     row.get_by_role("link", name=code).click()
     expect(page.get_by_test_id("coupon-redemptions")).to_contain_text("0")
+
+    # When they end it now, confirming
+    page.get_by_test_id("coupon-end").click()
+    page.get_by_test_id("coupon-end-confirm").click()
+
+    # Then the page shows it over, offers no second end, and a quote with it is refused as expired
+    expect(page.get_by_test_id("coupon-validity")).to_contain_text("over")
+    expect(page.get_by_test_id("coupon-end")).to_have_count(0)
+    quote = requests.post(
+        f"{web_stack.api}/quotes",
+        json={"items": [{"sku": "NOTEBOOK-BLACK", "quantity": 1}], "country": "DE", "couponCode": code},
+        timeout=HTTP_TIMEOUT_S,
+    )
+    assert quote.status_code == 200, quote.text
+    assert quote.json()["coupon"]["reason"] == "coupon_expired", quote.json()
 
     # When they set Austria's rates, reduced for books
     page.get_by_test_id("nav-pricing").click()

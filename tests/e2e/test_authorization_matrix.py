@@ -140,6 +140,7 @@ def matrix() -> dict[Route, Row]:
         ("POST", "/coupons"): admin_only(201, body="coupon"),
         ("GET", "/coupons"): admin_only(200),
         ("GET", "/coupons/{code}"): admin_only(200),
+        ("POST", "/coupons/{code}/end"): admin_only(200),
         # a method for a country nobody checks out to: the stack's other tests keep their shipping
         ("POST", "/shipping-methods"): admin_only(201, body=MATRIX_METHOD),
         ("GET", "/shipping-methods/{shippingMethodId}"): admin_only(200),

@@ -172,6 +172,19 @@ def get_coupon(code: CouponCodePath) -> CouponOut:
     return CouponOut(**logic.get_coupon(ports(), code).model_dump())
 
 
+@app.post(
+    "/coupons/<code>/end",
+    operation_id="endCoupon",
+    summary="End a coupon now: checkouts and quotes refuse it as expired from this moment, and customers' "
+    "offers no longer list it; its uses so far stay (admin). Idempotent: an ended coupon keeps its end",
+    responses=responses(401, 403, 404, 422),
+    tags=["coupons"],
+)
+@requires(ADMIN)
+def end_coupon(code: CouponCodePath) -> CouponOut:
+    return CouponOut(**logic.end_coupon(ports(), code).model_dump())
+
+
 ShippingMethodIdPath = Annotated[str, Path(alias="shippingMethodId", pattern=ShippingMethodIdPattern)]
 CountryPath = Annotated[str, Path(alias="country", pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 

@@ -352,6 +352,19 @@ class OrdersStore(TableStore):
         item = self.get(coupon_pk(code), META)
         return self._with_uses(_coupon_of(item)) if item else None
 
+    def end_coupon(self, code: str, at: datetime, *, drop_start: bool) -> Coupon | None:
+        """Set the coupon's `valid_until` to `at` (and remove its `valid_from`, when the coupon had not
+        begun: now it never will); the coupon after, with its uses, or None if there is no such coupon.
+        Only its rules item changes: checkouts redeeming it meanwhile write its allowance items."""
+        item = self.update_if(
+            coupon_pk(code),
+            META,
+            "SET valid_until = :until" + (" REMOVE valid_from" if drop_start else ""),
+            condition="attribute_exists(PK)",
+            values={":until": iso(at)},
+        )
+        return self._with_uses(_coupon_of(item)) if item else None
+
     def _with_uses(self, coupon: Coupon, allowances: list[dict[str, Any]] | None = None) -> Coupon:
         """`coupon` with the uses of its allowance shards added (read here unless given)."""
         if coupon.shards is None:

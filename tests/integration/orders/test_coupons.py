@@ -12,6 +12,7 @@ from common.auth import Caller
 from common.errors import ValidationFailed
 from orders import logic
 from orders.coupons import CouponIn
+from orders.errors import CouponNotFound
 from orders.models import Order, OrderStatus
 from orders.ports import Ports
 from orders.store import OrdersStore
@@ -186,3 +187,53 @@ def test_fifty_racing_checkouts_redeem_a_ten_use_coupon_ten_times(
     coupon = store.get_coupon(code)
     assert coupon is not None
     assert coupon.redemptions == 10
+
+
+def test_an_ended_coupon_is_refused_as_expired_and_keeps_its_uses(
+    store: OrdersStore, pricing: FakePricing, workflow: FakeWorkflow, publish: FakePublisher
+) -> None:
+    # Given a coupon issued to a customer, valid for a month, used once
+    code = _coupon(store, validUntil=(NOW + timedelta(days=30)).isoformat(), customerIds=[CUSTOMER.sub])
+    _checkout(store, pricing, workflow, publish, code=code)
+    later = NOW + timedelta(hours=1)
+    assert [offer.coupon.code for offer in logic.my_offers(wired(store, clock=lambda: later), CUSTOMER.sub)] == [code]
+
+    # When staff end it an hour later
+    ended = logic.end_coupon(wired(store, clock=lambda: later), code.lower())
+
+    # Then it expires at that moment with its use kept, a checkout after it is refused as expired with
+    # nothing written, and the customer's offers no longer list it
+    assert (ended.valid_until, ended.redemptions) == (later, 1)
+    assert logic.get_coupon(wired(store), code) == ended
+    request = checkout_request(("TEE-RED-M", 1), couponCode=code)
+    with pytest.raises(ValidationFailed) as refusal:
+        logic.checkout(wired(store, pricing=pricing, clock=lambda: later), CUSTOMER, request, "after-the-end")
+    assert _rule_of(refusal) == "coupon_expired"
+    assert len(store.by_customer(CUSTOMER.sub, start_key=None, limit=10).items) == 1
+    assert logic.my_offers(wired(store, clock=lambda: later), CUSTOMER.sub) == []
+
+
+def test_ending_a_coupon_again_keeps_its_first_end(store: OrdersStore) -> None:
+    code = _coupon(store)
+    first = logic.end_coupon(wired(store, clock=lambda: NOW), code)
+    again = logic.end_coupon(wired(store, clock=lambda: NOW + timedelta(minutes=5)), code)
+    assert first.valid_until == again.valid_until == NOW
+    assert logic.get_coupon(wired(store), code).valid_until == NOW
+
+
+def test_ending_a_coupon_that_has_not_begun_drops_its_start(store: OrdersStore) -> None:
+    # Given a coupon that begins tomorrow (its start must stay before its end)
+    code = _coupon(store, validFrom=(NOW + timedelta(days=1)).isoformat())
+
+    # When staff end it today
+    ended = logic.end_coupon(wired(store, clock=lambda: NOW), code)
+
+    # Then it never begins, and it still reads back
+    assert (ended.valid_from, ended.valid_until) == (None, NOW)
+    assert logic.get_coupon(wired(store), code) == ended
+
+
+def test_ending_an_unknown_coupon_is_not_found(store: OrdersStore) -> None:
+    with pytest.raises(CouponNotFound):
+        logic.end_coupon(wired(store, clock=lambda: NOW), "NOPE")
+    assert store.get_coupon("NOPE") is None

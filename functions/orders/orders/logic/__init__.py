@@ -13,7 +13,7 @@ from orders.logic.attention import (
 )
 from orders.logic.cancel import cancel
 from orders.logic.checkout import checkout, execution_input
-from orders.logic.coupons import Offer, create_coupon, get_coupon, list_coupons, my_offers
+from orders.logic.coupons import Offer, create_coupon, end_coupon, get_coupon, list_coupons, my_offers
 from orders.logic.erasure import ERASED, Anonymised, anonymise_customer, redacted, still_to_ship
 from orders.logic.quote import quote
 from orders.logic.rates import (
@@ -45,6 +45,7 @@ __all__ = [
     "create_coupon",
     "create_shipping_method",
     "digest",
+    "end_coupon",
     "execution_input",
     "find_orders",
     "flag",

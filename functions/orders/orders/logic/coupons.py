@@ -76,3 +76,20 @@ def my_offers(ports: Ports, customer_id: str) -> list[Offer]:
 def list_coupons(ports: Ports, *, cursor: str | None, limit: int) -> tuple[list[Coupon], str | None]:
     page = ports.store.list_coupons(start_key=decode_cursor(cursor, "coupons"), limit=limit)
     return page.items, encode_cursor(page.next_key, "coupons")
+
+
+def end_coupon(ports: Ports, code: str) -> Coupon:
+    """End a coupon now (a code that leaked, a promotion over early): its `validUntil` becomes this
+    moment, so checkouts and quotes refuse it as expired (`coupon_expired`) and `GET /me/offers` no longer
+    lists it; its uses so far and its orders stay. Idempotent: a coupon already over keeps its end.
+    A checkout that read the coupon just before may still redeem it; no checkout after does."""
+    coupon = get_coupon(ports, code)
+    now = ports.clock()
+    if coupon.valid_until is not None and coupon.valid_until <= now:
+        return coupon
+    ended = ports.store.end_coupon(
+        coupon.code, now, drop_start=coupon.valid_from is not None and coupon.valid_from >= now
+    )
+    if ended is None:
+        raise CouponNotFound(code)
+    return ended

@@ -1,7 +1,8 @@
 /**
  * `#/coupons` (admin): the coupons by code, a form to create one with its type, value, limits,
- * validity and categories, and `#/coupons/:code` to view one with how often it was redeemed.
- * Coupons are never edited in place (the API has no PUT): a changed offer is a new code.
+ * validity and categories, and `#/coupons/:code` to view one with how often it was redeemed and to end
+ * it now (a code that leaked, a promotion over early). Coupons are never edited in place (the API has no
+ * PUT): a changed offer is a new code.
  */
 import { useState } from "preact/hooks";
 
@@ -264,9 +265,28 @@ function CouponForm({ api, onCreated }: { api: PageProps["api"]; onCreated: () =
   );
 }
 
+/** Over: its end has passed (ended by staff, or expired). */
+function isOver(c: Coupon): boolean {
+  return c.validUntil ? new Date(c.validUntil).getTime() <= Date.now() : false;
+}
+
 function CouponView({ api, code }: PageProps & { code: string }) {
   const coupon = useLoad(() => must(api.GET("/coupons/{code}", { params: { path: { code } } })), [code]);
+  const [endArmed, setEndArmed] = useState(false);
+  const [endError, setEndError] = useState<unknown>(null);
   const c = coupon.data;
+
+  async function end(): Promise<void> {
+    setEndError(null);
+    try {
+      await must(api.POST("/coupons/{code}/end", { params: { path: { code } } }));
+      setEndArmed(false);
+      coupon.reload();
+    } catch (e) {
+      setEndError(e);
+    }
+  }
+
   return (
     <section aria-labelledby="coupon-title">
       <p>
@@ -284,7 +304,10 @@ function CouponView({ api, code }: PageProps & { code: string }) {
           <dt>Minimum subtotal</dt>
           <dd>{c.minSubtotal ? money(c.minSubtotal) : "none"}</dd>
           <dt>Valid</dt>
-          <dd>{validity(c)}</dd>
+          <dd data-testid="coupon-validity">
+            {validity(c)}
+            {isOver(c) ? " (over: checkouts refuse it)" : ""}
+          </dd>
           <dt>Redeemed</dt>
           <dd data-testid="coupon-redemptions">
             {c.redemptions ?? 0}
@@ -300,6 +323,26 @@ function CouponView({ api, code }: PageProps & { code: string }) {
           <dd>{c.customerIds?.length ? c.customerIds.join(", ") : "everyone"}</dd>
         </dl>
       ) : null}
+      {c && !isOver(c) ? (
+        <div class="card">
+          {endArmed ? (
+            <>
+              <span>End {c.code} now? Checkouts refuse it from this moment; its uses so far stay.</span>{" "}
+              <button type="button" class="danger" onClick={() => void end()} data-testid="coupon-end-confirm">
+                Yes, end it
+              </button>{" "}
+              <button type="button" onClick={() => setEndArmed(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <button type="button" class="danger" onClick={() => setEndArmed(true)} data-testid="coupon-end">
+              End coupon now
+            </button>
+          )}
+        </div>
+      ) : null}
+      <ErrorNote error={endError} />
     </section>
   );
 }
