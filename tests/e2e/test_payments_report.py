@@ -19,6 +19,8 @@ from tests.e2e.localstack import LocalStack
 from tests.e2e.shop import ADDRESS, pay, poll, stocked_sku, wait_status
 
 pytestmark = pytest.mark.e2e
+DISPUTE_FEE = 2000
+"""Stripe's dispute fee in the euro area (20.00 EUR)."""
 Http = Callable[..., requests.Response]
 
 
@@ -46,7 +48,8 @@ def _report_row(http: Http, admin: str, order_id: str, until: Callable[[dict[str
         rows = [r for r in report["items"] if r["orderId"] == order_id]
         if not rows:
             return None
-        summed = {k: sum(r[k]["amount"] for r in rows) for k in ("gross", "fee", "refunds", "disputed", "net")}
+        named = ("gross", "fee", "refunds", "disputed", "disputeFee", "net")
+        summed = {k: sum(r[k]["amount"] for r in rows) for k in named}
         return summed | {"disputeLost": sum(r["disputeLost"]["amount"] for r in rows), "days": report["days"]}
 
     found: dict[str, Any] = poll(row, lambda r: r is not None and until(r))
@@ -117,6 +120,18 @@ def test_a_dispute_shows_on_the_order_and_in_the_report(stack: LocalStack, http:
             "reason": "fraudulent",
             "status": status,
             "created": int(time.time()),
+            # Stripe's withdrawal of the amount and its dispute fee, listed in the dispute
+            "balance_transactions": [
+                {
+                    "id": "txn_dp",
+                    "object": "balance_transaction",
+                    "amount": -total,
+                    "fee": DISPUTE_FEE,
+                    "net": -total - DISPUTE_FEE,
+                    "currency": "eur",
+                    "type": "adjustment",
+                }
+            ],
         }
         payload = json.dumps(event(kind, dispute))
         answer = http("POST", "/payments/webhook", data=payload, headers={"Stripe-Signature": sign(payload, secret)})
@@ -132,7 +147,7 @@ def test_a_dispute_shows_on_the_order_and_in_the_report(stack: LocalStack, http:
     assert shown["dispute"]["amount"] == {"amount": total, "currency": "EUR"}
     opened_id = shown["dispute"]["disputeId"]
 
-    # And when the shop loses it, the order shows the outcome and the report counts it
+    # And when the shop loses it, the order shows the outcome and the report counts it, with Stripe's fee
     deliver("charge.dispute.closed", "lost")
     decided = poll(
         lambda: http("GET", f"/orders/{order_id}", token=admin).json(),
@@ -140,4 +155,5 @@ def test_a_dispute_shows_on_the_order_and_in_the_report(stack: LocalStack, http:
     )
     assert decided["dispute"]["closedAt"] is not None
     row = _report_row(http, admin, order_id, lambda r: r["disputeLost"] == total)
-    assert row["disputed"] == total and row["net"] == total - row["fee"] - total
+    assert (row["disputed"], row["disputeFee"]) == (total, DISPUTE_FEE)
+    assert row["net"] == total - row["fee"] - total - DISPUTE_FEE

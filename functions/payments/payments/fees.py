@@ -1,6 +1,7 @@
 """What Stripe kept: the fee and net of a payment and of a refund, read from Stripe's balance transactions
 (PaymentIntent → `latest_charge` → `charge.balance_transaction` → `GET /v1/balance_transactions/{id}`),
-for `PaymentSucceeded` and `RefundSucceeded`.
+for `PaymentSucceeded` and `RefundSucceeded`; a dispute's fee from the balance transactions its webhook
+lists, for `PaymentDisputed` and `DisputeClosed`.
 
 Reading them is best effort: the payment stands whether or not Stripe answers this too, so a read that
 fails (Stripe down or slow, past the gateway's timeout; an answer we cannot read; a balance settled in
@@ -15,6 +16,7 @@ from typing import Any
 from common.money import Money
 from payments.errors import PaymentProviderUnavailable, PaymentRejected
 from payments.ports import Balances
+from payments.stripe_events import DisputeObject
 
 REFUND_COUNTS = frozenset({"succeeded", "pending", "requires_action"})
 """Refund statuses that count towards a charge's refunded total (Stripe's `amount_refunded`)."""
@@ -42,6 +44,33 @@ class RefundBalance:
     fee: Money | None = None
     net: Money | None = None
     unknown: str | None = None
+
+
+@dataclass(frozen=True)
+class DisputeFees:
+    """What a dispute cost in Stripe's fees: `fee` withdrawn with the disputed amount, `returned` given
+    back of it when the dispute was won; None where Stripe did not say."""
+
+    fee: Money | None = None
+    returned: Money | None = None
+
+
+def dispute_fees(dispute: DisputeObject, currency: str) -> DisputeFees:
+    """From the balance transactions a dispute lists (Stripe sends them in the dispute; no call): the
+    withdrawals' fees (`amount` < 0, `fee` >= 0) and what reinstatements gave back (`amount` > 0, `fee`
+    <= 0). Nothing listed is nothing moved: an inquiry withdraws nothing and costs no fee. None when the
+    payload has no list, lists another currency than the payment's (a balance settled elsewhere), or a
+    fee whose sign does not fit its transaction."""
+    listed = dispute.balance_transactions
+    if listed is None or any(t.currency.upper() != currency for t in listed):
+        return DisputeFees()
+    withdrawn = [t.fee for t in listed if t.amount < 0]
+    reinstated = [t.fee for t in listed if t.amount > 0]
+    if any(fee < 0 for fee in withdrawn) or any(fee > 0 for fee in reinstated):
+        return DisputeFees()
+    return DisputeFees(
+        fee=Money(amount=sum(withdrawn), currency=currency), returned=Money(amount=-sum(reinstated), currency=currency)
+    )
 
 
 class _Unreadable(Exception):

@@ -505,9 +505,10 @@ def _on_dispute(store: PaymentsStore, publish: Publisher, event: DisputeEvent) -
     """A dispute of an order's charge opened (`PaymentDisputed`) or closed (`DisputeClosed`, WON or LOST).
     The order is found through the dispute's `payment_intent` (Stripe sets it for a PaymentIntent's
     charge), and the dispute must be in the payment's currency and at most its amount: otherwise nothing
-    is published. Each is published under an id from the dispute and its status, so a redelivery is
-    dropped by consumers; a `closed` that comes before `created` is published all the same (consumers
-    keep both halves)."""
+    is published. Each carries what Stripe charged, or gave back, of its dispute fee (`fees.dispute_fees`,
+    from the balance transactions the dispute lists). Each is published under an id from the dispute and
+    its status, so a redelivery is dropped by consumers; a `closed` that comes before `created` is
+    published all the same (consumers keep both halves)."""
     dispute = event.data.object
     pointed = store.order_of_intent(dispute.payment_intent) if dispute.payment_intent else None
     if dispute.payment_intent is None or pointed is None:
@@ -516,6 +517,7 @@ def _on_dispute(store: PaymentsStore, publish: Publisher, event: DisputeEvent) -
     if payment is None or dispute.currency.upper() != payment.currency or dispute.amount > payment.amount:
         raise _Mismatch("its amount or currency is not the order's", pointed, dispute.payment_intent)
     amount = Money(amount=dispute.amount, currency=str(payment.currency))
+    charged = fees.dispute_fees(dispute, str(payment.currency))
     at = datetime.fromtimestamp(event.created, UTC).isoformat().replace("+00:00", "Z")
     if event.type == "charge.dispute.created":
         opened = PaymentDisputed(
@@ -525,6 +527,7 @@ def _on_dispute(store: PaymentsStore, publish: Publisher, event: DisputeEvent) -
             amount=amount,
             reason=dispute.reason,
             opened_at=datetime.fromtimestamp(dispute.created, UTC).isoformat().replace("+00:00", "Z"),
+            fee=charged.fee,
         )
         publish([new_event(PaymentDisputed.DETAIL_TYPE, f"PaymentDisputed#{dispute.id}", opened)])
         outcome = "dispute opened"
@@ -537,6 +540,8 @@ def _on_dispute(store: PaymentsStore, publish: Publisher, event: DisputeEvent) -
             amount=amount,
             status=status,
             closed_at=at,
+            # Lost: Stripe keeps its fee, whatever the dispute lists.
+            fee_returned=charged.returned if status is DisputeStatus.WON else Money(amount=0, currency=amount.currency),
         )
         publish([new_event(DisputeClosed.DETAIL_TYPE, f"DisputeClosed#{dispute.id}", closed)])
         outcome = f"dispute closed: {status.value}"

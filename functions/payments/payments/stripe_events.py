@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, model_validator
 
-from common.money import MinorUnits
+from common.money import MAX_AMOUNT, MinorUnits
 from payments.errors import MalformedEvent
 
 IntentEventType = Literal["payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"]
@@ -73,6 +73,18 @@ class RefundObject(_Stripe):
     status: str | None = Field(default=None, max_length=64)
 
 
+SignedMinorUnits = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+
+
+class DisputeBalance(_Stripe):
+    """One balance transaction a dispute lists: the withdrawal (`amount` < 0, `fee` the dispute fee) or
+    the reinstatement of a dispute won (`amount` > 0, `fee` <= 0: what Stripe gives back of its fee)."""
+
+    amount: SignedMinorUnits
+    fee: SignedMinorUnits
+    currency: StripeCurrency
+
+
 class DisputeObject(_Stripe):
     id: StripeId
     object: Literal["dispute"]
@@ -83,6 +95,9 @@ class DisputeObject(_Stripe):
     reason: str = Field(max_length=200)
     status: str = Field(pattern=r"^[a-z_]{1,64}$")
     created: int = Field(ge=0, le=2**32)
+    balance_transactions: list[DisputeBalance] | None = Field(
+        default=None, max_length=10, description="Stripe lists zero, one or two; None: not in the payload"
+    )
 
 
 class _IntentData(_Stripe):

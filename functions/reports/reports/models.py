@@ -208,7 +208,9 @@ class PaymentFigures(Out):
     gross: Money = Field(description="What the customer paid")
     fee: Money = Field(description="Stripe's fee, from the charge's balance transaction (known fees only)")
     fee_unknown: int = Field(
-        default=0, description="Payments whose fee Stripe did not tell us (left out of `fee` and `net`)"
+        default=0,
+        description="Payments, and disputes, whose fee Stripe did not tell us (left out of `fee`, `disputeFee` "
+        "and `net`)",
     )
     fee_returned: Money = Field(description="What Stripe gave back of its fee on refunds (usually 0)")
     commission: SignedMoney = Field(
@@ -217,8 +219,11 @@ class PaymentFigures(Out):
     refunds: Money
     disputed: Money = Field(description="Amount of disputes opened (held by Stripe until they close)")
     dispute_lost: Money = Field(description="Amount of disputes closed LOST: gone back to the customer")
+    dispute_fee: Money = Field(description="Stripe's fees for disputes opened, taken with the disputed amount")
+    dispute_fee_returned: Money = Field(description="What Stripe gave back of its dispute fees on disputes won")
     net: SignedMoney = Field(
-        description="What the shop keeps: gross - fee + feeReturned - commission - refunds - disputeLost"
+        description="What the shop keeps: gross - fee + feeReturned - commission - refunds - disputeLost "
+        "- disputeFee + disputeFeeReturned"
     )
 
 

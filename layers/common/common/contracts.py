@@ -252,6 +252,9 @@ class PaymentDisputed(_Contract):
     amount: Money
     reason: str = Field(max_length=200)
     opened_at: str
+    # From the dispute's withdrawal balance transaction: Stripe's dispute fee, taken with the amount. 0 when
+    # nothing was withdrawn (an inquiry); None when Stripe did not say, and in events before 2026-12.
+    fee: Money | None = Field(default=None, description="What Stripe charged for the dispute")
 
 
 class DisputeClosed(_Contract):
@@ -266,6 +269,9 @@ class DisputeClosed(_Contract):
     amount: Money
     status: DisputeStatus
     closed_at: str
+    # From the reinstatement balance transaction of a dispute won: what Stripe gave back of its dispute
+    # fee (0 where it keeps it, and when the shop lost); None when Stripe did not say, and before 2026-12.
+    fee_returned: Money | None = Field(default=None, description="What Stripe gave back of the dispute fee")
 
 
 class AttentionSource(StrEnum):

@@ -159,7 +159,19 @@ def charge_refunded(total: int) -> dict[str, Any]:
     )
 
 
-def dispute(kind: str, status: str, *, amount: int = AMOUNT, intent: str = INTENT) -> dict[str, Any]:
+DISPUTE_FEE = 2000
+"""Stripe's dispute fee in the euro area (20.00 EUR), withdrawn with the disputed amount."""
+
+
+def dispute(
+    kind: str,
+    status: str,
+    *,
+    amount: int = AMOUNT,
+    intent: str = INTENT,
+    balance_transactions: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    listed = {} if balance_transactions is None else {"balance_transactions": balance_transactions}
     return event(
         kind,
         {
@@ -172,8 +184,35 @@ def dispute(kind: str, status: str, *, amount: int = AMOUNT, intent: str = INTEN
             "reason": "fraudulent",
             "status": status,
             "created": 1795771400,
-        },
+        }
+        | listed,
     )
+
+
+def withdrawal(*, fee: int = DISPUTE_FEE, currency: str = "eur") -> dict[str, Any]:
+    """The balance transaction of a dispute's funds withdrawn, as Stripe lists it in the dispute."""
+    return {
+        "id": "txn_dp_out",
+        "object": "balance_transaction",
+        "amount": -AMOUNT,
+        "fee": fee,
+        "net": -AMOUNT - fee,
+        "currency": currency,
+        "type": "adjustment",
+    }
+
+
+def reinstatement(*, fee_returned: int = DISPUTE_FEE) -> dict[str, Any]:
+    """The balance transaction of a dispute won: the amount back, and what Stripe gives back of its fee."""
+    return {
+        "id": "txn_dp_back",
+        "object": "balance_transaction",
+        "amount": AMOUNT,
+        "fee": -fee_returned,
+        "net": AMOUNT + fee_returned,
+        "currency": "eur",
+        "type": "adjustment",
+    }
 
 
 # ---------------------------------------------------------------- PaymentSucceeded
@@ -307,6 +346,43 @@ def test_a_dispute_closed_in_the_shops_favour_is_won(
 ) -> None:
     _, published = handle(paid_store, dispute("charge.dispute.closed", status), None)
     assert data(published[0], DisputeClosed).status is outcome
+
+
+def test_a_dispute_carries_stripes_dispute_fee_and_what_a_win_gives_back(paid_store: PaymentsStore) -> None:
+    # When a dispute opens with its funds withdrawn (the amount and Stripe's fee), and the shop wins it
+    _, opened = handle(
+        paid_store, dispute("charge.dispute.created", "needs_response", balance_transactions=[withdrawal()]), None
+    )
+    listed = [withdrawal(), reinstatement()]
+    _, closed = handle(paid_store, dispute("charge.dispute.closed", "won", balance_transactions=listed), None)
+
+    # Then the opening carries the fee, and the win what Stripe gave back of it
+    assert data(opened[0], PaymentDisputed).fee == eur(DISPUTE_FEE)
+    assert data(closed[0], DisputeClosed).fee_returned == eur(DISPUTE_FEE)
+
+
+@pytest.mark.parametrize(
+    ("listed", "fee"),
+    [
+        ([], eur(0)),  # an inquiry: nothing withdrawn, no fee
+        (None, None),  # the payload lists no balance transactions: unknown, never 0
+        ([withdrawal(currency="usd")], None),  # settled in another currency than the payment's
+        ([withdrawal(fee=-5)], None),  # a withdrawal's fee is never negative
+    ],
+)
+def test_a_dispute_fee_is_zero_only_when_nothing_was_withdrawn(
+    paid_store: PaymentsStore, listed: list[dict[str, Any]] | None, fee: Money | None
+) -> None:
+    _, opened = handle(
+        paid_store, dispute("charge.dispute.created", "needs_response", balance_transactions=listed), None
+    )
+    assert data(opened[0], PaymentDisputed).fee == fee
+
+
+def test_a_dispute_lost_gives_no_fee_back(paid_store: PaymentsStore) -> None:
+    listed = [withdrawal(), reinstatement()]  # whatever it lists, Stripe keeps its fee on a loss
+    _, closed = handle(paid_store, dispute("charge.dispute.closed", "lost", balance_transactions=listed), None)
+    assert data(closed[0], DisputeClosed).fee_returned == eur(0)
 
 
 def test_a_dispute_of_another_amount_or_payment_publishes_nothing(paid_store: PaymentsStore) -> None:

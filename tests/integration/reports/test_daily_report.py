@@ -64,11 +64,12 @@ def test_the_daily_report_of_yesterday(world: World, deliver: Callable[..., bool
     payments_csv = next(p for p in parts["text/csv"] if p.get_filename().startswith("payments"))  # type: ignore[attr-defined]
     payment_lines = payments_csv.get_payload(decode=True).decode().splitlines()  # type: ignore[attr-defined]
     assert payment_lines[0] == (
-        "day,order_id,gross,fee,fee_unknown,fee_returned,commission,refunds,disputed,dispute_lost,net,currency"
+        "day,order_id,gross,fee,fee_unknown,fee_returned,commission,refunds,disputed,dispute_lost,"
+        "dispute_fee,dispute_fee_returned,net,currency"
     )
     assert payment_lines[-2:] == [
-        "2030-03-31,day total,5400,0,,0,0,1200,0,0,4200,EUR",
-        "2030-03-31,total,5400,0,,0,0,1200,0,0,4200,EUR",
+        "2030-03-31,day total,5400,0,,0,0,1200,0,0,0,0,4200,EUR",
+        "2030-03-31,total,5400,0,,0,0,1200,0,0,0,0,4200,EUR",
     ]
     # The chart is inline, referenced by its Content-ID from the HTML, a real PNG
     (chart,) = parts["image/png"]

@@ -131,7 +131,7 @@ def test_a_refund_adds_the_fee_stripe_gave_back_and_nothing_when_it_kept_it() ->
     assert increments(_event("RefundSucceeded", refunded(None)), UTC_ZONE) == []
 
 
-def test_disputes_count_when_opened_and_again_only_when_lost() -> None:
+def test_disputes_count_when_opened_and_again_only_when_lost_and_their_fees_when_told() -> None:
     opened = PaymentDisputed(
         order_id="o_1",
         payment_intent_id="pi_1",
@@ -151,13 +151,25 @@ def test_disputes_count_when_opened_and_again_only_when_lost() -> None:
             closed_at="2030-06-10T10:00:00Z",
         )
 
+    # A dispute whose fee Stripe did not tell (and every dispute event before 2026-12): unknown, never 0
     assert increments(_event("PaymentDisputed", opened), UTC_ZONE) == [
-        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputed": 3000})
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputed": 3000, "feeUnknown": 1})
+    ]
+    assert increments(_event("PaymentDisputed", opened.model_copy(update={"fee": _eur(2000)})), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputed": 3000, "disputeFee": 2000})
     ]
     assert increments(_event("DisputeClosed", closed(DisputeStatus.LOST)), UTC_ZONE) == [
         Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputeLost": 3000})
     ]
-    assert increments(_event("DisputeClosed", closed(DisputeStatus.WON)), UTC_ZONE) == []
+    # Won: what Stripe gave back of its fee, nothing when it kept it, unknown when it did not say
+    won = closed(DisputeStatus.WON)
+    assert increments(_event("DisputeClosed", won.model_copy(update={"fee_returned": _eur(2000)})), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"disputeFeeReturned": 2000})
+    ]
+    assert increments(_event("DisputeClosed", won.model_copy(update={"fee_returned": _eur(0)})), UTC_ZONE) == []
+    assert increments(_event("DisputeClosed", won), UTC_ZONE) == [
+        Increment("DAY#2030-05-31", "PAYMENT#o_1", {"feeUnknown": 1})
+    ]
 
 
 def test_commissions_by_affiliate_and_month_and_on_the_orders_payment_row() -> None:

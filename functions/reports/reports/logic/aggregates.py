@@ -19,7 +19,8 @@ Items (partition / sort):
 - `DAY#<date> / CUSTOMER#<id>`: orders, spent (after discounts), refunds
 - `DAY#<date> / CAMPAIGN#<source|medium|campaign>`: orders, revenue, refunds, sessions
 - `DAY#<date> / PAYMENT#<orderId>`: gross, fee (Stripe's, from `PaymentSucceeded`; `feeUnknown` 1 when it
-  came without), feeReturned (of refunds, `RefundSucceeded`), commission, refunds, disputed, disputeLost
+  came without), feeReturned (of refunds, `RefundSucceeded`), commission, refunds, disputed, disputeLost,
+  disputeFee and disputeFeeReturned (Stripe's dispute fee, `PaymentDisputed` and `DisputeClosed`)
 - `MONTH#<yyyy-mm> / AFFILIATE#<id>`: earned, reversed, paid (and the statement's address)
 """
 
@@ -278,7 +279,9 @@ def _payment(event: PaymentSucceeded | RefundSucceeded | PaymentDisputed | Dispu
     """What Stripe did to the order's money, on the payments report's row of the day it happened. A fee
     that could not be read is counted as unknown (`feeUnknown`), never as 0; a refund's `fee` is what
     Stripe gave back of its fee (usually nothing). A dispute's amount counts when opened (`disputed`) and,
-    if the shop lost it, again when closed (`disputeLost`): the money lost, which the net subtracts."""
+    if the shop lost it, again when closed (`disputeLost`): the money lost, which the net subtracts. So
+    does Stripe's dispute fee, taken when it opened (`disputeFee`), less what it gave back when the shop
+    won (`disputeFeeReturned`); either one untold counts in `feeUnknown`."""
     payment = f"PAYMENT#{event.order_id}"
     match event:
         case PaymentSucceeded(fee=None):
@@ -287,10 +290,15 @@ def _payment(event: PaymentSucceeded | RefundSucceeded | PaymentDisputed | Dispu
             return [Increment(day, payment, {"fee": fee.amount})]
         case RefundSucceeded(fee=fee) if fee is not None and fee.amount:
             return [Increment(day, payment, {"feeReturned": fee.amount})]
-        case PaymentDisputed():
-            return [Increment(day, payment, {"disputed": event.amount.amount})]
+        case PaymentDisputed(fee=fee):
+            charged = {"disputeFee": fee.amount} if fee is not None else {"feeUnknown": 1}
+            return [Increment(day, payment, {"disputed": event.amount.amount} | charged)]
         case DisputeClosed(status=DisputeStatus.LOST):
             return [Increment(day, payment, {"disputeLost": event.amount.amount})]
+        case DisputeClosed(fee_returned=None):  # won, and what came back of the fee untold
+            return [Increment(day, payment, {"feeUnknown": 1})]
+        case DisputeClosed(fee_returned=returned) if returned is not None and returned.amount:
+            return [Increment(day, payment, {"disputeFeeReturned": returned.amount})]
     return []
 
 

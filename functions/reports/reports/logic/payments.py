@@ -1,7 +1,7 @@
 """Payments due: per transaction what the customer paid, what Stripe kept (its balance transactions' fee,
-published by payments on `PaymentSucceeded`), what refunds and lost disputes took back and the affiliate
-commission, the net the shop keeps, totals per day and for the period, and the commissions due to
-affiliates. As the API answers it (`GET /reports/payments`), as CSV and as a section of the emailed
+published by payments on `PaymentSucceeded`, and its dispute fees), what refunds and lost disputes took
+back and the affiliate commission, the net the shop keeps, totals per day and for the period, and the
+commissions due to affiliates. As the API answers it (`GET /reports/payments`), as CSV and as a section of the emailed
 report. Costs one query per day of the period and one per month it touches."""
 
 from collections.abc import Sequence
@@ -14,7 +14,18 @@ from reports.logic.queries import affiliates, days
 from reports.models import AffiliateRow, PaymentDayRow, PaymentFigures, PaymentRow, PaymentsReport
 from reports.store import ReportsStore
 
-COUNTS = ("gross", "fee", "feeUnknown", "feeReturned", "commission", "refunds", "disputed", "disputeLost")
+COUNTS = (
+    "gross",
+    "fee",
+    "feeUnknown",
+    "feeReturned",
+    "commission",
+    "refunds",
+    "disputed",
+    "disputeLost",
+    "disputeFee",
+    "disputeFeeReturned",
+)
 """The sums a `PAYMENT#` item holds (`reports.logic.aggregates`)."""
 
 
@@ -77,6 +88,8 @@ def _counts(figures: PaymentFigures) -> dict[str, int]:
         "refunds": figures.refunds.amount,
         "disputed": figures.disputed.amount,
         "disputeLost": figures.dispute_lost.amount,
+        "disputeFee": figures.dispute_fee.amount,
+        "disputeFeeReturned": figures.dispute_fee_returned.amount,
     }
 
 
@@ -84,7 +97,8 @@ def _figures(f: dict[str, int], currency: str) -> dict[str, Any]:
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=currency)
 
-    net = f["gross"] - f["fee"] + f["feeReturned"] - f["commission"] - f["refunds"] - f["disputeLost"]
+    fees = f["fee"] - f["feeReturned"] + f["disputeFee"] - f["disputeFeeReturned"]
+    net = f["gross"] - fees - f["commission"] - f["refunds"] - f["disputeLost"]
     return {
         "gross": money(f["gross"]),
         "fee": money(f["fee"]),
@@ -95,6 +109,8 @@ def _figures(f: dict[str, int], currency: str) -> dict[str, Any]:
         "refunds": money(f["refunds"]),
         "disputed": money(f["disputed"]),
         "dispute_lost": money(f["disputeLost"]),
+        "dispute_fee": money(f["disputeFee"]),
+        "dispute_fee_returned": money(f["disputeFeeReturned"]),
         "net": SignedMoney(amount=net, currency=currency),
     }
 
@@ -112,6 +128,8 @@ HEADER = [
     "refunds",
     "disputed",
     "dispute_lost",
+    "dispute_fee",
+    "dispute_fee_returned",
     "net",
     "currency",
 ]
@@ -133,6 +151,8 @@ def payments_csv(report: PaymentsReport) -> bytes:
             r.refunds.amount,
             r.disputed.amount,
             r.dispute_lost.amount,
+            r.dispute_fee.amount,
+            r.dispute_fee_returned.amount,
             r.net.amount,
             r.gross.currency,
         ]
@@ -155,6 +175,8 @@ def payments_html(report: PaymentsReport) -> str:
         ["Refunds", render.money_text(t.refunds)],
         ["Disputed", render.money_text(t.disputed)],
         ["Disputes lost", render.money_text(t.dispute_lost)],
+        ["Dispute fees", render.money_text(t.dispute_fee)],
+        ["Dispute fees returned", render.money_text(t.dispute_fee_returned)],
         ["Net", render.money_text(t.net)],
     ]
     due = [[a.affiliate_id, render.money_text(a.due)] for a in report.commissions_due if a.due.amount]
@@ -169,5 +191,6 @@ def payments_text(report: PaymentsReport) -> str:
     return (
         f"Payments: gross {render.money_text(t.gross)}, Stripe fees {render.money_text(t.fee)}{unknown}, "
         f"refunds {render.money_text(t.refunds)}, disputes lost {render.money_text(t.dispute_lost)}, "
+        f"dispute fees {render.money_text(t.dispute_fee)}, "
         f"net {render.money_text(t.net)}.\n"
     )

@@ -312,8 +312,9 @@ function Payments({ api, period }: { api: Api; period: Period }) {
         <>
           <p data-testid="payments-total">
             Gross {money(r.total.gross)} · Stripe fees {money(r.total.fee)} · refunds {money(r.total.refunds)} · disputes lost{" "}
-            {money(r.total.disputeLost)} · commissions {signed(r.total.commission)} · the shop keeps <strong>{signed(r.total.net)}</strong>
-            {r.total.feeUnknown ? ` (${r.total.feeUnknown} payment(s) without a known fee)` : ""}
+            {money(r.total.disputeLost)} · dispute fees {money(r.total.disputeFee)} · commissions {signed(r.total.commission)} · the
+            shop keeps <strong>{signed(r.total.net)}</strong>
+            {r.total.feeUnknown ? ` (${r.total.feeUnknown} payment(s) or dispute(s) without a known fee)` : ""}
           </p>
           {days.length > 0 ? (
             <table>
