@@ -536,18 +536,17 @@ class OrdersStore(TableStore):
         expression = "SET " + ", ".join(f"#set{i} = :set{i}" for i in range(len(sets)))
         return self._update(order_id, expression, condition, all_values, names | {"#status": "status"})
 
-    def flag(self, order_id: str, attention: dict[str, Any]) -> Order | None:
-        """Flag the order for staff (listed by `needing_attention`). A flag already raised keeps its
-        `since` (the queue's order) and takes the newest reason. None if there is no such order."""
-        since = str(attention["since"])
-        values = {":attention": attention, ":attn": ATTENTION, ":since": f"{since}#{order_id}"}
-        return self._update(
-            order_id,
-            "SET attention = :attention, GSI3PK = :attn, GSI3SK = if_not_exists(GSI3SK, :since)",
-            "attribute_exists(PK)",
-            values,
-            {},
+    def flag(self, order_id: str, attention: dict[str, Any]) -> tuple[Order, bool] | None:
+        """Flag the order for staff (listed by `needing_attention`): the order, and whether this raised
+        the flag (False: it was up already, and keeps its `since`, the queue's order, with the newest
+        reason). None if there is no such order."""
+        since = f"{attention['since']}#{order_id}"
+        expression = "SET attention = :attention, GSI3PK = :attn, GSI3SK = if_not_exists(GSI3SK, :since)"
+        values = {":attention": attention, ":attn": ATTENTION, ":since": since}
+        item = self.update_if(
+            order_pk(order_id), META, expression, **_guarded(expression, "attribute_exists(PK)", values, {})
         )
+        return (_order_of(item), item.get("GSI3SK") == since) if item else None
 
     def set_dispute(self, order_id: str, attribute: str, value: dict[str, Any]) -> Order | None:
         """Write one half of the order's dispute (`dispute` when opened, `dispute_closed` when decided)

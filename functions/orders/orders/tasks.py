@@ -121,9 +121,9 @@ def flag_order_handler(event: dict[str, Any], _context: LambdaContext) -> dict[s
     """A workflow step failed after all its retries: flag the order for staff (the alarm counts it)."""
     task = FlagOrderInput.model_validate(event)
     reason = logic.workflow_failure(task.error, task.execution)
-    logic.flag(ports(), task.order_id, reason, "workflow")
+    flagged = logic.flag(ports(), task.order_id, reason, "workflow")
     logger.error("order needs staff", extra={"reason": reason})
-    metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=int(flagged.raised))
     return {"orderId": task.order_id, "flagged": True}
 
 
@@ -131,11 +131,12 @@ def flag_order_handler(event: dict[str, Any], _context: LambdaContext) -> dict[s
 @metrics.log_metrics
 def attention_requested_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
     """`AttentionRequested` from the bus (reconciliation, webhooks): flag the order for staff. Flagging
-    twice keeps one entry, so a redelivered event changes nothing more."""
+    twice keeps one entry and counts one order needing attention, so a redelivered event changes nothing
+    more."""
     requested = receive(event).payload_as(AttentionRequested)
-    logic.flag(ports(), requested.order_id, requested.reason, requested.source)
+    flagged = logic.flag(ports(), requested.order_id, requested.reason, requested.source)
     logger.error("order needs staff", extra={"orderId": requested.order_id, "source": requested.source})
-    metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=int(flagged.raised))
     return {"orderId": requested.order_id, "flagged": True}
 
 

@@ -1,6 +1,7 @@
 """Orders that need staff: flagged when a workflow step failed for good or the money does not add up,
 listed for staff, re-driven or settled by hand."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from common.auth import Caller
@@ -14,14 +15,22 @@ from orders.models import Actor, CaughtError, Order, OrderStatus, StatusChange
 from orders.ports import Ports
 
 
-def flag(ports: Ports, order_id: str, reason: str, source: str) -> Order:
+@dataclass(frozen=True)
+class Flagged:
+    order: Order
+    raised: bool
+    """Whether this put the order on the queue (False: it was there already; a retried task, a
+    redelivered event), so staff's alarm counts orders, not deliveries."""
+
+
+def flag(ports: Ports, order_id: str, reason: str, source: str) -> Flagged:
     """Put the order on the staff queue (`GET /admin/orders?attention=true`): a step failed after all its
     retries, or reconciliation found money that does not add up. Flagging twice keeps one entry."""
     attention = {"reason": reason[:500], "source": source, "since": iso(ports.clock())}
     flagged = ports.store.flag(order_id, attention) if is_order_id(order_id) else None
     if flagged is None:
         raise OrderNotFound(order_id)
-    return flagged
+    return Flagged(*flagged)
 
 
 def workflow_failure(error: CaughtError | None, execution: str) -> str:
