@@ -1,8 +1,8 @@
 """Payments due: per transaction what the customer paid, what Stripe kept (its balance transactions' fee,
 published by payments on `PaymentSucceeded`, and its dispute fees), what refunds and lost disputes took
 back and the affiliate commission, the net the shop keeps, totals per day and for the period, and the
-commissions due to affiliates. As the API answers it (`GET /reports/payments`), as CSV and as a section of the emailed
-report. Costs one query per day of the period and one per month it touches."""
+commissions due to affiliates. As the API answers it (`GET /reports/payments`), as CSV and as a section of
+the emailed report. Costs one query per day of the period and one per month it touches."""
 
 from collections.abc import Sequence
 from datetime import date
