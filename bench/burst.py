@@ -139,11 +139,12 @@ class Burst:
             outcome.answers[answer.status_code] += 1
             if not answer.ok:
                 continue
-            url = f"{self.api}/orders/{answer.json()['orderId']}"
-            outcome.placed.append((answer.json()["orderId"], token))
+            order_id = str(answer.json()["orderId"])
+            url = f"{self.api}/orders/{order_id}"
+            outcome.placed.append((order_id, token))
             try:
                 self._status(session, url, headers, "AWAITING_PAYMENT")
-                pay(self.stack.state["stripeUrl"], answer.json()["orderId"])
+                pay(self.stack.state["stripeUrl"], order_id)
                 outcome.paid.append(self._status(session, url, headers, "PAID"))
             except Exception as error:  # counted and shown: a burst that loses orders must say so
                 outcome.failures[type(error).__name__] += 1
